@@ -1,0 +1,38 @@
+#!/bin/bash
+# Licensed under the Apache License, Version 2.0 (see LICENSE).
+# Copyright 2026 the mod_batch authors.
+#
+# build/test.sh: the README's test command and CI's (.ci/run). From a clean
+# clone: install dependencies, autoreconf, configure --enable-werror, build,
+# check formatting, run the unit tests and the pytest suite. Safe to run
+# again in the same tree. Extra configure options: CONFIGURE_ARGS="...";
+# extra pytest options: PYTEST_ARGS="...".
+set -eu
+
+cd "$(dirname "$0")/.."
+
+step() {
+    echo
+    echo "=== mod_batch: $* ==="
+}
+
+step "dependencies (build/deps.sh)"
+bash build/deps.sh
+
+step "autoreconf -fi"
+autoreconf -fi
+
+step "./configure --enable-werror ${CONFIGURE_ARGS:-}"
+# shellcheck disable=SC2086 # CONFIGURE_ARGS is a list of words
+./configure --enable-werror ${CONFIGURE_ARGS:-}
+
+step "make -j2"
+make -j2
+
+step "make format-check"
+make format-check
+
+step "make check"
+make -k check VERBOSE=1 PYTEST_ARGS="${PYTEST_ARGS:-}"
+
+step "all tests passed"
