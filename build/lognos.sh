@@ -73,4 +73,15 @@ done
 count=0
 if [ -n "$uses" ]; then count=$(printf '%s\n' "$uses" | wc -l); fi
 echo "lognos: $count uses checked; next free number: BATCH$(printf '%04d' $((max + 1)))"
+# Numbers come in blocks of 100 per source file (01xx, 02xx, ...): the next
+# free number in each block in use.
+taken=$( { printf '%s\n' "$uses" | cut -d: -f3; printf '%s\n' "$documented"; } \
+    | grep -E '^[0-9]+$' | sort -u || true)
+if [ -n "$taken" ]; then
+    printf '%s\n' "$taken" | awk '{ n = $1 + 0; b = int(n / 100); if (n > m[b]) m[b] = n }
+        END { for (b in m) printf("%02dxx %04d\n", b, m[b] + 1) }' | sort \
+        | while read -r block next; do
+            echo "lognos:   next free in block ${block}: BATCH$next"
+        done
+fi
 exit $status
