@@ -1,0 +1,245 @@
+/* Licensed under the Apache License, Version 2.0 (see LICENSE).
+ * Copyright 2026 the mod_batch authors.
+ *
+ * batch_config.c: the Batch* directives. Each setter checks its value
+ * strictly, so that a bad value stops httpd (and "apache2 -t") with a
+ * message naming the directive and the value. Per-directory structs start
+ * unset and merge inner-wins; a BatchMethods list in an inner section
+ * replaces the outer list whole. Defaults live only in the accessors.
+ */
+#include <apr_strings.h>
+#include <apr_lib.h>
+
+#include "batch_private.h"
+#include "http_request.h"
+
+#include "batch_config.h"
+#include "batch_parse.h"
+#include "batch_util.h"
+
+/* BatchMethods when it is not set (CONTRACT 2). */
+static const char *const default_methods[] = {"GET",   "HEAD",   "POST",
+                                              "PUT",   "PATCH",  "DELETE",
+                                              NULL};
+
+void *batch_config_create_dir(apr_pool_t *p, char *dir)
+{
+    batch_dir_conf *c = apr_pcalloc(p, sizeof(*c));
+
+    (void)dir;
+    c->max_requests = BATCH_UNSET;
+    c->max_request_size = BATCH_UNSET;
+    c->max_response_size = BATCH_UNSET;
+    c->methods = NULL;
+    c->base = NULL;
+    c->timeout = BATCH_UNSET;
+    return c;
+}
+
+#define BATCH_MERGE(field, unset)                                           \
+    conf->field = (add->field != (unset)) ? add->field : base->field
+
+void *batch_config_merge_dir(apr_pool_t *p, void *basev, void *addv)
+{
+    const batch_dir_conf *base = basev;
+    const batch_dir_conf *add = addv;
+    batch_dir_conf *conf = apr_pcalloc(p, sizeof(*conf));
+
+    BATCH_MERGE(max_requests, BATCH_UNSET);
+    BATCH_MERGE(max_request_size, BATCH_UNSET);
+    BATCH_MERGE(max_response_size, BATCH_UNSET);
+    BATCH_MERGE(methods, NULL);
+    BATCH_MERGE(base, NULL);
+    BATCH_MERGE(timeout, BATCH_UNSET);
+    return conf;
+}
+
+int batch_conf_max_requests(const batch_dir_conf *c)
+{
+    return c->max_requests != BATCH_UNSET ? c->max_requests
+                                          : BATCH_DEFAULT_MAX_REQUESTS;
+}
+
+apr_off_t batch_conf_max_request_size(const batch_dir_conf *c)
+{
+    return c->max_request_size != BATCH_UNSET
+               ? c->max_request_size
+               : BATCH_DEFAULT_MAX_REQUEST_SIZE;
+}
+
+apr_off_t batch_conf_max_response_size(const batch_dir_conf *c)
+{
+    return c->max_response_size != BATCH_UNSET
+               ? c->max_response_size
+               : BATCH_DEFAULT_MAX_RESPONSE_SIZE;
+}
+
+const char *batch_conf_base(const batch_dir_conf *c)
+{
+    return c->base ? c->base : "";
+}
+
+apr_interval_time_t batch_conf_timeout(const batch_dir_conf *c)
+{
+    int t = c->timeout != BATCH_UNSET ? c->timeout : BATCH_DEFAULT_TIMEOUT;
+
+    return apr_time_from_sec(t);
+}
+
+int batch_conf_method_allowed(const batch_dir_conf *c, const char *method)
+{
+    int i;
+
+    if (c->methods == NULL) {
+        for (i = 0; default_methods[i]; i++) {
+            if (strcmp(default_methods[i], method) == 0) {
+                return 1;
+            }
+        }
+        return 0;
+    }
+    for (i = 0; i < c->methods->nelts; i++) {
+        if (strcmp(APR_ARRAY_IDX(c->methods, i, const char *), method) == 0) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
+/* Strict decimal in [lo, hi]: digits only, no sign, no junk. */
+static int parse_int_range(int *pv, const char *arg, int lo, int hi)
+{
+    apr_int64_t v = 0;
+    const char *s;
+
+    if (!*arg) {
+        return 0;
+    }
+    for (s = arg; *s; s++) {
+        if (!apr_isdigit(*s)) {
+            return 0;
+        }
+        v = v * 10 + (*s - '0');
+        if (v > hi) {
+            return 0;
+        }
+    }
+    if (v < lo) {
+        return 0;
+    }
+    *pv = (int)v;
+    return 1;
+}
+
+static const char *set_max_requests(cmd_parms *cmd, void *dconf,
+                                    const char *arg)
+{
+    batch_dir_conf *c = dconf;
+
+    if (!parse_int_range(&c->max_requests, arg, 1, 1000)) {
+        return apr_psprintf(cmd->pool, "%s: '%s' is not a number from 1 to "
+                            "1000", cmd->cmd->name, arg);
+    }
+    return NULL;
+}
+
+static const char *set_size(cmd_parms *cmd, apr_off_t *field, const char *arg)
+{
+    if (batch_util_parse_size(field, arg) != APR_SUCCESS) {
+        return apr_psprintf(cmd->pool, "%s: '%s' is not a size of at least "
+                            "1 byte (a number with an optional K, M or G "
+                            "suffix)", cmd->cmd->name, arg);
+    }
+    return NULL;
+}
+
+static const char *set_max_request_size(cmd_parms *cmd, void *dconf,
+                                        const char *arg)
+{
+    return set_size(cmd, &((batch_dir_conf *)dconf)->max_request_size, arg);
+}
+
+static const char *set_max_response_size(cmd_parms *cmd, void *dconf,
+                                         const char *arg)
+{
+    return set_size(cmd, &((batch_dir_conf *)dconf)->max_response_size, arg);
+}
+
+static const char *set_methods(cmd_parms *cmd, void *dconf, const char *arg)
+{
+    batch_dir_conf *c = dconf;
+    char *m;
+    int i;
+
+    if (!batch_util_is_token(arg)) {
+        return apr_psprintf(cmd->pool, "%s: '%s' is not an HTTP method",
+                            cmd->cmd->name, arg);
+    }
+    m = apr_pstrdup(cmd->pool, arg);
+    ap_str_toupper(m);
+    if (strcmp(m, "TRACE") == 0 || strcmp(m, "CONNECT") == 0) {
+        return apr_psprintf(cmd->pool, "%s: '%s' may not be used in a batch",
+                            cmd->cmd->name, arg);
+    }
+    /* The first method of a directive starts a new list (an inner list
+     * replaces the outer one); later arguments add to it. */
+    if (c->methods == NULL || cmd->info != (void *)c->methods) {
+        c->methods = apr_array_make(cmd->pool, 8, sizeof(const char *));
+        cmd->info = c->methods;
+    }
+    for (i = 0; i < c->methods->nelts; i++) {
+        if (strcmp(APR_ARRAY_IDX(c->methods, i, const char *), m) == 0) {
+            return NULL;
+        }
+    }
+    APR_ARRAY_PUSH(c->methods, const char *) = m;
+    return NULL;
+}
+
+static const char *set_base(cmd_parms *cmd, void *dconf, const char *arg)
+{
+    batch_dir_conf *c = dconf;
+
+    if (batch_parse_base(&c->base, arg, cmd->pool) != APR_SUCCESS) {
+        return apr_psprintf(cmd->pool, "%s: '%s' is not an absolute path "
+                            "(it must start with '/' and have no query, "
+                            "fragment, '\\' or dot segments)",
+                            cmd->cmd->name, arg);
+    }
+    return NULL;
+}
+
+static const char *set_timeout(cmd_parms *cmd, void *dconf, const char *arg)
+{
+    batch_dir_conf *c = dconf;
+
+    if (!parse_int_range(&c->timeout, arg, 1, 86400)) {
+        return apr_psprintf(cmd->pool, "%s: '%s' is not a number of seconds "
+                            "from 1 to 86400", cmd->cmd->name, arg);
+    }
+    return NULL;
+}
+
+const command_rec batch_cmds[] = {
+    AP_INIT_TAKE1("BatchMaxRequests", set_max_requests, NULL,
+                  RSRC_CONF | ACCESS_CONF,
+                  "Most items one batch may hold (1-1000, default 20)"),
+    AP_INIT_TAKE1("BatchMaxRequestSize", set_max_request_size, NULL,
+                  RSRC_CONF | ACCESS_CONF,
+                  "Most bytes of the batch request body (K/M/G suffix, "
+                  "default 1M)"),
+    AP_INIT_TAKE1("BatchMaxResponseSize", set_max_response_size, NULL,
+                  RSRC_CONF | ACCESS_CONF,
+                  "Most bytes of one item's response body (K/M/G suffix, "
+                  "default 1M)"),
+    AP_INIT_ITERATE("BatchMethods", set_methods, NULL,
+                    RSRC_CONF | ACCESS_CONF,
+                    "Methods an item may use (default GET HEAD POST PUT "
+                    "PATCH DELETE)"),
+    AP_INIT_TAKE1("BatchBase", set_base, NULL, RSRC_CONF | ACCESS_CONF,
+                  "Path item urls are resolved against and confined to "
+                  "(default /)"),
+    AP_INIT_TAKE1("BatchTimeout", set_timeout, NULL, RSRC_CONF | ACCESS_CONF,
+                  "Seconds after which items not yet started are not "
+                  "started (1-86400, default 60)"),
+    {NULL}};

@@ -1,0 +1,47 @@
+/* Licensed under the Apache License, Version 2.0 (see LICENSE).
+ * Copyright 2026 the mod_batch authors.
+ *
+ * batch_config.h: the per-directory configuration of mod_batch and the
+ * accessors that apply defaults. Every field starts unset so that "unset"
+ * survives nested sections; only the accessors know the defaults.
+ */
+#ifndef BATCH_CONFIG_H
+#define BATCH_CONFIG_H
+
+#include "httpd.h"
+#include "http_config.h"
+
+#define BATCH_UNSET (-1)
+
+#define BATCH_DEFAULT_MAX_REQUESTS 20
+#define BATCH_DEFAULT_MAX_REQUEST_SIZE (1024 * 1024)
+#define BATCH_DEFAULT_MAX_RESPONSE_SIZE (1024 * 1024)
+#define BATCH_DEFAULT_TIMEOUT 60
+#define BATCH_DEFAULT_METHODS "GET HEAD POST PUT PATCH DELETE"
+
+typedef struct batch_dir_conf {
+    int max_requests;            /* BatchMaxRequests */
+    apr_off_t max_request_size;  /* BatchMaxRequestSize */
+    apr_off_t max_response_size; /* BatchMaxResponseSize */
+    apr_array_header_t *methods; /* BatchMethods: upper-case strings */
+    const char *base;            /* BatchBase, normalized ("" for "/") */
+    int timeout;                 /* BatchTimeout, seconds */
+} batch_dir_conf;
+
+extern const command_rec batch_cmds[];
+
+void *batch_config_create_dir(apr_pool_t *p, char *dir);
+void *batch_config_merge_dir(apr_pool_t *p, void *basev, void *addv);
+
+/** The configuration in effect for r (never NULL). */
+const batch_dir_conf *batch_config_get(request_rec *r);
+
+int batch_conf_max_requests(const batch_dir_conf *c);
+apr_off_t batch_conf_max_request_size(const batch_dir_conf *c);
+apr_off_t batch_conf_max_response_size(const batch_dir_conf *c);
+const char *batch_conf_base(const batch_dir_conf *c);
+apr_interval_time_t batch_conf_timeout(const batch_dir_conf *c);
+/** 1 when method (upper case) is in BatchMethods. */
+int batch_conf_method_allowed(const batch_dir_conf *c, const char *method);
+
+#endif /* BATCH_CONFIG_H */

@@ -1,0 +1,47 @@
+/* Licensed under the Apache License, Version 2.0 (see LICENSE).
+ * Copyright 2026 the mod_batch authors.
+ *
+ * batch_encode.h: item results and errors -> JSON text (CONTRACT 5, 6).
+ * Pure: APR and json-c. The glue streams the pieces as
+ *   BATCH_ENCODE_OPEN item ("," item)* BATCH_ENCODE_CLOSE
+ */
+#ifndef BATCH_ENCODE_H
+#define BATCH_ENCODE_H
+
+#include "batch_types.h"
+
+#define BATCH_ENCODE_OPEN "{\"responses\":["
+#define BATCH_ENCODE_CLOSE "]}"
+
+/**
+ * Encode one item response object:
+ *   {"id":"..","status":N,"headers":{..},"body":..}
+ * headers: res->headers without hop-by-hop headers and Content-Length,
+ * repeated names joined with ", ", the media type always under the exact
+ * key "Content-Type" (from res->content_type when set, else from a
+ * content-type header of any case). body per CONTRACT 5: JSON media type
+ * -> the parsed value (a string when it does not parse), text -> a string
+ * (base64 when not valid UTF-8), binary -> base64 standard with padding.
+ * No body key when res->head, or status is 204 or 304, or (no error_code
+ * and body_len == 0 and status < 400). When error_code is set, or status
+ * >= 400 and there is no body, the body is
+ *   {"error":{"code":C,"message":M}}
+ * with Content-Type application/json; for a generated one C is the reason
+ * phrase of status_line without spaces ("NotFound") and M the status line.
+ * @param pjson  NUL terminated JSON text from p; length in *plen
+ */
+apr_status_t batch_encode_item(const char **pjson, apr_size_t *plen,
+                               const char *id, const batch_result_t *res,
+                               apr_pool_t *p);
+
+/**
+ * Encode a batch-level error body {"error":{"code":..,"message":..}}.
+ * @return NUL terminated JSON text from p
+ */
+const char *batch_encode_error(const batch_error_t *err, apr_pool_t *p);
+
+/** The standard reason phrase of an HTTP status, or NULL when unknown
+ *  (pure table: 200 -> "OK", 424 -> "Failed Dependency", ...). */
+const char *batch_encode_reason(int status);
+
+#endif /* BATCH_ENCODE_H */

@@ -1,0 +1,107 @@
+/* Licensed under the Apache License, Version 2.0 (see LICENSE).
+ * Copyright 2026 the mod_batch authors.
+ *
+ * batch_types.h: the plain data shared by every stage of mod_batch
+ * (parse -> schedule -> dispatch -> encode). Nothing here depends on httpd;
+ * the pure files (batch_util.c, batch_parse.c, batch_sched.c,
+ * batch_encode.c) include only APR, json-c and these headers.
+ */
+#ifndef BATCH_TYPES_H
+#define BATCH_TYPES_H
+
+#include <apr_pools.h>
+#include <apr_tables.h>
+
+/* Nesting depth of the batch document that is still accepted (CONTRACT 3). */
+#define BATCH_MAX_JSON_DEPTH 64
+/* Longest item id, in characters (CONTRACT 3). */
+#define BATCH_MAX_ID_CHARS 256
+
+/* Error codes of CONTRACT 3, 4 and 6. */
+#define BATCH_ERR_BAD_REQUEST "BadRequest"
+#define BATCH_ERR_METHOD_NOT_ALLOWED "MethodNotAllowed"
+#define BATCH_ERR_UNSUPPORTED_MEDIA_TYPE "UnsupportedMediaType"
+#define BATCH_ERR_REQUEST_TOO_LARGE "RequestTooLarge"
+#define BATCH_ERR_FAILED_DEPENDENCY "FailedDependency"
+#define BATCH_ERR_TIMEOUT "BatchTimeout"
+#define BATCH_ERR_NESTED "NestedBatch"
+#define BATCH_ERR_RESPONSE_TOO_LARGE "ResponseTooLarge"
+#define BATCH_ERR_CONDITIONAL "ConditionalNotForwarded"
+
+/**
+ * What went wrong, for the client: filled by the function that found the
+ * problem; exactly one place in the glue turns it into a response.
+ */
+typedef struct batch_error_t {
+    int status;          /* HTTP status, e.g. 400 */
+    const char *code;    /* one of BATCH_ERR_* */
+    const char *message; /* full human readable message (names item+field) */
+    const char *item_id; /* offending item's id or NULL */
+    int index;           /* offending item's index, -1 for the batch */
+    const char *field;   /* offending field name or NULL */
+} batch_error_t;
+
+/** Limits the parser enforces; filled by the glue from the configuration. */
+typedef struct batch_limits_t {
+    int max_requests;      /* most items (BatchMaxRequests) */
+    const char *base;      /* BatchBase, normalized: "" for "/", else
+                              "/seg[/seg...]" without trailing '/' */
+    int max_fields;        /* LimitRequestFields; 0 means no limit */
+    int max_field_size;    /* LimitRequestFieldSize; 0 means no limit */
+} batch_limits_t;
+
+/** Media type classes of CONTRACT 5. */
+typedef enum {
+    BATCH_MEDIA_BINARY = 0,
+    BATCH_MEDIA_JSON,
+    BATCH_MEDIA_TEXT
+} batch_media_t;
+
+/** One validated item of the batch request. Everything lives in the pool
+ *  the parser was given. */
+typedef struct batch_item_t {
+    int index;              /* position in "requests", from 0 */
+    const char *id;         /* the client's id, verbatim (valid UTF-8) */
+    const char *method;     /* upper-cased method token */
+    const char *url;        /* the url as the client sent it */
+    const char *uri;        /* resolved absolute path[?query] under base */
+    apr_table_t *headers;   /* the item's own headers (never NULL; may be
+                               empty), names as sent */
+    int has_body;           /* 1 when the item carried "body" */
+    const char *body;       /* body bytes (not NUL terminated necessarily) */
+    apr_size_t body_len;
+    const char *body_type;  /* Content-Type to send with the body: the
+                               item's own header, or the default of
+                               CONTRACT 5; NULL when has_body == 0 */
+    int ndeps;              /* number of dependsOn entries */
+    int *deps;              /* their item indices (all < index) */
+} batch_item_t;
+
+/** A parsed, validated batch request. */
+typedef struct batch_t {
+    int nitems;
+    batch_item_t *items;    /* array of nitems */
+} batch_t;
+
+/** The outcome of one item, ready to encode (CONTRACT 5, 6). Filled by the
+ *  dispatcher (or by the pre-run checks); all strings live in the item's
+ *  pool. */
+typedef struct batch_result_t {
+    int status;               /* HTTP status of the item */
+    const char *status_line;  /* e.g. "404 Not Found", used for generated
+                                 error bodies; may be NULL */
+    apr_table_t *headers;     /* response headers as produced (may hold
+                                 hop-by-hop, Content-Length, repeated
+                                 names); may be NULL */
+    const char *content_type; /* media type of the body, or NULL */
+    int head;                 /* 1 for a HEAD item: never a body key */
+    const char *body;         /* captured bytes, or NULL */
+    apr_size_t body_len;
+    /* When mod_batch itself refuses or fails the item: error code and
+     * message; the encoder then writes {"error":{...}} as the body and
+     * Content-Type application/json. NULL otherwise. */
+    const char *error_code;
+    const char *error_message;
+} batch_result_t;
+
+#endif /* BATCH_TYPES_H */

@@ -1,0 +1,86 @@
+/* Licensed under the Apache License, Version 2.0 (see LICENSE).
+ * Copyright 2026 the mod_batch authors.
+ *
+ * batch_util.h: small pure helpers shared by the stages: size suffixes,
+ * media-type classes, base64, UTF-8 and HTTP token checks, JSON string
+ * escaping. APR only; no httpd, no logging.
+ */
+#ifndef BATCH_UTIL_H
+#define BATCH_UTIL_H
+
+#include <apr_pools.h>
+#include <apr_strings.h>
+#include "batch_types.h"
+
+/**
+ * Parse a size with an optional K, M or G suffix (x1024, 1024^2, 1024^3),
+ * case-insensitive. Digits only before the suffix; no sign, no spaces, no
+ * trailing junk, no overflow; the value must be >= 1.
+ * @return APR_SUCCESS and *psize, or APR_EINVAL
+ */
+apr_status_t batch_util_parse_size(apr_off_t *psize, const char *s);
+
+/**
+ * Class of a Content-Type value (parameters and case ignored, CONTRACT 5).
+ * NULL or empty gives BATCH_MEDIA_BINARY.
+ */
+batch_media_t batch_util_media_class(const char *content_type);
+
+/** 1 when s[0..len) is well-formed UTF-8 (no overlongs, no surrogates,
+ *  nothing above U+10FFFF). NUL bytes are allowed. */
+int batch_util_utf8_valid(const char *s, apr_size_t len);
+
+/** Number of code points in valid UTF-8 s[0..len). */
+apr_size_t batch_util_utf8_chars(const char *s, apr_size_t len);
+
+/** 1 when s is a non-empty HTTP token (RFC 9110 tchar). */
+int batch_util_is_token(const char *s);
+
+/** 1 when s[0..len) is a valid header value: no CTL other than HTAB
+ *  (so no CR, LF, NUL, DEL); bytes >= 0x80 are allowed. */
+int batch_util_header_value_ok(const char *s, apr_size_t len);
+
+/**
+ * Decode base64 in the standard or the URL-safe alphabet, padding
+ * optional (RFC 4648). Whitespace is not accepted.
+ * @param pout   decoded bytes, allocated from p (NUL terminated, not counted)
+ * @return APR_SUCCESS, or APR_EINVAL for anything not base64
+ */
+apr_status_t batch_util_base64_decode(const char **pout, apr_size_t *poutlen,
+                                      const char *in, apr_size_t inlen,
+                                      apr_pool_t *p);
+
+/** Encode in the standard alphabet with padding; result from p, NUL
+ *  terminated, length in *poutlen (may be NULL). */
+const char *batch_util_base64_encode(apr_size_t *poutlen, const char *in,
+                                     apr_size_t inlen, apr_pool_t *p);
+
+/**
+ * Escape s[0..len) (valid UTF-8) as the inside of a JSON string (no
+ * surrounding quotes): ", \ and control characters escaped, '/' not
+ * escaped. Result from p, NUL terminated, length in *poutlen (may be NULL).
+ */
+const char *batch_util_json_escape(apr_size_t *poutlen, const char *s,
+                                   apr_size_t len, apr_pool_t *p);
+
+struct json_object;
+
+/**
+ * Parse s[0..len) as exactly one strict JSON document (RFC 8259): valid
+ * UTF-8, no NUL byte, nesting at most depth levels, nothing but JSON
+ * whitespace after the value. Beyond json-c's JSON_TOKENER_STRICT it also
+ * refuses what json-c would accept or silently change: NaN and Infinity,
+ * "1.", raw control characters in strings, integers outside the 64-bit
+ * range (json-c clamps them) and member names holding \u0000.
+ * @param pobj  the tree (NULL for the document "null"); malloc'ed by
+ *              json-c: the caller owns it and must json_object_put() it
+ * @param why   on failure a short reason ("is not valid UTF-8"), static
+ *              or from p
+ * @param depth deepest nesting accepted (json-c's own count: "[]" is 1)
+ * @return APR_SUCCESS, APR_EINVAL, or APR_ENOMEM
+ */
+apr_status_t batch_util_json_parse(struct json_object **pobj,
+                                   const char **why, const char *s,
+                                   apr_size_t len, int depth, apr_pool_t *p);
+
+#endif /* BATCH_UTIL_H */

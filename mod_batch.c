@@ -1,0 +1,397 @@
+/* Licensed under the Apache License, Version 2.0 (see LICENSE).
+ * Copyright 2026 the mod_batch authors.
+ *
+ * mod_batch.c: the module record, its hooks and the "batch" handler.
+ * The handler is thin: it refuses what is not a batch (405, 415, 413),
+ * reads the whole body (so the shared input chain is at EOS before any
+ * item runs), parses it (batch_parse.c), then walks the items in the
+ * scheduler's order (batch_sched.c), runs each one (batch_dispatch.c) and
+ * streams its encoded response (batch_encode.c) as soon as it is done:
+ * {"responses":[ item, item, ... ]}.
+ */
+#include <apr_strings.h>
+#include <apr_buckets.h>
+
+#include "httpd.h"
+#include "http_config.h"
+#include "http_core.h"
+#include "http_log.h"
+#include "http_protocol.h"
+#include "http_request.h"
+#include "util_filter.h"
+
+#include "mod_batch.h"
+#include "batch_logno.h"
+#include "batch_config.h"
+#include "batch_dispatch.h"
+#include "batch_encode.h"
+#include "batch_parse.h"
+#include "batch_sched.h"
+#include "batch_util.h"
+
+#if __has_include("batch_version.h")
+#include "batch_version.h"
+#endif
+#ifndef BATCH_VERSION
+#define BATCH_VERSION "0.1.0"
+#endif
+
+module AP_MODULE_DECLARE_DATA batch_module;
+
+/* Flush the streamed response once this long has passed since the last
+ * flush (CONTRACT 6), so a client that has gone is noticed quickly. */
+#define BATCH_FLUSH_INTERVAL apr_time_from_msec(100)
+#define BATCH_ALLOW "POST, OPTIONS"
+
+/* ------------------------------------------------------------------ */
+/* Batch-level refusals                                               */
+
+/* The one place a batch_error_t becomes a response. */
+static int send_error(request_rec *r, const batch_error_t *err)
+{
+    const char *body = batch_encode_error(err, r->pool);
+
+    r->status = err->status;
+    if (err->status == HTTP_METHOD_NOT_ALLOWED) {
+        apr_table_setn(r->headers_out, "Allow", BATCH_ALLOW);
+    }
+    apr_table_setn(r->headers_out, "Cache-Control", "no-store");
+    ap_set_content_type(r, "application/json");
+    ap_set_content_length(r, (apr_off_t)strlen(body));
+    ap_rwrite(body, (int)strlen(body), r);
+    return OK;
+}
+
+static int refuse(request_rec *r, int status, const char *code,
+                  const char *message)
+{
+    batch_error_t err;
+
+    memset(&err, 0, sizeof(err));
+    err.status = status;
+    err.code = code;
+    err.message = message;
+    err.index = -1;
+    return send_error(r, &err);
+}
+
+/* Read the whole batch body, at most max bytes (413 beyond). Returns OK
+ * and the body in *pbuf (from r->pool), or an HTTP status. */
+static int read_body(request_rec *r, apr_off_t max, char **pbuf,
+                     apr_size_t *plen)
+{
+    apr_size_t cap, len = 0;
+    char *buf;
+    int rc;
+
+    rc = ap_setup_client_block(r, REQUEST_CHUNKED_DECHUNK);
+    if (rc != OK) {
+        return rc;
+    }
+    if (!ap_should_client_block(r)) {
+        *pbuf = apr_pcalloc(r->pool, 1);
+        *plen = 0;
+        return OK;
+    }
+    if (r->remaining > max) {
+        return HTTP_REQUEST_ENTITY_TOO_LARGE;
+    }
+    cap = r->remaining > 0 ? (apr_size_t)r->remaining + 1 : 8192;
+    buf = apr_palloc(r->pool, cap);
+    for (;;) {
+        long n;
+
+        if (len + 1 >= cap) {
+            apr_size_t ncap = cap * 2;
+            char *nbuf;
+
+            if ((apr_off_t)ncap > max + 1) {
+                ncap = (apr_size_t)max + 2;
+            }
+            nbuf = apr_palloc(r->pool, ncap);
+            memcpy(nbuf, buf, len);
+            buf = nbuf;
+            cap = ncap;
+        }
+        n = ap_get_client_block(r, buf + len, cap - len - 1);
+        if (n < 0) {
+            /* the client went away, timed out or sent a broken
+             * chunked body */
+            return HTTP_BAD_REQUEST;
+        }
+        if (n == 0) {
+            break;
+        }
+        len += (apr_size_t)n;
+        if ((apr_off_t)len > max) {
+            return HTTP_REQUEST_ENTITY_TOO_LARGE;
+        }
+    }
+    buf[len] = '\0';
+    *pbuf = buf;
+    *plen = len;
+    return OK;
+}
+
+/* ------------------------------------------------------------------ */
+/* Streaming                                                          */
+
+typedef struct writer_t {
+    request_rec *r;
+    apr_bucket_brigade *bb; /* from r->pool, emptied after every pass */
+    apr_time_t last_flush;
+    apr_status_t rv;
+} writer_t;
+
+static apr_status_t write_out(writer_t *w, const char *data, apr_size_t len)
+{
+    conn_rec *c = w->r->connection;
+    apr_time_t now;
+
+    if (w->rv != APR_SUCCESS) {
+        return w->rv;
+    }
+    APR_BRIGADE_INSERT_TAIL(
+        w->bb, apr_bucket_transient_create(data, len, c->bucket_alloc));
+    now = apr_time_now();
+    if (now - w->last_flush >= BATCH_FLUSH_INTERVAL) {
+        APR_BRIGADE_INSERT_TAIL(w->bb, apr_bucket_flush_create(c->bucket_alloc));
+        w->last_flush = now;
+    }
+    w->rv = ap_pass_brigade(w->r->output_filters, w->bb);
+    apr_brigade_cleanup(w->bb);
+    return w->rv;
+}
+
+/* ------------------------------------------------------------------ */
+/* The handler                                                        */
+
+static int is_json_type(const char *ct)
+{
+    return ct && batch_util_media_class(ct) == BATCH_MEDIA_JSON;
+}
+
+/* Checks of CONTRACT 4 before an item runs, in their order. Returns 1
+ * and fills res when the item must not run. */
+static int pre_run_refusal(batch_result_t *res, const batch_dir_conf *conf,
+                           const batch_sched_t *sched, const batch_item_t *it,
+                           apr_time_t deadline, apr_pool_t *ip)
+{
+    memset(res, 0, sizeof(*res));
+    res->head = (strcmp(it->method, "HEAD") == 0);
+    if (!batch_conf_method_allowed(conf, it->method)) {
+        res->status = HTTP_METHOD_NOT_ALLOWED;
+        res->error_code = BATCH_ERR_METHOD_NOT_ALLOWED;
+        res->error_message = apr_psprintf(
+            ip, "requests[%d]: \"method\" %s is not allowed in a batch here",
+            it->index, it->method);
+        return 1;
+    }
+    if (!batch_sched_deps_ok(sched, it->index)) {
+        res->status = HTTP_FAILED_DEPENDENCY;
+        res->error_code = BATCH_ERR_FAILED_DEPENDENCY;
+        res->error_message = apr_psprintf(
+            ip, "requests[%d]: a request it depends on (\"dependsOn\") "
+                "failed or was not run", it->index);
+        return 1;
+    }
+    if (apr_time_now() > deadline) {
+        res->status = HTTP_GATEWAY_TIME_OUT;
+        res->error_code = BATCH_ERR_TIMEOUT;
+        res->error_message = apr_psprintf(
+            ip, "requests[%d]: BatchTimeout passed before it could start",
+            it->index);
+        return 1;
+    }
+    return 0;
+}
+
+static int batch_handler(request_rec *r)
+{
+    const batch_dir_conf *conf;
+    batch_limits_t lim;
+    batch_error_t err;
+    batch_t *batch;
+    batch_sched_t *sched;
+    writer_t w;
+    char *buf;
+    apr_size_t len;
+    apr_time_t deadline;
+    int rc, i, nfailed = 0, nwritten = 0;
+    conn_rec *c = r->connection;
+
+    if (!r->handler || strcmp(r->handler, BATCH_HANDLER) != 0) {
+        return DECLINED;
+    }
+    if (r->main != NULL) {
+        /* A batch reached from inside an item (internal redirect, rewrite,
+         * include): batches do not nest. */
+        return refuse(r, HTTP_BAD_REQUEST, BATCH_ERR_NESTED,
+                      "a batch endpoint cannot be reached from a batch item");
+    }
+    if (r->method_number == M_OPTIONS) {
+        ap_discard_request_body(r);
+        apr_table_setn(r->headers_out, "Allow", BATCH_ALLOW);
+        r->status = HTTP_NO_CONTENT;
+        return OK;
+    }
+    if (r->method_number != M_POST || strcmp(r->method, "POST") != 0) {
+        ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r,
+                      BATCH_LOGNO(0101) "method %s refused on a batch "
+                      "endpoint", ap_escape_logitem(r->pool, r->method));
+        ap_discard_request_body(r);
+        return refuse(r, HTTP_METHOD_NOT_ALLOWED, BATCH_ERR_METHOD_NOT_ALLOWED,
+                      apr_psprintf(r->pool, "method %s is not allowed on a "
+                                   "batch endpoint; use POST",
+                                   ap_escape_html(r->pool, r->method)));
+    }
+    conf = ap_get_module_config(r->per_dir_config, &batch_module);
+
+    if (!is_json_type(apr_table_get(r->headers_in, "Content-Type"))) {
+        ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r,
+                      BATCH_LOGNO(0102) "batch refused: content type is not "
+                      "JSON");
+        ap_discard_request_body(r);
+        return refuse(r, HTTP_UNSUPPORTED_MEDIA_TYPE,
+                      BATCH_ERR_UNSUPPORTED_MEDIA_TYPE,
+                      "the batch request must have Content-Type "
+                      "application/json");
+    }
+
+    rc = read_body(r, batch_conf_max_request_size(conf), &buf, &len);
+    if (rc == HTTP_REQUEST_ENTITY_TOO_LARGE) {
+        ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r,
+                      BATCH_LOGNO(0103) "batch refused: body larger than "
+                      "BatchMaxRequestSize (%" APR_OFF_T_FMT ")",
+                      batch_conf_max_request_size(conf));
+        /* The rest of the body is not read: close the connection. */
+        c->keepalive = AP_CONN_CLOSE;
+        return refuse(r, HTTP_REQUEST_ENTITY_TOO_LARGE,
+                      BATCH_ERR_REQUEST_TOO_LARGE,
+                      apr_psprintf(r->pool, "the batch request body is larger "
+                                   "than BatchMaxRequestSize (%" APR_OFF_T_FMT
+                                   " bytes)",
+                                   batch_conf_max_request_size(conf)));
+    }
+    if (rc != OK) {
+        ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r,
+                      BATCH_LOGNO(0104) "batch refused: reading the body "
+                      "gave %d", rc);
+        c->keepalive = AP_CONN_CLOSE;
+        return rc;
+    }
+
+    lim.max_requests = batch_conf_max_requests(conf);
+    lim.base = batch_conf_base(conf);
+    lim.max_fields = r->server->limit_req_fields;
+    lim.max_field_size = r->server->limit_req_fieldsize;
+    memset(&err, 0, sizeof(err));
+    if (batch_parse_request(&batch, buf, len, &lim, &err, r->pool)
+        != APR_SUCCESS) {
+        ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r,
+                      BATCH_LOGNO(0105) "batch refused: %s",
+                      ap_escape_logitem(r->pool, err.message));
+        if (err.status == 0) {
+            err.status = HTTP_BAD_REQUEST;
+        }
+        if (err.code == NULL) {
+            err.code = BATCH_ERR_BAD_REQUEST;
+        }
+        return send_error(r, &err);
+    }
+
+    /* The batch body was read whole; a Range on the batch would cut the
+     * JSON (DESIGN 9.1). */
+    apr_table_unset(r->headers_in, "Range");
+    apr_table_unset(r->headers_in, "If-Range");
+
+    r->status = HTTP_OK;
+    ap_set_content_type(r, "application/json");
+    apr_table_setn(r->headers_out, "Cache-Control", "no-store");
+
+    w.r = r;
+    w.bb = apr_brigade_create(r->pool, c->bucket_alloc);
+    w.last_flush = apr_time_now();
+    w.rv = APR_SUCCESS;
+    deadline = r->request_time + batch_conf_timeout(conf);
+
+    write_out(&w, BATCH_ENCODE_OPEN, sizeof(BATCH_ENCODE_OPEN) - 1);
+    sched = batch_sched_create(batch, r->pool);
+    while ((i = batch_sched_next(sched)) >= 0) {
+        const batch_item_t *it = &batch->items[i];
+        batch_result_t res;
+        apr_pool_t *ip;
+        const char *json;
+        apr_size_t jlen;
+
+        if (c->aborted || w.rv != APR_SUCCESS) {
+            ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r,
+                          BATCH_LOGNO(0106) "client has gone; %d of %d "
+                          "items not run", batch->nitems - nwritten,
+                          batch->nitems);
+            break;
+        }
+        apr_pool_create(&ip, r->pool);
+        apr_pool_tag(ip, "batch_item");
+        if (!pre_run_refusal(&res, conf, sched, it, deadline, ip)) {
+            batch_dispatch_item(&res, r, c, it,
+                                batch_conf_max_response_size(conf), ip);
+        }
+        batch_sched_done(sched, i, res.status);
+        if (!ap_is_HTTP_SUCCESS(res.status)) {
+            nfailed++;
+        }
+        batch_encode_item(&json, &jlen, it->id, &res, ip);
+        if (nwritten++ > 0) {
+            write_out(&w, ",", 1);
+        }
+        write_out(&w, json, jlen);
+        apr_pool_destroy(ip);
+    }
+    if (nwritten == batch->nitems) {
+        write_out(&w, BATCH_ENCODE_CLOSE, sizeof(BATCH_ENCODE_CLOSE) - 1);
+    }
+
+    apr_table_setn(r->notes, BATCH_NOTE_ITEMS,
+                   apr_itoa(r->pool, batch->nitems));
+    apr_table_setn(r->notes, BATCH_NOTE_FAILED,
+                   apr_itoa(r->pool, nfailed + (batch->nitems - nwritten)));
+    ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r,
+                  BATCH_LOGNO(0107) "batch of %d items done, %d outside 2xx",
+                  batch->nitems, nfailed);
+    return OK;
+}
+
+/* ------------------------------------------------------------------ */
+/* Module record                                                      */
+
+static int batch_post_config(apr_pool_t *pconf, apr_pool_t *plog,
+                             apr_pool_t *ptemp, server_rec *s)
+{
+    (void)pconf;
+    (void)plog;
+    (void)ptemp;
+    ap_log_error(APLOG_MARK, APLOG_INFO, 0, s,
+                 BATCH_LOGNO(0001) "mod_batch/%s loaded", BATCH_VERSION);
+    return OK;
+}
+
+static void batch_register_hooks(apr_pool_t *p)
+{
+    ap_hook_post_config(batch_post_config, NULL, NULL, APR_HOOK_MIDDLE);
+    ap_hook_handler(batch_handler, NULL, NULL, APR_HOOK_MIDDLE);
+    batch_dispatch_register(p);
+}
+
+AP_DECLARE_MODULE(batch) = {
+    STANDARD20_MODULE_STUFF,
+    batch_config_create_dir, /* per-directory config */
+    batch_config_merge_dir,  /* merge per-directory */
+    NULL,                    /* per-server config */
+    NULL,                    /* merge per-server */
+    batch_cmds,              /* directives */
+    batch_register_hooks,    /* hooks */
+#if defined(AP_MODULE_FLAG_ALWAYS_MERGE)
+    AP_MODULE_FLAG_NONE
+#endif
+};
