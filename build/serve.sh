@@ -155,6 +155,11 @@ LuaMapHandler "^/products(/[^/]*)?\$" "$ROOT/lua/products.lua" handle
 </IfModule>
 EOF
 
+STOPENV=""
+if [ "$ROOT" != /tmp/mod_batch-serve ]; then
+    STOPENV="BATCH_SERVE_ROOT=$ROOT "
+fi
+
 # 4. start and wait until it answers -----------------------------------------------
 "$HTTPD" -t -d "$ROOT" -f "$CONF" >/dev/null 2>&1 || {
     "$HTTPD" -t -d "$ROOT" -f "$CONF" || true
@@ -187,7 +192,7 @@ Try a batch (the CONTRACT §3 example: two GETs, then a POST that depends on ite
 
 curl -s http://127.0.0.1:$PORT/batch -H 'Content-Type: application/json' -d '{"requests":[{"id":"1","method":"GET","url":"/products?skip=0&limit=1"},{"id":"2","method":"GET","url":"/products/1"},{"id":"3","method":"POST","url":"/products","headers":{"Content-Type":"application/json"},"body":{"title":"Test Product"},"dependsOn":["2"]}]}'
 
-Stop it with:  $SRC/build/serve.sh stop
+Stop it with:  ${STOPENV}$SRC/build/serve.sh stop
    (or: $HTTPD -d $ROOT -f $CONF -k stop)
 Logs: $ROOT/logs/error.log, $ROOT/logs/access.log
 EOF
