@@ -87,44 +87,6 @@ class TestDirectives:
         refused(rc, out, "BatchMaxRequests")
 
 
-class TestDirectivesLater:
-    """Directives of CONTRACT §2 for concurrency and item logging."""
-
-    @pytest.mark.parametrize("line,value", [
-        ("BatchConcurrency 0", "0"), ("BatchConcurrency 65", "65"),
-        ("BatchConcurrency abc", "abc"), ("BatchLogItems yes", "yes")])
-    def test_batch_110_06(self, env, line, value):
-        # CONTRACT §2: BatchConcurrency 1-64, BatchLogItems On|Off
-        rc, out = env.config_test(in_location(line))
-        refused(rc, out, line.split()[0],
-                None if line.startswith("BatchLogItems") else value)
-
-    @pytest.mark.parametrize("line", ["BatchThreads -1", "BatchThreads 1025",
-                                      "BatchThreads abc"])
-    def test_batch_110_07(self, env, line):
-        # CONTRACT §2: BatchThreads 0-1024
-        rc, out = env.config_test(line + "\n")
-        refused(rc, out, "BatchThreads", line.split()[1])
-
-    def test_batch_110_08(self, env):
-        # CONTRACT §2: BatchThreads is server config only
-        rc, out = env.config_test(in_location("BatchThreads 4"))
-        refused(rc, out, "BatchThreads")
-
-    @pytest.mark.parametrize("line", ["BatchConcurrency 1", "BatchConcurrency 64",
-                                      "BatchLogItems On", "BatchLogItems Off"])
-    def test_batch_110_09(self, env, line):
-        # CONTRACT §2: good values of BatchConcurrency and BatchLogItems pass
-        rc, out = env.config_test(in_location(line))
-        assert rc == 0, out
-
-    @pytest.mark.parametrize("line", ["BatchThreads 0", "BatchThreads 1024"])
-    def test_batch_110_10(self, env, line):
-        # CONTRACT §2: good values of BatchThreads pass in server config
-        rc, out = env.config_test(line + "\n")
-        assert rc == 0, out
-
-
 def statuses(r):
     assert r.status_code == 200, r.text[:1000]
     return [x["status"] for x in r.json()["responses"]]
