@@ -79,8 +79,8 @@ struct json_object;
  * @param depth deepest nesting accepted (json-c's own count: "[]" is 1)
  * @return APR_SUCCESS, APR_EINVAL, or APR_ENOMEM
  */
-apr_status_t batch_util_json_parse(struct json_object **pobj,
-                                   const char **why, const char *s,
-                                   apr_size_t len, int depth, apr_pool_t *p);
+apr_status_t batch_util_json_parse(struct json_object **pobj, const char **why,
+                                   const char *s, apr_size_t len, int depth,
+                                   apr_pool_t *p);
 
 #endif /* BATCH_UTIL_H */

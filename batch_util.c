@@ -1,0 +1,593 @@
+/* Licensed under the Apache License, Version 2.0 (see LICENSE).
+ * Copyright 2026 the mod_batch authors.
+ *
+ * batch_util.c: the small pure helpers every stage leans on. The parser
+ * uses them to check ids, tokens, header values and base64 bodies and to
+ * read the batch document strictly; the encoder uses them to turn item
+ * bodies back into JSON; the configuration code uses the size parser.
+ * APR and json-c only: no httpd, no logging, no state.
+ */
+
+#include <string.h>
+
+#include <apr_lib.h>
+#include <apr_strings.h>
+
+#include <json-c/json.h>
+
+#include "batch_util.h"
+
+/* ------------------------------------------------------------------ */
+/* sizes                                                              */
+/* ------------------------------------------------------------------ */
+
+apr_status_t batch_util_parse_size(apr_off_t *psize, const char *s)
+{
+    /* apr_off_t is 64-bit on every platform httpd 2.4 builds for with
+     * large file support; computing the limit from the type keeps this
+     * honest either way. */
+    const apr_off_t max =
+        (apr_off_t)((~(apr_uint64_t)0) >> 1 >> (64 - 8 * sizeof(apr_off_t)));
+    apr_off_t v = 0, mult = 1;
+    const char *c = s;
+
+    if (!s || !apr_isdigit(*s)) {
+        return APR_EINVAL;
+    }
+    for (; apr_isdigit(*c); c++) {
+        int d = *c - '0';
+        if (v > (max - d) / 10) {
+            return APR_EINVAL;
+        }
+        v = v * 10 + d;
+    }
+    switch (*c) {
+    case '\0':
+        break;
+    case 'k':
+    case 'K':
+        mult = 1024;
+        c++;
+        break;
+    case 'm':
+    case 'M':
+        mult = 1024 * 1024;
+        c++;
+        break;
+    case 'g':
+    case 'G':
+        mult = 1024 * 1024 * 1024;
+        c++;
+        break;
+    default:
+        return APR_EINVAL;
+    }
+    if (*c != '\0' || v < 1 || v > max / mult) {
+        return APR_EINVAL;
+    }
+    *psize = v * mult;
+    return APR_SUCCESS;
+}
+
+/* ------------------------------------------------------------------ */
+/* media types                                                        */
+/* ------------------------------------------------------------------ */
+
+static int ends_with(const char *s, apr_size_t len, const char *suffix)
+{
+    apr_size_t n = strlen(suffix);
+    return len >= n && !memcmp(s + len - n, suffix, n);
+}
+
+static int equals(const char *s, apr_size_t len, const char *what)
+{
+    return strlen(what) == len && !memcmp(s, what, len);
+}
+
+batch_media_t batch_util_media_class(const char *content_type)
+{
+    char type[128];
+    const char *b, *e;
+    apr_size_t len, i;
+
+    if (!content_type) {
+        return BATCH_MEDIA_BINARY;
+    }
+    /* The media type is what precedes the parameters, with optional
+     * whitespace around it (RFC 9110 8.3.1). */
+    b = content_type;
+    while (*b == ' ' || *b == '\t') {
+        b++;
+    }
+    e = b;
+    while (*e && *e != ';') {
+        e++;
+    }
+    while (e > b && (e[-1] == ' ' || e[-1] == '\t')) {
+        e--;
+    }
+    len = (apr_size_t)(e - b);
+    if (len == 0 || len >= sizeof(type)) {
+        /* No real media type is this long; binary is the safe class. */
+        return BATCH_MEDIA_BINARY;
+    }
+    for (i = 0; i < len; i++) {
+        type[i] = (char)apr_tolower(b[i]);
+    }
+    type[len] = '\0';
+
+    if (equals(type, len, "application/json")
+        || ends_with(type, len, "+json")) {
+        return BATCH_MEDIA_JSON;
+    }
+    if ((len > 5 && !strncmp(type, "text/", 5))
+        || equals(type, len, "application/xml") || ends_with(type, len, "+xml")
+        || equals(type, len, "application/javascript")
+        || equals(type, len, "application/x-www-form-urlencoded")) {
+        return BATCH_MEDIA_TEXT;
+    }
+    return BATCH_MEDIA_BINARY;
+}
+
+/* ------------------------------------------------------------------ */
+/* UTF-8, tokens, header values                                       */
+/* ------------------------------------------------------------------ */
+
+int batch_util_utf8_valid(const char *s, apr_size_t len)
+{
+    const unsigned char *u = (const unsigned char *)s;
+    apr_size_t i = 0;
+
+    while (i < len) {
+        unsigned char c = u[i];
+        apr_size_t n, k;
+        apr_uint32_t cp;
+
+        if (c < 0x80) {
+            i++;
+            continue;
+        }
+        if (c >= 0xC2 && c <= 0xDF) {
+            n = 1;
+            cp = c & 0x1F;
+        }
+        else if (c >= 0xE0 && c <= 0xEF) {
+            n = 2;
+            cp = c & 0x0F;
+        }
+        else if (c >= 0xF0 && c <= 0xF4) {
+            n = 3;
+            cp = c & 0x07;
+        }
+        else {
+            /* 0x80-0xBF stray continuation, 0xC0/0xC1 always overlong,
+             * 0xF5 and up beyond U+10FFFF */
+            return 0;
+        }
+        if (len - i <= n) {
+            return 0;
+        }
+        for (k = 1; k <= n; k++) {
+            if ((u[i + k] & 0xC0) != 0x80) {
+                return 0;
+            }
+            cp = (cp << 6) | (u[i + k] & 0x3F);
+        }
+        if ((n == 2 && cp < 0x800) || (n == 3 && cp < 0x10000) || cp > 0x10FFFF
+            || (cp >= 0xD800 && cp <= 0xDFFF)) {
+            return 0;
+        }
+        i += n + 1;
+    }
+    return 1;
+}
+
+apr_size_t batch_util_utf8_chars(const char *s, apr_size_t len)
+{
+    apr_size_t i, n = 0;
+
+    for (i = 0; i < len; i++) {
+        if (((unsigned char)s[i] & 0xC0) != 0x80) {
+            n++;
+        }
+    }
+    return n;
+}
+
+static int is_tchar(unsigned char c)
+{
+    return apr_isalnum(c) || (c && strchr("!#$%&'*+-.^_`|~", c) != NULL);
+}
+
+int batch_util_is_token(const char *s)
+{
+    if (!s || !*s) {
+        return 0;
+    }
+    for (; *s; s++) {
+        if (!is_tchar((unsigned char)*s)) {
+            return 0;
+        }
+    }
+    return 1;
+}
+
+int batch_util_header_value_ok(const char *s, apr_size_t len)
+{
+    apr_size_t i;
+
+    for (i = 0; i < len; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if ((c < 0x20 && c != '\t') || c == 0x7F) {
+            return 0;
+        }
+    }
+    return 1;
+}
+
+/* ------------------------------------------------------------------ */
+/* base64                                                             */
+/* ------------------------------------------------------------------ */
+
+static const char b64_std[] =
+    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+
+/* Value of c in either alphabet; 64/65 flag which alphabet-specific
+ * character it was so that a mix of both can be refused. */
+static int b64_value(unsigned char c, int *alphabet)
+{
+    if (c >= 'A' && c <= 'Z') {
+        return c - 'A';
+    }
+    if (c >= 'a' && c <= 'z') {
+        return c - 'a' + 26;
+    }
+    if (c >= '0' && c <= '9') {
+        return c - '0' + 52;
+    }
+    if (c == '+' || c == '/') {
+        *alphabet |= 1;
+        return c == '+' ? 62 : 63;
+    }
+    if (c == '-' || c == '_') {
+        *alphabet |= 2;
+        return c == '-' ? 62 : 63;
+    }
+    return -1;
+}
+
+apr_status_t batch_util_base64_decode(const char **pout, apr_size_t *poutlen,
+                                      const char *in, apr_size_t inlen,
+                                      apr_pool_t *p)
+{
+    apr_size_t n = inlen, pad = 0, i, o = 0;
+    apr_uint32_t acc = 0;
+    int alphabet = 0, bits = 0;
+    char *out;
+
+    /* Padding, when present, must complete the last quantum exactly. */
+    while (n > 0 && in[n - 1] == '=') {
+        n--;
+        pad++;
+    }
+    if (pad > 2 || (pad > 0 && inlen % 4 != 0) || n % 4 == 1) {
+        return APR_EINVAL;
+    }
+    if (pad > 0 && (n % 4) + pad != 4) {
+        return APR_EINVAL;
+    }
+    out = apr_palloc(p, n / 4 * 3 + 3);
+    for (i = 0; i < n; i++) {
+        int v = b64_value((unsigned char)in[i], &alphabet);
+        if (v < 0 || alphabet == 3) {
+            return APR_EINVAL;
+        }
+        acc = (acc << 6) | (apr_uint32_t)v;
+        bits += 6;
+        if (bits >= 8) {
+            bits -= 8;
+            out[o++] = (char)((acc >> bits) & 0xFF);
+        }
+    }
+    /* Left-over bits of a short last quantum are dropped, as atob() and
+     * most decoders do (RFC 4648 3.5 lets a decoder choose). */
+    out[o] = '\0';
+    *pout = out;
+    if (poutlen) {
+        *poutlen = o;
+    }
+    return APR_SUCCESS;
+}
+
+const char *batch_util_base64_encode(apr_size_t *poutlen, const char *in,
+                                     apr_size_t inlen, apr_pool_t *p)
+{
+    const unsigned char *u = (const unsigned char *)in;
+    apr_size_t i, o = 0;
+    char *out = apr_palloc(p, (inlen + 2) / 3 * 4 + 1);
+
+    for (i = 0; i + 2 < inlen; i += 3) {
+        out[o++] = b64_std[u[i] >> 2];
+        out[o++] = b64_std[((u[i] & 0x03) << 4) | (u[i + 1] >> 4)];
+        out[o++] = b64_std[((u[i + 1] & 0x0F) << 2) | (u[i + 2] >> 6)];
+        out[o++] = b64_std[u[i + 2] & 0x3F];
+    }
+    if (inlen - i == 1) {
+        out[o++] = b64_std[u[i] >> 2];
+        out[o++] = b64_std[(u[i] & 0x03) << 4];
+        out[o++] = '=';
+        out[o++] = '=';
+    }
+    else if (inlen - i == 2) {
+        out[o++] = b64_std[u[i] >> 2];
+        out[o++] = b64_std[((u[i] & 0x03) << 4) | (u[i + 1] >> 4)];
+        out[o++] = b64_std[(u[i + 1] & 0x0F) << 2];
+        out[o++] = '=';
+    }
+    out[o] = '\0';
+    if (poutlen) {
+        *poutlen = o;
+    }
+    return out;
+}
+
+/* ------------------------------------------------------------------ */
+/* JSON                                                               */
+/* ------------------------------------------------------------------ */
+
+const char *batch_util_json_escape(apr_size_t *poutlen, const char *s,
+                                   apr_size_t len, apr_pool_t *p)
+{
+    static const char hex[] = "0123456789abcdef";
+    apr_size_t i, o = 0, need = 0;
+    char *out;
+
+    for (i = 0; i < len; i++) {
+        unsigned char c = (unsigned char)s[i];
+        need += (c == '"' || c == '\\') ? 2 : (c < 0x20 ? 6 : 1);
+    }
+    out = apr_palloc(p, need + 1);
+    for (i = 0; i < len; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (c == '"' || c == '\\') {
+            out[o++] = '\\';
+            out[o++] = (char)c;
+        }
+        else if (c < 0x20) {
+            /* \u00XX for every control character keeps this simple and
+             * is read by every JSON parser. */
+            out[o++] = '\\';
+            out[o++] = 'u';
+            out[o++] = '0';
+            out[o++] = '0';
+            out[o++] = hex[c >> 4];
+            out[o++] = hex[c & 0xF];
+        }
+        else {
+            out[o++] = (char)c;
+        }
+    }
+    out[o] = '\0';
+    if (poutlen) {
+        *poutlen = o;
+    }
+    return out;
+}
+
+/* Compare the digits of an integer literal (no sign, no leading zeros)
+ * with a limit given as digits: > 0 when it is larger. */
+static int digits_cmp(const char *d, apr_size_t n, const char *limit)
+{
+    apr_size_t ln = strlen(limit);
+    if (n != ln) {
+        return n > ln ? 1 : -1;
+    }
+    return memcmp(d, limit, n);
+}
+
+/* Scan one number at s[*pi] with RFC 8259's grammar; json-c accepts
+ * "1." and would silently clamp integers it cannot hold. */
+static const char *lex_number(const char *s, apr_size_t len, apr_size_t *pi)
+{
+    apr_size_t i = *pi, d0, dn;
+    int neg = 0, integer = 1;
+
+    if (s[i] == '-') {
+        neg = 1;
+        i++;
+    }
+    d0 = i;
+    if (i >= len || !apr_isdigit(s[i])) {
+        return "a number has no digits";
+    }
+    if (s[i] == '0') {
+        i++;
+    }
+    else {
+        while (i < len && apr_isdigit(s[i])) {
+            i++;
+        }
+    }
+    dn = i - d0;
+    if (i < len && s[i] == '.') {
+        integer = 0;
+        i++;
+        if (i >= len || !apr_isdigit(s[i])) {
+            return "a number has no digits after '.'";
+        }
+        while (i < len && apr_isdigit(s[i])) {
+            i++;
+        }
+    }
+    if (i < len && (s[i] == 'e' || s[i] == 'E')) {
+        integer = 0;
+        i++;
+        if (i < len && (s[i] == '+' || s[i] == '-')) {
+            i++;
+        }
+        if (i >= len || !apr_isdigit(s[i])) {
+            return "a number has no exponent digits";
+        }
+        while (i < len && apr_isdigit(s[i])) {
+            i++;
+        }
+    }
+    if (integer
+        && digits_cmp(s + d0, dn,
+                      neg ? "9223372036854775808" : "18446744073709551615")
+               > 0) {
+        return "an integer is outside the 64-bit range";
+    }
+    *pi = i;
+    return NULL;
+}
+
+/* What json-c 0.16 lets through even with JSON_TOKENER_STRICT, checked
+ * on the raw text before json-c sees it: NUL bytes, raw control
+ * characters inside strings, NaN/Infinity, sloppy or clamped numbers, and
+ * member names holding \u0000 (json-c cuts keys at the NUL, so
+ * "id\u0000x" would silently become "id"). */
+static const char *json_lex(const char *s, apr_size_t len)
+{
+    apr_size_t i = 0;
+
+    while (i < len) {
+        unsigned char c = (unsigned char)s[i];
+
+        if (c == '\0') {
+            return "contains a NUL byte";
+        }
+        if (c == '"') {
+            int has_nul = 0;
+            for (i++;; i++) {
+                if (i >= len) {
+                    return NULL; /* json-c reports the open string */
+                }
+                c = (unsigned char)s[i];
+                if (c == '"') {
+                    break;
+                }
+                if (c < 0x20) {
+                    return c ? "a string contains a raw control character"
+                             : "contains a NUL byte";
+                }
+                if (c == '\\' && i + 1 < len) {
+                    i++;
+                    if (s[i] == 'u' && i + 4 < len
+                        && !memcmp(s + i + 1, "0000", 4)) {
+                        has_nul = 1;
+                    }
+                }
+            }
+            i++;
+            if (has_nul) {
+                apr_size_t j = i;
+                while (j < len
+                       && (s[j] == ' ' || s[j] == '\t' || s[j] == '\n'
+                           || s[j] == '\r')) {
+                    j++;
+                }
+                if (j < len && s[j] == ':') {
+                    return "a member name contains \\u0000";
+                }
+            }
+            continue;
+        }
+        if (c == '-' || apr_isdigit(c)) {
+            const char *why = lex_number(s, len, &i);
+            if (why) {
+                return why;
+            }
+            continue;
+        }
+        if (apr_isalpha(c)) {
+            apr_size_t j = i;
+            while (j < len && apr_isalnum(s[j])) {
+                j++;
+            }
+            if (!equals(s + i, j - i, "true") && !equals(s + i, j - i, "false")
+                && !equals(s + i, j - i, "null")) {
+                return "holds a word that is not true, false or null";
+            }
+            i = j;
+            continue;
+        }
+        i++;
+    }
+    return NULL;
+}
+
+apr_status_t batch_util_json_parse(struct json_object **pobj, const char **why,
+                                   const char *s, apr_size_t len, int depth,
+                                   apr_pool_t *p)
+{
+    struct json_tokener *tok;
+    struct json_object *obj;
+    enum json_tokener_error jerr;
+    apr_size_t end;
+    const char *lex;
+
+    *pobj = NULL;
+    if (len > (apr_size_t)0x7FFFFFFF) {
+        /* json_tokener_parse_ex() takes an int length */
+        *why = "is too large";
+        return APR_EINVAL;
+    }
+    if (!batch_util_utf8_valid(s, len)) {
+        *why = "is not valid UTF-8";
+        return APR_EINVAL;
+    }
+    if ((lex = json_lex(s, len)) != NULL) {
+        *why = apr_pstrcat(p, "is not valid JSON: ", lex, NULL);
+        return APR_EINVAL;
+    }
+    tok = json_tokener_new_ex(depth);
+    if (!tok) {
+        *why = "could not be parsed (out of memory)";
+        return APR_ENOMEM;
+    }
+    json_tokener_set_flags(tok,
+                           JSON_TOKENER_STRICT | JSON_TOKENER_VALIDATE_UTF8);
+    obj = json_tokener_parse_ex(tok, s, (int)len);
+    jerr = json_tokener_get_error(tok);
+    end = json_tokener_get_parse_end(tok);
+    if (jerr == json_tokener_continue && end == len) {
+        /* A bare top-level number ("12") may still grow as far as json-c
+         * knows; a NUL after the input tells it the text has ended. */
+        obj = json_tokener_parse_ex(tok, "", 1);
+        jerr = json_tokener_get_error(tok);
+    }
+    json_tokener_free(tok);
+
+    if (jerr == json_tokener_error_depth) {
+        json_object_put(obj);
+        *why = apr_psprintf(p, "is nested deeper than %d levels", depth);
+        return APR_EINVAL;
+    }
+    if (jerr != json_tokener_success) {
+        json_object_put(obj);
+        if (jerr == json_tokener_continue) {
+            /* json-c waits for more input; there is none. */
+            *why = "is not valid JSON: unexpected end of data";
+        }
+        else {
+            *why = apr_psprintf(
+                p, "is not valid JSON: %s at byte %" APR_SIZE_T_FMT,
+                json_tokener_error_desc(jerr), end);
+        }
+        return APR_EINVAL;
+    }
+    for (; end < len; end++) {
+        char c = s[end];
+        if (c != ' ' && c != '\t' && c != '\n' && c != '\r') {
+            json_object_put(obj);
+            *why = apr_psprintf(p,
+                                "is not valid JSON: trailing data at "
+                                "byte %" APR_SIZE_T_FMT,
+                                end);
+            return APR_EINVAL;
+        }
+    }
+    *pobj = obj;
+    return APR_SUCCESS;
+}

@@ -1,0 +1,364 @@
+/* Licensed under the Apache License, Version 2.0 (see LICENSE).
+ * Copyright 2026 the mod_batch authors.
+ *
+ * test_encode.c: unit tests of batch_encode.c: response bodies by media
+ * class (CONTRACT 5), when there is no body key, generated and
+ * module error bodies, header filtering and joining, the exact
+ * "Content-Type" key, and that the output is always valid JSON
+ * (CONTRACT 6).
+ */
+
+#include <string.h>
+
+#include <json-c/json.h>
+
+#include <apr_strings.h>
+
+#include "unit.h"
+#include "batch_encode.h"
+#include "batch_util.h"
+
+static apr_pool_t *pool;
+
+static void setup(void)
+{
+    apr_pool_create(&pool, NULL);
+}
+
+static void teardown(void)
+{
+    apr_pool_destroy(pool);
+}
+
+static batch_result_t *result(int status, const char *ctype, const char *body,
+                              apr_size_t len)
+{
+    batch_result_t *r = apr_pcalloc(pool, sizeof(*r));
+    r->status = status;
+    r->content_type = ctype;
+    r->body = body;
+    r->body_len = len;
+    return r;
+}
+
+/* Encode, check the text is one valid JSON document, return it. */
+static const char *enc(const char *id, const batch_result_t *r)
+{
+    const char *json = NULL, *why = NULL;
+    apr_size_t len = 0;
+    struct json_object *o = NULL;
+
+    ck_assert_int_eq(batch_encode_item(&json, &len, id, r, pool), APR_SUCCESS);
+    ck_assert_ptr_nonnull(json);
+    ck_assert_uint_eq(len, strlen(json));
+    ck_assert_msg(batch_util_json_parse(&o, &why, json, len, 64, pool)
+                      == APR_SUCCESS,
+                  "not valid JSON (%s): %s", why, json);
+    json_object_put(o);
+    return json;
+}
+
+START_TEST(json_body_inline)
+{
+    static const char body[] = "{ \"a\" : [1, 2.50], \"b\": \"x/y\" }";
+    batch_result_t *r =
+        result(200, "application/json; charset=utf-8", body, sizeof(body) - 1);
+
+    ck_assert_str_eq(
+        enc("1", r),
+        "{\"id\":\"1\",\"status\":200,\"headers\":{\"Content-Type\":"
+        "\"application/json; charset=utf-8\"},\"body\":{\"a\":"
+        "[1,2.50],\"b\":\"x/y\"}}");
+    r = result(200, "application/vnd.api+json", "42", 2);
+    ck_assert_ptr_nonnull(strstr(enc("1", r), ",\"body\":42}"));
+    r = result(200, "application/json", "null", 4);
+    ck_assert_ptr_nonnull(strstr(enc("1", r), ",\"body\":null}"));
+    r = result(200, "application/json", "\"s\"", 3);
+    ck_assert_ptr_nonnull(strstr(enc("1", r), ",\"body\":\"s\"}"));
+}
+END_TEST
+
+START_TEST(json_body_invalid)
+{
+    batch_result_t *r = result(200, "application/json", "{oops\n", 6);
+
+    ck_assert_ptr_nonnull(strstr(enc("1", r), ",\"body\":\"{oops\\n\"}"));
+    r = result(200, "application/json", "[NaN]", 5);
+    ck_assert_ptr_nonnull(strstr(enc("1", r), ",\"body\":\"[NaN]\"}"));
+    r = result(200, "application/json", "[1] [2]", 7);
+    ck_assert_ptr_nonnull(strstr(enc("1", r), ",\"body\":\"[1] [2]\"}"));
+    /* not JSON and not UTF-8: base64 */
+    r = result(200, "application/json", "\xff\xfe", 2);
+    ck_assert_ptr_nonnull(strstr(enc("1", r), ",\"body\":\"//4=\"}"));
+}
+END_TEST
+
+START_TEST(text_body)
+{
+    static const char body[] = "l1\n\"q\" \\ caf\xc3\xa9 \x01";
+    batch_result_t *r = result(200, "text/plain", body, sizeof(body) - 1);
+
+    ck_assert_ptr_nonnull(strstr(enc("1", r),
+                                 ",\"body\":\"l1\\n\\\"q\\\" \\\\ caf\xc3\xa9 "
+                                 "\\u0001\"}"));
+    r = result(200, "text/html; charset=iso-8859-1", "caf\xe9", 4);
+    ck_assert_ptr_nonnull(strstr(enc("1", r), ",\"body\":\"Y2Fm6Q==\"}"));
+    r = result(200, "application/xml", "<a/>", 4);
+    ck_assert_ptr_nonnull(strstr(enc("1", r), ",\"body\":\"<a/>\"}"));
+}
+END_TEST
+
+START_TEST(binary_body)
+{
+    batch_result_t *r = result(200, "image/png", "\x89PNG\0\xff", 6);
+    const char *json = enc("1", r);
+
+    ck_assert_ptr_nonnull(strstr(json, "\"Content-Type\":\"image/png\""));
+    ck_assert_ptr_nonnull(strstr(json, ",\"body\":\"iVBORwD/\"}"));
+    /* no media type at all: binary */
+    r = result(200, NULL, "hi", 2);
+    ck_assert_str_eq(enc("1", r), "{\"id\":\"1\",\"status\":200,\"headers\":{},"
+                                  "\"body\":\"aGk=\"}");
+}
+END_TEST
+
+START_TEST(no_body_key)
+{
+    batch_result_t *r;
+
+    r = result(200, "text/plain", "x", 1);
+    r->head = 1;
+    ck_assert_ptr_null(strstr(enc("1", r), "\"body\""));
+    r = result(404, NULL, NULL, 0);
+    r->head = 1;
+    ck_assert_str_eq(enc("1", r),
+                     "{\"id\":\"1\",\"status\":404,\"headers\":{}}");
+    r = result(405, NULL, NULL, 0);
+    r->head = 1;
+    r->error_code = "MethodNotAllowed";
+    r->error_message = "no";
+    ck_assert_str_eq(
+        enc("1", r),
+        "{\"id\":\"1\",\"status\":405,\"headers\":{\"Content-Type\":"
+        "\"application/json\"}}");
+    r = result(204, NULL, NULL, 0);
+    ck_assert_str_eq(enc("1", r),
+                     "{\"id\":\"1\",\"status\":204,\"headers\":{}}");
+    r = result(304, "text/plain", "stale", 5);
+    ck_assert_ptr_null(strstr(enc("1", r), "\"body\""));
+    r = result(200, "text/plain", "", 0);
+    ck_assert_ptr_null(strstr(enc("1", r), "\"body\""));
+    r = result(302, NULL, NULL, 0);
+    ck_assert_ptr_null(strstr(enc("1", r), "\"body\""));
+}
+END_TEST
+
+START_TEST(generated_error_body)
+{
+    batch_result_t *r = result(404, NULL, NULL, 0);
+
+    r->status_line = "404 Not Found";
+    ck_assert_str_eq(
+        enc("a", r),
+        "{\"id\":\"a\",\"status\":404,\"headers\":{\"Content-Type\":"
+        "\"application/json\"},\"body\":{\"error\":{\"code\":"
+        "\"NotFound\",\"message\":\"404 Not Found\"}}}");
+
+    /* no status line: from the table */
+    r = result(424, NULL, NULL, 0);
+    ck_assert_ptr_nonnull(strstr(enc("a", r),
+                                 "{\"code\":\"FailedDependency\",\"message\":"
+                                 "\"424 Failed Dependency\"}"));
+    r = result(413, NULL, NULL, 0);
+    ck_assert_ptr_nonnull(
+        strstr(enc("a", r), "{\"code\":\"RequestEntityTooLarge\""));
+    /* unknown status */
+    r = result(599, NULL, NULL, 0);
+    ck_assert_ptr_nonnull(
+        strstr(enc("a", r), "{\"code\":\"Error\",\"message\":\"599\"}"));
+    /* non-alphanumerics go */
+    r = result(418, NULL, NULL, 0);
+    r->status_line = "418 I'm a teapot";
+    ck_assert_ptr_nonnull(strstr(enc("a", r),
+                                 "{\"code\":\"Imateapot\",\"message\":"
+                                 "\"418 I'm a teapot\"}"));
+    /* a body of its own wins */
+    r = result(404, "text/plain", "gone", 4);
+    ck_assert_ptr_nonnull(strstr(enc("a", r), ",\"body\":\"gone\"}"));
+}
+END_TEST
+
+START_TEST(generated_error_keeps_headers)
+{
+    batch_result_t *r = result(401, NULL, NULL, 0);
+
+    r->headers = apr_table_make(pool, 4);
+    apr_table_add(r->headers, "WWW-Authenticate", "Basic realm=\"x\"");
+    apr_table_add(r->headers, "content-type", "text/html");
+    apr_table_add(r->headers, "Content-Length", "0");
+    ck_assert_str_eq(
+        enc("1", r),
+        "{\"id\":\"1\",\"status\":401,\"headers\":{\"Content-Type\":"
+        "\"application/json\",\"WWW-Authenticate\":\"Basic "
+        "realm=\\\"x\\\"\"},\"body\":{\"error\":{\"code\":"
+        "\"Unauthorized\",\"message\":\"401 Unauthorized\"}}}");
+}
+END_TEST
+
+START_TEST(module_error)
+{
+    batch_result_t *r = result(424, "text/plain", "ignored", 7);
+
+    r->error_code = "FailedDependency";
+    r->error_message = "dependency \"2\" failed";
+    r->headers = apr_table_make(pool, 4);
+    apr_table_add(r->headers, "X-Other", "1");
+    ck_assert_str_eq(
+        enc("3", r),
+        "{\"id\":\"3\",\"status\":424,\"headers\":{\"Content-Type\":"
+        "\"application/json\"},\"body\":{\"error\":{\"code\":"
+        "\"FailedDependency\",\"message\":\"dependency \\\"2\\\" "
+        "failed\"}}}");
+    r = result(504, NULL, NULL, 0);
+    r->error_code = "BatchTimeout";
+    ck_assert_ptr_nonnull(strstr(enc("3", r),
+                                 "{\"code\":\"BatchTimeout\",\"message\":"
+                                 "\"504 Gateway Timeout\"}"));
+}
+END_TEST
+
+START_TEST(headers_filtered_and_joined)
+{
+    batch_result_t *r = result(200, NULL, NULL, 0);
+
+    r->headers = apr_table_make(pool, 16);
+    apr_table_add(r->headers, "Set-Cookie", "a=1");
+    apr_table_add(r->headers, "Connection", "close, X-Private");
+    apr_table_add(r->headers, "X-Private", "secret");
+    apr_table_add(r->headers, "connection", "x-also");
+    apr_table_add(r->headers, "X-ALSO", "hidden");
+    apr_table_add(r->headers, "Keep-Alive", "timeout=5");
+    apr_table_add(r->headers, "Transfer-Encoding", "chunked");
+    apr_table_add(r->headers, "content-length", "12");
+    apr_table_add(r->headers, "TE", "trailers");
+    apr_table_add(r->headers, "Trailer", "X");
+    apr_table_add(r->headers, "Upgrade", "h2c");
+    apr_table_add(r->headers, "Proxy-Connection", "keep-alive");
+    apr_table_add(r->headers, "set-cookie", "b=2");
+    apr_table_add(r->headers, "ETag", "\"v1\"");
+    apr_table_add(r->headers, "SET-COOKIE", "c=3");
+    ck_assert_str_eq(enc("1", r),
+                     "{\"id\":\"1\",\"status\":200,\"headers\":{\"Set-Cookie\":"
+                     "\"a=1, b=2, c=3\",\"ETag\":\"\\\"v1\\\"\"}}");
+}
+END_TEST
+
+START_TEST(content_type_key)
+{
+    batch_result_t *r = result(200, NULL, "{}", 2);
+    const char *json;
+
+    r->headers = apr_table_make(pool, 4);
+    apr_table_add(r->headers, "content-type", "application/json");
+    apr_table_add(r->headers, "X-A", "1");
+    json = enc("1", r);
+    ck_assert_str_eq(
+        json, "{\"id\":\"1\",\"status\":200,\"headers\":{\"Content-Type\":"
+              "\"application/json\",\"X-A\":\"1\"},\"body\":{}}");
+
+    /* res->content_type wins over the table; one key only */
+    r->content_type = "text/plain";
+    apr_table_add(r->headers, "CONTENT-TYPE", "image/png");
+    json = enc("1", r);
+    ck_assert_str_eq(
+        json, "{\"id\":\"1\",\"status\":200,\"headers\":{\"Content-Type\":"
+              "\"text/plain\",\"X-A\":\"1\"},\"body\":\"{}\"}");
+}
+END_TEST
+
+START_TEST(output_always_utf8)
+{
+    batch_result_t *r = result(200, "text/plain", "ok", 2);
+    const char *json;
+
+    r->headers = apr_table_make(pool, 4);
+    apr_table_add(r->headers, "X-Latin1", "caf\xe9");
+    apr_table_add(r->headers, "X-\xff", "\xc0\x80");
+    json = enc("i\"d\\", r);
+    ck_assert_ptr_nonnull(strstr(json, "\"id\":\"i\\\"d\\\\\""));
+    ck_assert_ptr_nonnull(strstr(json, "\"X-Latin1\":\"caf\xef\xbf\xbd\""));
+    ck_assert_ptr_nonnull(strstr(json, "\"X-\xef\xbf\xbd\":\"\xef\xbf\xbd"
+                                       "\xef\xbf\xbd\""));
+}
+END_TEST
+
+START_TEST(whole_response_is_json)
+{
+    const char *a = enc("1", result(200, "application/json", "[1]", 3));
+    const char *b = enc("2", result(404, NULL, NULL, 0));
+    const char *all = apr_pstrcat(pool, BATCH_ENCODE_OPEN, a, ",", b,
+                                  BATCH_ENCODE_CLOSE, NULL);
+    struct json_object *o = NULL, *resp, *item, *v;
+    const char *why = NULL;
+
+    ck_assert_int_eq(
+        batch_util_json_parse(&o, &why, all, strlen(all), 64, pool),
+        APR_SUCCESS);
+    ck_assert(json_object_object_get_ex(o, "responses", &resp));
+    ck_assert_uint_eq(json_object_array_length(resp), 2);
+    item = json_object_array_get_idx(resp, 1);
+    ck_assert(json_object_object_get_ex(item, "status", &v));
+    ck_assert_int_eq(json_object_get_int(v), 404);
+    json_object_put(o);
+}
+END_TEST
+
+START_TEST(batch_error_body)
+{
+    batch_error_t err = {
+        400, "BadRequest", "requests[0]: \"id\" is \"x\"", NULL, 0, "id"};
+    batch_error_t bare = {413, NULL, NULL, NULL, -1, NULL};
+
+    ck_assert_str_eq(batch_encode_error(&err, pool),
+                     "{\"error\":{\"code\":\"BadRequest\",\"message\":"
+                     "\"requests[0]: \\\"id\\\" is \\\"x\\\"\"}}");
+    ck_assert_str_eq(batch_encode_error(&bare, pool),
+                     "{\"error\":{\"code\":\"Error\",\"message\":"
+                     "\"413 Request Entity Too Large\"}}");
+}
+END_TEST
+
+START_TEST(reasons)
+{
+    ck_assert_str_eq(batch_encode_reason(200), "OK");
+    ck_assert_str_eq(batch_encode_reason(404), "Not Found");
+    ck_assert_str_eq(batch_encode_reason(424), "Failed Dependency");
+    ck_assert_str_eq(batch_encode_reason(501), "Not Implemented");
+    ck_assert_ptr_null(batch_encode_reason(599));
+    ck_assert_ptr_null(batch_encode_reason(0));
+}
+END_TEST
+
+Suite *batch_encode_suite(void)
+{
+    Suite *s = suite_create("encode");
+    TCase *tc = tcase_create("encode");
+
+    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_add_test(tc, json_body_inline);
+    tcase_add_test(tc, json_body_invalid);
+    tcase_add_test(tc, text_body);
+    tcase_add_test(tc, binary_body);
+    tcase_add_test(tc, no_body_key);
+    tcase_add_test(tc, generated_error_body);
+    tcase_add_test(tc, generated_error_keeps_headers);
+    tcase_add_test(tc, module_error);
+    tcase_add_test(tc, headers_filtered_and_joined);
+    tcase_add_test(tc, content_type_key);
+    tcase_add_test(tc, output_always_utf8);
+    tcase_add_test(tc, whole_response_is_json);
+    tcase_add_test(tc, batch_error_body);
+    tcase_add_test(tc, reasons);
+    suite_add_tcase(s, tc);
+    return s;
+}

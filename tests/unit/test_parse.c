@@ -1,0 +1,816 @@
+/* Licensed under the Apache License, Version 2.0 (see LICENSE).
+ * Copyright 2026 the mod_batch authors.
+ *
+ * test_parse.c: unit tests of batch_parse.c: every batch-level 400 of
+ * CONTRACT 3 (each checked for status, code and a message naming the
+ * item and field), url resolution under BatchBase, BatchBase itself,
+ * item bodies to bytes (CONTRACT 5), and what a valid batch turns into.
+ */
+
+#include <string.h>
+
+#include <apr_strings.h>
+
+#include "unit.h"
+#include "batch_parse.h"
+
+static apr_pool_t *pool;
+static batch_limits_t lim;
+
+static void setup(void)
+{
+    apr_pool_create(&pool, NULL);
+    lim.max_requests = 20;
+    lim.base = "";
+    lim.max_fields = 100;
+    lim.max_field_size = 8190;
+}
+
+static void teardown(void)
+{
+    apr_pool_destroy(pool);
+}
+
+/* ------------------------------------------------------------------ */
+/* helpers                                                            */
+/* ------------------------------------------------------------------ */
+
+static batch_t *parse_ok_n(const char *json, apr_size_t len)
+{
+    batch_t *b = NULL;
+    batch_error_t err;
+
+    memset(&err, 0, sizeof(err));
+    ck_assert_msg(batch_parse_request(&b, json, len, &lim, &err, pool)
+                      == APR_SUCCESS,
+                  "refused: %s\n  input: %s", err.message, json);
+    ck_assert_ptr_nonnull(b);
+    return b;
+}
+
+static batch_t *parse_ok(const char *json)
+{
+    return parse_ok_n(json, strlen(json));
+}
+
+/* One item with the given members after id/method/url. */
+static const char *one(const char *extra)
+{
+    return apr_pstrcat(pool,
+                       "{\"requests\":[{\"id\":\"1\",\"method\":\"GET\","
+                       "\"url\":\"/x\"",
+                       extra, "}]}", NULL);
+}
+
+/* The refusal: status 400, BadRequest, the index (-1: batch level), the
+ * id when given, the field (NULL: none), and that the message holds the
+ * "requests[i]" prefix, the id, the quoted field and `needle`. */
+static void refuse_n(const char *json, apr_size_t len, int index,
+                     const char *id, const char *field, const char *needle)
+{
+    batch_t *b = (batch_t *)1;
+    batch_error_t err;
+    apr_status_t rv;
+
+    memset(&err, 0, sizeof(err));
+    rv = batch_parse_request(&b, json, len, &lim, &err, pool);
+    ck_assert_msg(rv == APR_EINVAL, "accepted: %s", json);
+    ck_assert_ptr_null(b);
+    ck_assert_int_eq(err.status, 400);
+    ck_assert_str_eq(err.code, "BadRequest");
+    ck_assert_ptr_nonnull(err.message);
+    ck_assert_msg(err.index == index, "index %d, want %d: %s", err.index, index,
+                  err.message);
+    if (index >= 0) {
+        const char *pre = apr_psprintf(pool, "requests[%d]", index);
+        ck_assert_msg(!strncmp(err.message, pre, strlen(pre)),
+                      "message '%s' lacks '%s'", err.message, pre);
+    }
+    if (id) {
+        ck_assert_ptr_nonnull(err.item_id);
+        ck_assert_str_eq(err.item_id, id);
+        ck_assert_msg(strstr(err.message, apr_psprintf(pool, "(id \"%s\")", id))
+                          != NULL,
+                      "message '%s' lacks id '%s'", err.message, id);
+    }
+    else {
+        ck_assert_ptr_null(err.item_id);
+    }
+    if (field) {
+        ck_assert_ptr_nonnull(err.field);
+        ck_assert_str_eq(err.field, field);
+        ck_assert_msg(strstr(err.message, apr_psprintf(pool, "\"%s\"", field))
+                          != NULL,
+                      "message '%s' lacks field '%s'", err.message, field);
+    }
+    else {
+        ck_assert_ptr_null(err.field);
+    }
+    ck_assert_msg(strstr(err.message, needle) != NULL,
+                  "message '%s' lacks '%s'", err.message, needle);
+}
+
+static void refuse(const char *json, int index, const char *id,
+                   const char *field, const char *needle)
+{
+    refuse_n(json, strlen(json), index, id, field, needle);
+}
+
+/* ------------------------------------------------------------------ */
+/* the document                                                       */
+/* ------------------------------------------------------------------ */
+
+START_TEST(valid_batch)
+{
+    batch_t *b = parse_ok(
+        "{\"@odata.context\":\"x\",\"requests\":["
+        "{\"id\":\"1\",\"method\":\"get\",\"url\":\"/"
+        "products?skip=0&limit=1\"},"
+        "{\"id\":\"2\",\"method\":\"GET\",\"url\":\"products/1\"},"
+        "{\"id\":\"3\",\"method\":\"POST\",\"url\":\"/products\","
+        "\"headers\":{\"Content-Type\":\"application/json\",\"X-A\":\"b\"},"
+        "\"body\":{\"title\":\"Test / Product\"},\"dependsOn\":[\"2\"]}]}");
+
+    ck_assert_int_eq(b->nitems, 3);
+    ck_assert_int_eq(b->items[0].index, 0);
+    ck_assert_str_eq(b->items[0].id, "1");
+    ck_assert_str_eq(b->items[0].method, "GET");
+    ck_assert_str_eq(b->items[0].url, "/products?skip=0&limit=1");
+    ck_assert_str_eq(b->items[0].uri, "/products?skip=0&limit=1");
+    ck_assert_ptr_nonnull(b->items[0].headers);
+    ck_assert(apr_is_empty_table(b->items[0].headers));
+    ck_assert_int_eq(b->items[0].has_body, 0);
+    ck_assert_ptr_null(b->items[0].body_type);
+    ck_assert_int_eq(b->items[0].ndeps, 0);
+    ck_assert_str_eq(b->items[1].uri, "/products/1");
+    ck_assert_int_eq(b->items[2].index, 2);
+    ck_assert_str_eq(b->items[2].method, "POST");
+    ck_assert_str_eq(apr_table_get(b->items[2].headers, "x-a"), "b");
+    ck_assert_int_eq(b->items[2].has_body, 1);
+    ck_assert_str_eq(b->items[2].body_type, "application/json");
+    ck_assert_uint_eq(b->items[2].body_len, 26);
+    ck_assert_mem_eq(b->items[2].body, "{\"title\":\"Test / Product\"}", 26);
+    ck_assert_int_eq(b->items[2].ndeps, 1);
+    ck_assert_int_eq(b->items[2].deps[0], 1);
+}
+END_TEST
+
+START_TEST(not_json)
+{
+    refuse("", -1, NULL, NULL, "not valid JSON");
+    refuse("{", -1, NULL, NULL, "not valid JSON");
+    refuse("{\"requests\":[}", -1, NULL, NULL, "not valid JSON");
+    refuse("{\"requests\":[],}", -1, NULL, NULL, "not valid JSON");
+    refuse("{\"requests\":[]} x", -1, NULL, NULL, "not valid JSON");
+    refuse("{\"requests\":[]} ]", -1, NULL, NULL, "not valid JSON");
+    refuse("{\"requests\":[]}{}", -1, NULL, NULL, "not valid JSON");
+    refuse(one(",\"body\":NaN"), -1, NULL, NULL, "not valid JSON");
+    refuse(one(",\"body\":1."), -1, NULL, NULL, "not valid JSON");
+    refuse(one(",\"body\":123456789012345678901234567890"), -1, NULL, NULL,
+           "64-bit");
+    refuse(one(",\"body\":\"a\tb\""), -1, NULL, NULL, "control character");
+    refuse("{\"requests\":[{\"id\":\"1\",\"method\":\"GET\",\"url\":\"/x\","
+           "\"id\\u0000x\":1}]}",
+           -1, NULL, NULL, "member name");
+}
+END_TEST
+
+START_TEST(not_utf8)
+{
+    static const char nul[] = "{\"requests\":[{\"id\":\"a\0\",\"method\":"
+                              "\"GET\",\"url\":\"/\"}]}";
+    static const char nul_after[] = "{\"requests\":[]}\0";
+
+    refuse_n(nul, sizeof(nul) - 1, -1, NULL, NULL, "NUL");
+    refuse_n(nul_after, sizeof(nul_after) - 1, -1, NULL, NULL, "NUL");
+    refuse(one(",\"body\":\"\xc0\x80\""), -1, NULL, NULL, "UTF-8");
+    refuse(one(",\"body\":\"\xed\xa0\x80\""), -1, NULL, NULL, "UTF-8");
+    refuse(one(",\"body\":\"\xf4\x90\x80\x80\""), -1, NULL, NULL, "UTF-8");
+    refuse(one(",\"body\":\"\xe2\x82\""), -1, NULL, NULL, "UTF-8");
+    refuse(one(",\"body\":\"caf\xe9\""), -1, NULL, NULL, "UTF-8");
+}
+END_TEST
+
+static const char *deep_body(int levels)
+{
+    char *s = apr_palloc(pool, 2 * (apr_size_t)levels + 1);
+    int i;
+    for (i = 0; i < levels; i++) {
+        s[i] = '[';
+        s[levels + i] = ']';
+    }
+    s[2 * levels] = '\0';
+    return s;
+}
+
+START_TEST(depth_64_not_65)
+{
+    /* top object, "requests", the item: 3 levels before the body */
+    const char *ok = one(apr_pstrcat(pool, ",\"body\":", deep_body(61), NULL));
+    const char *deep =
+        one(apr_pstrcat(pool, ",\"body\":", deep_body(62), NULL));
+    batch_t *b = parse_ok(ok);
+
+    ck_assert_uint_eq(b->items[0].body_len, 122);
+    ck_assert_mem_eq(b->items[0].body, deep_body(61), 122);
+    refuse(deep, -1, NULL, NULL, "nested deeper than 64 levels");
+}
+END_TEST
+
+START_TEST(top_level)
+{
+    refuse("[]", -1, NULL, NULL, "must be a JSON object");
+    refuse("\"requests\"", -1, NULL, NULL, "must be a JSON object");
+    refuse("null", -1, NULL, NULL, "must be a JSON object");
+    refuse("12", -1, NULL, NULL, "must be a JSON object");
+    refuse("{\"requests\":[{\"id\":\"1\",\"method\":\"GET\",\"url\":\"/\"}],"
+           "\"atomicityGroup\":1}",
+           -1, NULL, "atomicityGroup", "unknown member");
+    refuse("{\"Requests\":[]}", -1, NULL, "Requests", "unknown member");
+    refuse("{}", -1, NULL, "requests", "is required");
+    refuse("{\"@odata.type\":\"x\"}", -1, NULL, "requests", "is required");
+    refuse("{\"requests\":{}}", -1, NULL, "requests", "must be an array");
+    refuse("{\"requests\":null}", -1, NULL, "requests", "must be an array");
+    refuse("{\"requests\":[]}", -1, NULL, "requests", "is empty");
+}
+END_TEST
+
+START_TEST(too_many_items)
+{
+    static const char three[] =
+        "{\"requests\":[{\"id\":\"1\",\"method\":\"GET\",\"url\":\"/\"},"
+        "{\"id\":\"2\",\"method\":\"GET\",\"url\":\"/\"},"
+        "{\"id\":\"3\",\"method\":\"GET\",\"url\":\"/\"}]}";
+
+    lim.max_requests = 3;
+    ck_assert_int_eq(parse_ok(three)->nitems, 3);
+    lim.max_requests = 2;
+    refuse(three, -1, NULL, "requests", "holds 3 items, more than the 2");
+}
+END_TEST
+
+START_TEST(item_shape)
+{
+    refuse("{\"requests\":[1]}", 0, NULL, NULL, "must be an object");
+    refuse("{\"requests\":[{\"id\":\"1\",\"method\":\"GET\",\"url\":\"/\"},"
+           "[]]}",
+           1, NULL, NULL, "must be an object");
+    refuse(one(",\"depends_on\":[]"), 0, "1", "depends_on", "unknown member");
+    refuse(one(",\"atomicityGroup\":\"g\""), 0, "1", "atomicityGroup",
+           "unknown member");
+    refuse(one(",\"dependson\":[]"), 0, "1", "dependson", "unknown member");
+    refuse(one(",\"Body\":{}"), 0, "1", "Body", "unknown member");
+}
+END_TEST
+
+START_TEST(required_fields)
+{
+    refuse("{\"requests\":[{\"method\":\"GET\",\"url\":\"/\"}]}", 0, NULL, "id",
+           "is required");
+    refuse("{\"requests\":[{\"id\":\"a\",\"url\":\"/\"}]}", 0, "a", "method",
+           "is required");
+    refuse("{\"requests\":[{\"id\":\"a\",\"method\":\"GET\"}]}", 0, "a", "url",
+           "is required");
+}
+END_TEST
+
+START_TEST(ids)
+{
+    const char *id256 = "", *id257;
+    batch_t *b;
+    int i;
+
+    refuse("{\"requests\":[{\"id\":1,\"method\":\"GET\",\"url\":\"/\"}]}", 0,
+           NULL, "id", "must be a string");
+    refuse("{\"requests\":[{\"id\":null,\"method\":\"GET\",\"url\":\"/\"}]}", 0,
+           NULL, "id", "must be a string");
+    refuse("{\"requests\":[{\"id\":\"\",\"method\":\"GET\",\"url\":\"/\"}]}", 0,
+           NULL, "id", "must not be empty");
+    refuse("{\"requests\":[{\"id\":\"a\\u0001\",\"method\":\"GET\","
+           "\"url\":\"/\"}]}",
+           0, NULL, "id", "control characters");
+    refuse("{\"requests\":[{\"id\":\"a\\tb\",\"method\":\"GET\","
+           "\"url\":\"/\"}]}",
+           0, NULL, "id", "control characters");
+    refuse("{\"requests\":[{\"id\":\"a\\u0000\",\"method\":\"GET\","
+           "\"url\":\"/\"}]}",
+           0, NULL, "id", "control characters");
+    refuse("{\"requests\":[{\"id\":\"a\x7f\",\"method\":\"GET\","
+           "\"url\":\"/\"}]}",
+           0, NULL, "id", "control characters");
+    refuse("{\"requests\":[{\"id\":\"a\\u0085\",\"method\":\"GET\","
+           "\"url\":\"/\"}]}",
+           0, NULL, "id", "control characters");
+    refuse("{\"requests\":[{\"id\":\"a\xc2\x9f\",\"method\":\"GET\","
+           "\"url\":\"/\"}]}",
+           0, NULL, "id", "control characters");
+
+    /* 256 characters (512 bytes) are fine, 257 are not */
+    for (i = 0; i < 256; i++) {
+        id256 = apr_pstrcat(pool, id256, "\xc3\xa9", NULL);
+    }
+    id257 = apr_pstrcat(pool, id256, "x", NULL);
+    b = parse_ok(apr_pstrcat(pool, "{\"requests\":[{\"id\":\"", id256,
+                             "\",\"method\":\"GET\",\"url\":\"/\"}]}", NULL));
+    ck_assert_str_eq(b->items[0].id, id256);
+    refuse(apr_pstrcat(pool, "{\"requests\":[{\"id\":\"", id257,
+                       "\",\"method\":\"GET\",\"url\":\"/\"}]}", NULL),
+           0, NULL, "id", "longer than 256 characters");
+
+    /* case-insensitive duplicates */
+    refuse("{\"requests\":[{\"id\":\"abc\",\"method\":\"GET\",\"url\":\"/\"},"
+           "{\"id\":\"x\",\"method\":\"GET\",\"url\":\"/\"},"
+           "{\"id\":\"ABC\",\"method\":\"GET\",\"url\":\"/\"}]}",
+           2, "ABC", "id", "duplicates the id of requests[0]");
+}
+END_TEST
+
+START_TEST(id_escaped_in_message)
+{
+    batch_error_t err;
+    batch_t *b;
+    static const char json[] =
+        "{\"requests\":[{\"id\":\"a\\\"b\\\\\",\"method\":1,\"url\":\"/\"}]}";
+
+    memset(&err, 0, sizeof(err));
+    ck_assert_int_eq(
+        batch_parse_request(&b, json, sizeof(json) - 1, &lim, &err, pool),
+        APR_EINVAL);
+    ck_assert_str_eq(err.item_id, "a\"b\\");
+    ck_assert_str_eq(err.message,
+                     "requests[0] (id \"a\\\"b\\\\\"): \"method\" must be a "
+                     "string, not a number");
+}
+END_TEST
+
+START_TEST(methods)
+{
+    batch_t *b = parse_ok(
+        "{\"requests\":[{\"id\":\"1\",\"method\":\"patch\",\"url\":\"/\"},"
+        "{\"id\":\"2\",\"method\":\"PROPFIND\",\"url\":\"/\"},"
+        "{\"id\":\"3\",\"method\":\"TRACE\",\"url\":\"/\"}]}");
+
+    ck_assert_str_eq(b->items[0].method, "PATCH");
+    ck_assert_str_eq(b->items[1].method, "PROPFIND");
+    ck_assert_str_eq(b->items[2].method, "TRACE"); /* 405 comes later */
+
+    refuse("{\"requests\":[{\"id\":\"1\",\"method\":[],\"url\":\"/\"}]}", 0,
+           "1", "method", "must be a string");
+    refuse("{\"requests\":[{\"id\":\"1\",\"method\":\"GE T\",\"url\":\"/\"}]}",
+           0, "1", "method", "not an HTTP method token");
+    refuse("{\"requests\":[{\"id\":\"1\",\"method\":\"\",\"url\":\"/\"}]}", 0,
+           "1", "method", "not an HTTP method token");
+    refuse("{\"requests\":[{\"id\":\"1\",\"method\":\"GET\\u0000\","
+           "\"url\":\"/\"}]}",
+           0, "1", "method", "not an HTTP method token");
+    refuse("{\"requests\":[{\"id\":\"1\",\"method\":\"G\xc3\xa9T\","
+           "\"url\":\"/\"}]}",
+           0, "1", "method", "not an HTTP method token");
+}
+END_TEST
+
+/* ------------------------------------------------------------------ */
+/* urls                                                               */
+/* ------------------------------------------------------------------ */
+
+static void url_ok(const char *base, const char *url, const char *want)
+{
+    const char *uri = NULL, *why = NULL;
+    ck_assert_msg(batch_parse_resolve_url(&uri, &why, url, base, pool)
+                      == APR_SUCCESS,
+                  "base '%s' url '%s' refused: %s", base, url, why);
+    ck_assert_msg(!strcmp(uri, want), "base '%s' url '%s' gave '%s', want '%s'",
+                  base, url, uri, want);
+}
+
+static void url_bad(const char *base, const char *url, const char *why_part)
+{
+    const char *uri = NULL, *why = NULL;
+    ck_assert_msg(batch_parse_resolve_url(&uri, &why, url, base, pool)
+                      == APR_EINVAL,
+                  "base '%s' url '%s' accepted as '%s'", base, url, uri);
+    ck_assert_ptr_nonnull(why);
+    ck_assert_msg(strstr(why, why_part) != NULL,
+                  "base '%s' url '%s': reason '%s' lacks '%s'", base, url, why,
+                  why_part);
+}
+
+START_TEST(url_table_root)
+{
+    url_ok("", "/me", "/me");
+    url_ok("", "me", "/me");
+    url_ok("", "/v1.0/me", "/v1.0/me");
+    url_ok("", "/v1.0beta/x", "/v1.0beta/x");
+    url_bad("", "../admin", "above the root");
+    url_bad("", "/a/../../x", "above the root");
+    url_bad("", "/%2e%2e/x", "above the root");
+    url_bad("", "/%2E./x", "above the root");
+    url_bad("", "//host/x", "authority");
+    url_ok("", "/a//../b", "/b");
+    url_bad("", "http://x/", "scheme");
+    url_bad("", "/a#f", "fragment");
+    url_bad("", "/a b", "whitespace");
+    url_bad("", "/a\\b", "'\\'");
+    url_bad("", "/a?x=1#", "fragment");
+    url_ok("", "/a?q=../..", "/a?q=../..");
+    url_bad("", "/%zz", "%-escape");
+
+    url_ok("", "", "/");
+    url_ok("", "/", "/");
+    url_ok("", "?x=1", "/?x=1");
+    url_ok("", "/a/./b/.", "/a/b/");
+    url_ok("", "/a/b/..", "/a/");
+    url_ok("", "/a/%2e/b", "/a/b");
+    url_ok("", "/a..b/...", "/a..b/...");
+    url_ok("", "/a///b//", "/a/b/");
+    url_bad("", "///a", "authority");
+    url_ok("", "/x%2Fy%41", "/x%2Fy%41");
+    url_ok("", "/a:b", "/a:b");
+    url_ok("", "/a?x=//y&z=a:b", "/a?x=//y&z=a:b");
+    url_ok("", "/caf\xc3\xa9", "/caf\xc3\xa9");
+    url_bad("", "mailto:x", "scheme");
+    url_bad("", "a+b.c-d:x", "scheme");
+    url_bad("", "/a\tb", "whitespace");
+    url_bad("", "/a\x01", "control");
+    url_bad("", "/a\x7f", "control");
+    url_bad("", "/a\xc2\x85", "control");
+    url_bad("", "/%2", "%-escape");
+    url_bad("", "/a?%g0", "%-escape");
+    url_bad("", "..", "above the root");
+}
+END_TEST
+
+START_TEST(url_table_base)
+{
+    const char *b = "/v1.0";
+
+    url_ok(b, "/me", "/v1.0/me");
+    url_ok(b, "me", "/v1.0/me");
+    url_ok(b, "/v1.0/me", "/v1.0/me");
+    url_ok(b, "/v1.0beta/x", "/v1.0/v1.0beta/x");
+    url_bad(b, "../admin", "outside the batch base \"/v1.0\"");
+    url_bad(b, "/a/../../x", "outside the batch base");
+    url_bad(b, "/%2e%2e/x", "outside the batch base");
+    url_bad(b, "//host/x", "authority");
+    url_ok(b, "/a//../b", "/v1.0/b");
+    url_bad(b, "http://x/", "scheme");
+    url_bad(b, "/a#f", "fragment");
+    url_bad(b, "/a b", "whitespace");
+    url_bad(b, "/a\\b", "'\\'");
+    url_bad(b, "/a?x=1#", "fragment");
+    url_ok(b, "/a?q=../..", "/v1.0/a?q=../..");
+    url_bad(b, "/%zz", "%-escape");
+
+    url_ok(b, "", "/v1.0");
+    url_ok(b, "?x=1", "/v1.0?x=1");
+    url_ok(b, "/", "/v1.0/");
+    url_ok(b, "/v1.0", "/v1.0");
+    url_ok(b, "/v1.0?$top=1", "/v1.0?$top=1");
+    url_ok(b, "/me/../you", "/v1.0/you");
+    url_ok(b, "me/..", "/v1.0/");
+    url_bad(b, "/v1.0/../admin", "outside the batch base");
+    url_bad(b, "/v1.0/..", "outside the batch base");
+    url_bad(b, "..", "outside the batch base");
+    url_bad(b, "/../../..", "above the root");
+    url_ok("/api/v2", "/api/v2/x/./y", "/api/v2/x/y");
+    url_ok("/api/v2", "/api/x", "/api/v2/api/x");
+}
+END_TEST
+
+START_TEST(url_in_items)
+{
+    batch_t *b;
+
+    lim.base = "/v1.0";
+    b = parse_ok("{\"requests\":[{\"id\":\"1\",\"method\":\"GET\","
+                 "\"url\":\"/me\"},{\"id\":\"2\",\"method\":\"GET\","
+                 "\"url\":\"me/messages?$top=2\"}]}");
+    ck_assert_str_eq(b->items[0].url, "/me");
+    ck_assert_str_eq(b->items[0].uri, "/v1.0/me");
+    ck_assert_str_eq(b->items[1].uri, "/v1.0/me/messages?$top=2");
+
+    refuse("{\"requests\":[{\"id\":\"1\",\"method\":\"GET\",\"url\":\"/\"},"
+           "{\"id\":\"3\",\"method\":\"GET\",\"url\":\"/a#f\"}]}",
+           1, "3", "url", "\"url\" must not contain a fragment");
+    refuse("{\"requests\":[{\"id\":\"x\",\"method\":\"GET\","
+           "\"url\":\"../admin\"}]}",
+           0, "x", "url", "outside");
+    refuse("{\"requests\":[{\"id\":\"x\",\"method\":\"GET\","
+           "\"url\":\"//evil/x\"}]}",
+           0, "x", "url", "authority");
+    refuse("{\"requests\":[{\"id\":\"x\",\"method\":\"GET\","
+           "\"url\":\"/a\\u0000b\"}]}",
+           0, "x", "url", "control");
+    refuse("{\"requests\":[{\"id\":\"x\",\"method\":\"GET\","
+           "\"url\":\"/a\\nb\"}]}",
+           0, "x", "url", "whitespace");
+    refuse("{\"requests\":[{\"id\":\"x\",\"method\":\"GET\",\"url\":7}]}", 0,
+           "x", "url", "must be a string");
+}
+END_TEST
+
+static void base_ok(const char *in, const char *want)
+{
+    const char *out = NULL;
+    ck_assert_msg(batch_parse_base(&out, in, pool) == APR_SUCCESS,
+                  "base '%s' refused", in);
+    ck_assert_str_eq(out, want);
+}
+
+static void base_bad(const char *in)
+{
+    const char *out = NULL;
+    ck_assert_msg(batch_parse_base(&out, in, pool) == APR_EINVAL,
+                  "base '%s' accepted", in);
+}
+
+START_TEST(batch_base)
+{
+    base_ok("/", "");
+    base_ok("//", "");
+    base_ok("/v1.0", "/v1.0");
+    base_ok("/v1.0/", "/v1.0");
+    base_ok("//api//v2//", "/api/v2");
+    base_ok("/a.../.b", "/a.../.b");
+    base_ok("/%41", "/%41");
+    base_bad(NULL);
+    base_bad("");
+    base_bad("v1.0");
+    base_bad("/a/../b");
+    base_bad("/a/./b");
+    base_bad("/.");
+    base_bad("/..");
+    base_bad("/a/%2e%2E");
+    base_bad("/a?x");
+    base_bad("/a#x");
+    base_bad("/a b");
+    base_bad("/a\\b");
+    base_bad("/a\x01");
+    base_bad("/%zz");
+}
+END_TEST
+
+/* ------------------------------------------------------------------ */
+/* headers                                                            */
+/* ------------------------------------------------------------------ */
+
+START_TEST(headers_ok)
+{
+    batch_t *b = parse_ok(one(",\"headers\":{\"Accept\":\"text/plain\","
+                              "\"X-Tab\":\"a\\tb\",\"X-Empty\":\"\","
+                              "\"If-Match\":\"\\\"e1\\\"\"}"));
+    const apr_array_header_t *arr = apr_table_elts(b->items[0].headers);
+    const apr_table_entry_t *e = (const apr_table_entry_t *)arr->elts;
+
+    ck_assert_int_eq(arr->nelts, 4);
+    ck_assert_str_eq(e[0].key, "Accept");
+    ck_assert_str_eq(e[0].val, "text/plain");
+    ck_assert_str_eq(apr_table_get(b->items[0].headers, "x-tab"), "a\tb");
+    ck_assert_str_eq(apr_table_get(b->items[0].headers, "X-Empty"), "");
+    ck_assert_str_eq(apr_table_get(b->items[0].headers, "If-Match"), "\"e1\"");
+    ck_assert_int_eq(b->items[0].has_body, 0);
+}
+END_TEST
+
+START_TEST(headers_refused)
+{
+    static const char *const forbidden[] = {"Host",
+                                            "Content-Length",
+                                            "Transfer-Encoding",
+                                            "Connection",
+                                            "Keep-Alive",
+                                            "TE",
+                                            "Trailer",
+                                            "Upgrade",
+                                            "Expect",
+                                            "Proxy-Connection",
+                                            "HTTP2-Settings",
+                                            "host",
+                                            "CONTENT-length",
+                                            "te",
+                                            NULL};
+    const char *const *f;
+
+    refuse(one(",\"headers\":[]"), 0, "1", "headers", "must be an object");
+    refuse(one(",\"headers\":\"Accept: x\""), 0, "1", "headers",
+           "must be an object");
+    refuse(one(",\"headers\":{\"X-N\":1}"), 0, "1", "headers",
+           "value of \"X-N\" must be a string");
+    refuse(one(",\"headers\":{\"X-N\":null}"), 0, "1", "headers",
+           "must be a string");
+    refuse(one(",\"headers\":{\"Bad Name\":\"x\"}"), 0, "1", "headers",
+           "\"Bad Name\" is not a valid header name");
+    refuse(one(",\"headers\":{\"X:Y\":\"x\"}"), 0, "1", "headers",
+           "not a valid header name");
+    refuse(one(",\"headers\":{\"\":\"x\"}"), 0, "1", "headers",
+           "not a valid header name");
+    refuse(one(",\"headers\":{\"X-A\":\"a\\r\\nX-B: b\"}"), 0, "1", "headers",
+           "value of \"X-A\" contains a control character");
+    refuse(one(",\"headers\":{\"X-A\":\"a\\u0000\"}"), 0, "1", "headers",
+           "control character");
+    refuse(one(",\"headers\":{\"X-A\":\"a\\u007f\"}"), 0, "1", "headers",
+           "control character");
+    for (f = forbidden; *f; f++) {
+        refuse(one(apr_psprintf(pool, ",\"headers\":{\"%s\":\"x\"}", *f)), 0,
+               "1", "headers",
+               apr_psprintf(pool, "\"%s\" may not be set by an item", *f));
+    }
+}
+END_TEST
+
+START_TEST(header_limits)
+{
+    /* "X-A: 1234" is 3 + 2 + 4 = 9 bytes */
+    const char *two = one(",\"headers\":{\"X-A\":\"1234\",\"X-B\":\"1\"}");
+
+    lim.max_fields = 2;
+    lim.max_field_size = 9;
+    parse_ok(two);
+    lim.max_fields = 1;
+    refuse(two, 0, "1", "headers",
+           "holds 2 headers, more than the server "
+           "allows (1)");
+    lim.max_fields = 2;
+    lim.max_field_size = 8;
+    refuse(two, 0, "1", "headers",
+           "\"X-A\" is longer than the server allows "
+           "(8 bytes)");
+    lim.max_fields = 0;
+    lim.max_field_size = 0;
+    parse_ok(two);
+}
+END_TEST
+
+/* ------------------------------------------------------------------ */
+/* bodies                                                             */
+/* ------------------------------------------------------------------ */
+
+static const batch_item_t *body_item(const char *extra)
+{
+    return &parse_ok(one(extra))->items[0];
+}
+
+#define BODY_IS(it, bytes, type)                                               \
+    do {                                                                       \
+        ck_assert_int_eq((it)->has_body, 1);                                   \
+        ck_assert_uint_eq((it)->body_len, sizeof(bytes) - 1);                  \
+        ck_assert_mem_eq((it)->body, bytes, sizeof(bytes) - 1);                \
+        ck_assert_str_eq((it)->body_type, type);                               \
+    } while (0)
+
+START_TEST(bodies_without_content_type)
+{
+    BODY_IS(body_item(",\"body\":\"h\xc3\xa9llo\\n\""), "h\xc3\xa9llo\n",
+            "text/plain; charset=utf-8");
+    BODY_IS(body_item(",\"body\":\"\""), "", "text/plain; charset=utf-8");
+    BODY_IS(body_item(",\"body\":{\"a\": [1, 2.50, \"x/y\"]}"),
+            "{\"a\":[1,2.50,\"x/y\"]}", "application/json");
+    BODY_IS(body_item(",\"body\":null"), "null", "application/json");
+    BODY_IS(body_item(",\"body\":42"), "42", "application/json");
+    BODY_IS(body_item(",\"body\":false"), "false", "application/json");
+    BODY_IS(body_item(",\"body\":[]"), "[]", "application/json");
+}
+END_TEST
+
+START_TEST(bodies_json_type)
+{
+    BODY_IS(body_item(",\"headers\":{\"content-type\":\"application/json\"},"
+                      "\"body\":\"abc\""),
+            "\"abc\"", "application/json");
+    BODY_IS(
+        body_item(",\"headers\":{\"Content-Type\":\"application/"
+                  "merge-patch+json; charset=utf-8\"},\"body\":{\"a\":null}"),
+        "{\"a\":null}", "application/merge-patch+json; charset=utf-8");
+    BODY_IS(body_item(",\"headers\":{\"Content-Type\":\"application/json\"},"
+                      "\"body\":\"\\u0000\\\"\""),
+            "\"\\u0000\\\"\"", "application/json");
+}
+END_TEST
+
+START_TEST(bodies_text_type)
+{
+    BODY_IS(body_item(",\"headers\":{\"Content-Type\":\"text/csv\"},"
+                      "\"body\":\"a,b\\r\\n\""),
+            "a,b\r\n", "text/csv");
+    BODY_IS(body_item(",\"headers\":{\"Content-Type\":\"application/x-www-"
+                      "form-urlencoded\"},\"body\":\"a=1&b=2\""),
+            "a=1&b=2", "application/x-www-form-urlencoded");
+    BODY_IS(body_item(",\"headers\":{\"Content-Type\":\"text/plain\"},"
+                      "\"body\":\"a\\u0000b\""),
+            "a\0b", "text/plain");
+    refuse(one(",\"headers\":{\"Content-Type\":\"text/plain\"},\"body\":{}"), 0,
+           "1", "body", "must be a string for Content-Type \"text/plain\"");
+    refuse(one(",\"headers\":{\"Content-Type\":\"application/xml\"},"
+               "\"body\":1"),
+           0, "1", "body", "must be a string");
+    refuse(one(",\"headers\":{\"Content-Type\":\"text/plain\"},"
+               "\"body\":null"),
+           0, "1", "body", "must be a string");
+}
+END_TEST
+
+START_TEST(bodies_binary_type)
+{
+    BODY_IS(body_item(",\"headers\":{\"Content-Type\":\"image/png\"},"
+                      "\"body\":\"iVBORwD/\""),
+            "\x89PNG\0\xff", "image/png");
+    BODY_IS(body_item(",\"headers\":{\"Content-Type\":\"application/"
+                      "octet-stream\"},\"body\":\"iVBORwD_\""),
+            "\x89PNG\0\xff", "application/octet-stream");
+    BODY_IS(body_item(",\"headers\":{\"Content-Type\":\"image/gif\"},"
+                      "\"body\":\"aGk\""),
+            "hi", "image/gif");
+    BODY_IS(body_item(",\"headers\":{\"Content-Type\":\"image/gif\"},"
+                      "\"body\":\"\""),
+            "", "image/gif");
+    refuse(one(",\"headers\":{\"Content-Type\":\"image/png\"},"
+               "\"body\":\"not base64!\""),
+           0, "1", "body",
+           "must be a base64 string for Content-Type "
+           "\"image/png\"");
+    refuse(one(",\"headers\":{\"Content-Type\":\"image/png\"},"
+               "\"body\":\"aGk==\""),
+           0, "1", "body", "base64");
+    refuse(one(",\"headers\":{\"Content-Type\":\"image/png\"},"
+               "\"body\":\"a\""),
+           0, "1", "body", "base64");
+    refuse(one(",\"headers\":{\"Content-Type\":\"image/png\"},"
+               "\"body\":{\"a\":1}"),
+           0, "1", "body", "base64");
+}
+END_TEST
+
+/* ------------------------------------------------------------------ */
+/* dependsOn                                                          */
+/* ------------------------------------------------------------------ */
+
+START_TEST(depends_ok)
+{
+    batch_t *b = parse_ok(
+        "{\"requests\":[{\"id\":\"a\",\"method\":\"GET\",\"url\":\"/\"},"
+        "{\"id\":\"B\",\"method\":\"GET\",\"url\":\"/\",\"dependsOn\":[]},"
+        "{\"id\":\"c\",\"method\":\"GET\",\"url\":\"/\","
+        "\"dependsOn\":[\"b\",\"A\",\"a\"]}]}");
+
+    ck_assert_int_eq(b->items[1].ndeps, 0);
+    ck_assert_int_eq(b->items[2].ndeps, 2);
+    ck_assert_int_eq(b->items[2].deps[0], 1);
+    ck_assert_int_eq(b->items[2].deps[1], 0);
+}
+END_TEST
+
+START_TEST(depends_refused)
+{
+    refuse(one(",\"dependsOn\":\"0\""), 0, "1", "dependsOn",
+           "must be an array");
+    refuse(one(",\"dependsOn\":{}"), 0, "1", "dependsOn", "must be an array");
+    refuse(one(",\"dependsOn\":[1]"), 0, "1", "dependsOn",
+           "\"dependsOn\"[0] must be a string");
+    refuse(one(",\"dependsOn\":[\"1\"]"), 0, "1", "dependsOn",
+           "names the item itself");
+    refuse(one(",\"dependsOn\":[\"nope\"]"), 0, "1", "dependsOn",
+           "names an unknown id \"nope\"");
+    refuse("{\"requests\":[{\"id\":\"a\",\"method\":\"GET\",\"url\":\"/\","
+           "\"dependsOn\":[\"B\"]},"
+           "{\"id\":\"b\",\"method\":\"GET\",\"url\":\"/\"}]}",
+           0, "a", "dependsOn", "a later item");
+    refuse("{\"requests\":[{\"id\":\"a\",\"method\":\"GET\",\"url\":\"/\"},"
+           "{\"id\":\"b\",\"method\":\"GET\",\"url\":\"/\","
+           "\"dependsOn\":[\"a\",\"B\"]}]}",
+           1, "b", "dependsOn", "names the item itself");
+}
+END_TEST
+
+Suite *batch_parse_suite(void)
+{
+    Suite *s = suite_create("parse");
+    TCase *tc = tcase_create("parse");
+
+    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_add_test(tc, valid_batch);
+    tcase_add_test(tc, not_json);
+    tcase_add_test(tc, not_utf8);
+    tcase_add_test(tc, depth_64_not_65);
+    tcase_add_test(tc, top_level);
+    tcase_add_test(tc, too_many_items);
+    tcase_add_test(tc, item_shape);
+    tcase_add_test(tc, required_fields);
+    tcase_add_test(tc, ids);
+    tcase_add_test(tc, id_escaped_in_message);
+    tcase_add_test(tc, methods);
+    tcase_add_test(tc, url_table_root);
+    tcase_add_test(tc, url_table_base);
+    tcase_add_test(tc, url_in_items);
+    tcase_add_test(tc, batch_base);
+    tcase_add_test(tc, headers_ok);
+    tcase_add_test(tc, headers_refused);
+    tcase_add_test(tc, header_limits);
+    tcase_add_test(tc, bodies_without_content_type);
+    tcase_add_test(tc, bodies_json_type);
+    tcase_add_test(tc, bodies_text_type);
+    tcase_add_test(tc, bodies_binary_type);
+    tcase_add_test(tc, depends_ok);
+    tcase_add_test(tc, depends_refused);
+    suite_add_tcase(s, tc);
+    return s;
+}

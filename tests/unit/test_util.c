@@ -1,0 +1,446 @@
+/* Licensed under the Apache License, Version 2.0 (see LICENSE).
+ * Copyright 2026 the mod_batch authors.
+ *
+ * test_util.c: unit tests of batch_util.c: size suffixes (CONTRACT 2),
+ * media-type classes and base64 (CONTRACT 5), UTF-8, token and header
+ * value checks (CONTRACT 3), JSON escaping and the strict JSON reader
+ * that both the parser and the encoder rely on.
+ */
+
+#include <string.h>
+
+#include <json-c/json.h>
+
+#include <apr_strings.h>
+
+#include "unit.h"
+#include "batch_util.h"
+
+static apr_pool_t *pool;
+
+static void setup(void)
+{
+    apr_pool_create(&pool, NULL);
+}
+
+static void teardown(void)
+{
+    apr_pool_destroy(pool);
+}
+
+/* ------------------------------------------------------------------ */
+/* sizes                                                              */
+/* ------------------------------------------------------------------ */
+
+static void size_ok(const char *s, apr_off_t want)
+{
+    apr_off_t v = -7;
+    ck_assert_msg(batch_util_parse_size(&v, s) == APR_SUCCESS,
+                  "size '%s' refused", s);
+    ck_assert_msg(v == want, "size '%s' gave %" APR_OFF_T_FMT, s, v);
+}
+
+static void size_bad(const char *s)
+{
+    apr_off_t v = -7;
+    ck_assert_msg(batch_util_parse_size(&v, s) == APR_EINVAL,
+                  "size '%s' accepted", s);
+    ck_assert_msg(v == -7, "size '%s' wrote the output", s);
+}
+
+START_TEST(size_plain_and_suffixes)
+{
+    size_ok("1", 1);
+    size_ok("1K", 1024);
+    size_ok("1k", 1024);
+    size_ok("1m", 1024 * 1024);
+    size_ok("1M", 1024 * 1024);
+    size_ok("2G", (apr_off_t)2 * 1024 * 1024 * 1024);
+    size_ok("2g", (apr_off_t)2 * 1024 * 1024 * 1024);
+    size_ok("007", 7);
+    size_ok("9223372036854775807", APR_INT64_C(9223372036854775807));
+    size_ok("8589934591G", APR_INT64_C(8589934591) * 1024 * 1024 * 1024);
+}
+END_TEST
+
+START_TEST(size_refused)
+{
+    size_bad("0");
+    size_bad("0K");
+    size_bad("-1");
+    size_bad("+1");
+    size_bad("1.5K");
+    size_bad("1KB");
+    size_bad("1T");
+    size_bad("K");
+    size_bad("");
+    size_bad(" 1");
+    size_bad("1 ");
+    size_bad("1 K");
+    size_bad("0x10");
+    size_bad("99999999999999999999G");
+    size_bad("99999999999999999999");
+    size_bad("9223372036854775808");
+    size_bad("8589934592G");
+    ck_assert_int_eq(batch_util_parse_size(NULL, NULL), APR_EINVAL);
+}
+END_TEST
+
+/* ------------------------------------------------------------------ */
+/* media types                                                        */
+/* ------------------------------------------------------------------ */
+
+START_TEST(media_classes)
+{
+    ck_assert_int_eq(batch_util_media_class("application/json"),
+                     BATCH_MEDIA_JSON);
+    ck_assert_int_eq(batch_util_media_class("Application/JSON; charset=utf-8"),
+                     BATCH_MEDIA_JSON);
+    ck_assert_int_eq(batch_util_media_class(" application/json ;q=1"),
+                     BATCH_MEDIA_JSON);
+    ck_assert_int_eq(batch_util_media_class("application/vnd.api+json"),
+                     BATCH_MEDIA_JSON);
+    ck_assert_int_eq(batch_util_media_class("application/problem+JSON"),
+                     BATCH_MEDIA_JSON);
+    ck_assert_int_eq(batch_util_media_class("text/plain"), BATCH_MEDIA_TEXT);
+    ck_assert_int_eq(batch_util_media_class("TEXT/HTML; charset=iso-8859-1"),
+                     BATCH_MEDIA_TEXT);
+    ck_assert_int_eq(batch_util_media_class("text/csv"), BATCH_MEDIA_TEXT);
+    ck_assert_int_eq(batch_util_media_class("application/xml"),
+                     BATCH_MEDIA_TEXT);
+    ck_assert_int_eq(batch_util_media_class("image/svg+xml"), BATCH_MEDIA_TEXT);
+    ck_assert_int_eq(batch_util_media_class("application/javascript"),
+                     BATCH_MEDIA_TEXT);
+    ck_assert_int_eq(
+        batch_util_media_class("application/x-www-form-urlencoded"),
+        BATCH_MEDIA_TEXT);
+    ck_assert_int_eq(batch_util_media_class("application/octet-stream"),
+                     BATCH_MEDIA_BINARY);
+    ck_assert_int_eq(batch_util_media_class("image/png"), BATCH_MEDIA_BINARY);
+    ck_assert_int_eq(batch_util_media_class("application/jsonx"),
+                     BATCH_MEDIA_BINARY);
+    ck_assert_int_eq(batch_util_media_class("application/json-seq"),
+                     BATCH_MEDIA_BINARY);
+    ck_assert_int_eq(batch_util_media_class("text/"), BATCH_MEDIA_BINARY);
+    ck_assert_int_eq(batch_util_media_class("multipart/form-data"),
+                     BATCH_MEDIA_BINARY);
+    ck_assert_int_eq(batch_util_media_class(""), BATCH_MEDIA_BINARY);
+    ck_assert_int_eq(batch_util_media_class(";charset=utf-8"),
+                     BATCH_MEDIA_BINARY);
+    ck_assert_int_eq(batch_util_media_class(NULL), BATCH_MEDIA_BINARY);
+}
+END_TEST
+
+/* ------------------------------------------------------------------ */
+/* UTF-8, tokens, header values                                       */
+/* ------------------------------------------------------------------ */
+
+#define UTF8(s) batch_util_utf8_valid(s, sizeof(s) - 1)
+
+START_TEST(utf8_valid_and_invalid)
+{
+    ck_assert(UTF8(""));
+    ck_assert(UTF8("plain ascii"));
+    ck_assert(UTF8("a\0b"));             /* NUL allowed */
+    ck_assert(UTF8("\xc3\xa9"));         /* U+00E9 */
+    ck_assert(UTF8("\xe2\x82\xac"));     /* U+20AC */
+    ck_assert(UTF8("\xf0\x9f\x98\x80")); /* U+1F600 */
+    ck_assert(UTF8("\xf4\x8f\xbf\xbf")); /* U+10FFFF */
+    ck_assert(UTF8("\xed\x9f\xbf"));     /* U+D7FF */
+    ck_assert(UTF8("\xee\x80\x80"));     /* U+E000 */
+
+    ck_assert(!UTF8("\xc0\x80"));         /* overlong NUL */
+    ck_assert(!UTF8("\xc1\xbf"));         /* overlong 7F */
+    ck_assert(!UTF8("\xe0\x80\x80"));     /* overlong 3 bytes */
+    ck_assert(!UTF8("\xe0\x9f\xbf"));     /* overlong U+07FF */
+    ck_assert(!UTF8("\xf0\x80\x80\x80")); /* overlong 4 bytes */
+    ck_assert(!UTF8("\xf0\x8f\xbf\xbf")); /* overlong U+FFFF */
+    ck_assert(!UTF8("\xed\xa0\x80"));     /* surrogate U+D800 */
+    ck_assert(!UTF8("\xed\xbf\xbf"));     /* surrogate U+DFFF */
+    ck_assert(!UTF8("\xf4\x90\x80\x80")); /* U+110000 */
+    ck_assert(!UTF8("\xf5\x80\x80\x80"));
+    ck_assert(!UTF8("\xff"));
+    ck_assert(!UTF8("\x80"));     /* stray continuation */
+    ck_assert(!UTF8("\xe2\x82")); /* truncated */
+    ck_assert(!UTF8("a\xe2\x82"));
+    ck_assert(!UTF8("\xf0\x9f\x98"));
+    ck_assert(!UTF8("\xc3"));
+    ck_assert(!UTF8("\xc3\x28")); /* bad continuation */
+    /* the length is honoured, not the NUL */
+    ck_assert(batch_util_utf8_valid("ab\xc3", 2));
+}
+END_TEST
+
+START_TEST(utf8_chars)
+{
+    ck_assert_uint_eq(batch_util_utf8_chars("", 0), 0);
+    ck_assert_uint_eq(batch_util_utf8_chars("abc", 3), 3);
+    ck_assert_uint_eq(batch_util_utf8_chars("\xc3\xa9t\xc3\xa9", 5), 3);
+    ck_assert_uint_eq(batch_util_utf8_chars("\xf0\x9f\x98\x80", 4), 1);
+}
+END_TEST
+
+START_TEST(tokens)
+{
+    ck_assert(batch_util_is_token("GET"));
+    ck_assert(batch_util_is_token("X-Custom_1"));
+    ck_assert(batch_util_is_token("!#$%&'*+-.^_`|~09azAZ"));
+    ck_assert(!batch_util_is_token(""));
+    ck_assert(!batch_util_is_token(NULL));
+    ck_assert(!batch_util_is_token("GE T"));
+    ck_assert(!batch_util_is_token("a:b"));
+    ck_assert(!batch_util_is_token("(x)"));
+    ck_assert(!batch_util_is_token("a/b"));
+    ck_assert(!batch_util_is_token("a\"b"));
+    ck_assert(!batch_util_is_token("a\tb"));
+    ck_assert(!batch_util_is_token("caf\xc3\xa9"));
+    ck_assert(!batch_util_is_token("a\x7f"));
+}
+END_TEST
+
+START_TEST(header_values)
+{
+    ck_assert(batch_util_header_value_ok("", 0));
+    ck_assert(batch_util_header_value_ok("text/html; q=1", 14));
+    ck_assert(batch_util_header_value_ok("a\tb", 3));
+    ck_assert(batch_util_header_value_ok("caf\xc3\xa9\xff", 6));
+    ck_assert(!batch_util_header_value_ok("a\rb", 3));
+    ck_assert(!batch_util_header_value_ok("a\nb", 3));
+    ck_assert(!batch_util_header_value_ok("a\0b", 3));
+    ck_assert(!batch_util_header_value_ok("a\x7f", 2));
+    ck_assert(!batch_util_header_value_ok("\x01", 1));
+}
+END_TEST
+
+/* ------------------------------------------------------------------ */
+/* base64                                                             */
+/* ------------------------------------------------------------------ */
+
+static void b64_ok(const char *in, const char *want, apr_size_t wantlen)
+{
+    const char *out = NULL;
+    apr_size_t len = 99;
+    ck_assert_msg(batch_util_base64_decode(&out, &len, in, strlen(in), pool)
+                      == APR_SUCCESS,
+                  "base64 '%s' refused", in);
+    ck_assert_msg(len == wantlen, "base64 '%s' gave %" APR_SIZE_T_FMT " bytes",
+                  in, len);
+    ck_assert_msg(!memcmp(out, want, wantlen), "base64 '%s' bytes differ", in);
+    ck_assert_int_eq(out[len], '\0');
+}
+
+static void b64_bad(const char *in)
+{
+    const char *out = NULL;
+    apr_size_t len = 99;
+    ck_assert_msg(batch_util_base64_decode(&out, &len, in, strlen(in), pool)
+                      == APR_EINVAL,
+                  "base64 '%s' accepted", in);
+}
+
+START_TEST(base64_decode)
+{
+    b64_ok("", "", 0);
+    b64_ok("aGVsbG8=", "hello", 5);
+    b64_ok("aGVsbG8", "hello", 5); /* padding optional */
+    b64_ok("aGk=", "hi", 2);
+    b64_ok("aGk", "hi", 2);
+    b64_ok("aA==", "h", 1);
+    b64_ok("aA", "h", 1);
+    b64_ok("Zm9vYmFy", "foobar", 6);
+    b64_ok("+/+/", "\xfb\xff\xbf", 3); /* standard alphabet */
+    b64_ok("-_-_", "\xfb\xff\xbf", 3); /* URL-safe alphabet */
+    b64_ok("-_8", "\xfb\xff", 2);
+    b64_ok("+/8=", "\xfb\xff", 2);
+
+    b64_bad("a"); /* impossible length */
+    b64_bad("aGVsb");
+    b64_bad("aGk=="); /* too much padding */
+    b64_bad("aA=");   /* too little padding */
+    b64_bad("aGVsbG8==");
+    b64_bad("=");
+    b64_bad("====");
+    b64_bad("A===");
+    b64_bad("aG=k");      /* padding inside */
+    b64_bad("aGVsbG8*");  /* invalid character */
+    b64_bad("aGV sbG8="); /* whitespace */
+    b64_bad("aGk=\n");
+    b64_bad("+_+_"); /* alphabets mixed */
+    b64_bad("caf\xc3\xa9");
+}
+END_TEST
+
+START_TEST(base64_encode)
+{
+    apr_size_t len = 99;
+    unsigned char all[256];
+    const char *enc, *dec;
+    int i;
+
+    ck_assert_str_eq(batch_util_base64_encode(&len, "", 0, pool), "");
+    ck_assert_uint_eq(len, 0);
+    ck_assert_str_eq(batch_util_base64_encode(NULL, "f", 1, pool), "Zg==");
+    ck_assert_str_eq(batch_util_base64_encode(NULL, "fo", 2, pool), "Zm8=");
+    ck_assert_str_eq(batch_util_base64_encode(NULL, "foo", 3, pool), "Zm9v");
+    ck_assert_str_eq(batch_util_base64_encode(&len, "foobar", 6, pool),
+                     "Zm9vYmFy");
+    ck_assert_uint_eq(len, 8);
+    ck_assert_str_eq(batch_util_base64_encode(NULL, "\xfb\xff", 2, pool),
+                     "+/8=");
+
+    for (i = 0; i < 256; i++) {
+        all[i] = (unsigned char)i;
+    }
+    enc = batch_util_base64_encode(&len, (const char *)all, 256, pool);
+    ck_assert_uint_eq(len, 344);
+    ck_assert_int_eq(
+        batch_util_base64_decode(&dec, &len, enc, strlen(enc), pool),
+        APR_SUCCESS);
+    ck_assert_uint_eq(len, 256);
+    ck_assert_mem_eq(dec, all, 256);
+}
+END_TEST
+
+/* ------------------------------------------------------------------ */
+/* JSON                                                               */
+/* ------------------------------------------------------------------ */
+
+START_TEST(json_escape)
+{
+    apr_size_t len = 0;
+
+    ck_assert_str_eq(batch_util_json_escape(&len, "a\"b\\c", 5, pool),
+                     "a\\\"b\\\\c");
+    ck_assert_uint_eq(len, 7);
+    ck_assert_str_eq(batch_util_json_escape(NULL, "a/b", 3, pool), "a/b");
+    ck_assert_str_eq(batch_util_json_escape(NULL, "l1\nl2\t\x01", 7, pool),
+                     "l1\\u000al2\\u0009\\u0001");
+    ck_assert_str_eq(batch_util_json_escape(NULL, "a\0b", 3, pool),
+                     "a\\u0000b");
+    ck_assert_str_eq(batch_util_json_escape(NULL, "caf\xc3\xa9", 5, pool),
+                     "caf\xc3\xa9");
+}
+END_TEST
+
+static void json_ok(const char *s, apr_size_t len, const char *want)
+{
+    struct json_object *o = (struct json_object *)1;
+    const char *why = NULL;
+    apr_status_t rv = batch_util_json_parse(&o, &why, s, len, 64, pool);
+
+    ck_assert_msg(rv == APR_SUCCESS, "'%s' refused: %s", s, why);
+    ck_assert_str_eq(
+        json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN
+                                              | JSON_C_TO_STRING_NOSLASHESCAPE),
+        want);
+    json_object_put(o);
+}
+
+static void json_bad(const char *s, apr_size_t len, const char *why_part)
+{
+    struct json_object *o = (struct json_object *)1;
+    const char *why = NULL;
+    apr_status_t rv = batch_util_json_parse(&o, &why, s, len, 64, pool);
+
+    ck_assert_msg(rv == APR_EINVAL, "'%s' accepted", s);
+    ck_assert_ptr_null(o);
+    ck_assert_ptr_nonnull(why);
+    ck_assert_msg(strstr(why, why_part) != NULL, "'%s': reason '%s' lacks '%s'",
+                  s, why, why_part);
+}
+
+#define JSON_OK(s, want) json_ok(s, sizeof(s) - 1, want)
+#define JSON_BAD(s, why) json_bad(s, sizeof(s) - 1, why)
+
+START_TEST(json_strict_reader)
+{
+    JSON_OK("{\"a\":[1,2.50,-3,1e5,true,false,null,\"x/y\"]}",
+            "{\"a\":[1,2.50,-3,1e5,true,false,null,\"x/y\"]}");
+    JSON_OK(" \t\r\n[1] \n", "[1]");
+    JSON_OK("12", "12"); /* bare top-level number */
+    JSON_OK("-1.5e3", "-1.5e3");
+    JSON_OK("true", "true");
+    JSON_OK("null", "null");
+    JSON_OK("\"a\"", "\"a\"");
+    JSON_OK("[18446744073709551615,-9223372036854775808]",
+            "[18446744073709551615,-9223372036854775808]");
+    JSON_OK("[\"\\u0000\"]", "[\"\\u0000\"]"); /* NUL escaped in a value */
+    JSON_OK("[\"\x7f\"]", "[\"\x7f\"]");       /* DEL needs no escape */
+
+    JSON_BAD("", "end of data");
+    JSON_BAD("{", "end of data");
+    JSON_BAD("[1,]", "not valid JSON");
+    JSON_BAD("['a']", "not valid JSON");
+    JSON_BAD("[1] x", "not valid JSON");
+    JSON_BAD("[1][2]", "not valid JSON");
+    JSON_BAD("[1]\0", "NUL");
+    JSON_BAD("[\"a\0b\"]", "NUL");
+    JSON_BAD("[\"a\tb\"]", "control character");
+    JSON_BAD("[\"a\nb\"]", "control character");
+    JSON_BAD("[NaN]", "true, false or null");
+    JSON_BAD("[Infinity]", "true, false or null");
+    JSON_BAD("[-Infinity]", "number");
+    JSON_BAD("[1.]", "after '.'");
+    JSON_BAD("[.5]", "not valid JSON");
+    JSON_BAD("[01]", "not valid JSON");
+    JSON_BAD("[1e]", "exponent");
+    JSON_BAD("[18446744073709551616]", "64-bit");
+    JSON_BAD("[-9223372036854775809]", "64-bit");
+    JSON_BAD("{\"a\\u0000b\":1}", "member name");
+    JSON_BAD("[\"\xc0\x80\"]", "UTF-8");
+    JSON_BAD("[\"\xed\xa0\x80\"]", "UTF-8");
+    JSON_BAD("[\"\xf4\x90\x80\x80\"]", "UTF-8");
+    JSON_BAD("[\"\xe2\x82\"]", "UTF-8");
+    JSON_BAD("\xef\xbb\xbf[1]", "not valid JSON"); /* BOM */
+}
+END_TEST
+
+static const char *nested(int levels)
+{
+    char *s = apr_palloc(pool, 2 * (apr_size_t)levels + 1);
+    int i;
+    for (i = 0; i < levels; i++) {
+        s[i] = '[';
+        s[levels + i] = ']';
+    }
+    s[2 * levels] = '\0';
+    return s;
+}
+
+START_TEST(json_depth)
+{
+    struct json_object *o = NULL;
+    const char *why = NULL, *s;
+
+    s = nested(64);
+    ck_assert_int_eq(batch_util_json_parse(&o, &why, s, strlen(s), 64, pool),
+                     APR_SUCCESS);
+    json_object_put(o);
+    s = nested(65);
+    ck_assert_int_eq(batch_util_json_parse(&o, &why, s, strlen(s), 64, pool),
+                     APR_EINVAL);
+    ck_assert_ptr_nonnull(strstr(why, "deeper than 64"));
+}
+END_TEST
+
+Suite *batch_util_suite(void)
+{
+    Suite *s = suite_create("util");
+    TCase *tc = tcase_create("util");
+
+    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_add_test(tc, size_plain_and_suffixes);
+    tcase_add_test(tc, size_refused);
+    tcase_add_test(tc, media_classes);
+    tcase_add_test(tc, utf8_valid_and_invalid);
+    tcase_add_test(tc, utf8_chars);
+    tcase_add_test(tc, tokens);
+    tcase_add_test(tc, header_values);
+    tcase_add_test(tc, base64_decode);
+    tcase_add_test(tc, base64_encode);
+    tcase_add_test(tc, json_escape);
+    tcase_add_test(tc, json_strict_reader);
+    tcase_add_test(tc, json_depth);
+    suite_add_tcase(s, tc);
+    return s;
+}

@@ -1,0 +1,19 @@
+/* Licensed under the Apache License, Version 2.0 (see LICENSE).
+ * Copyright 2026 the mod_batch authors.
+ *
+ * unit.h: the libcheck suites of the pure core (batch_util.c,
+ * batch_parse.c, batch_sched.c, batch_encode.c), run together by main.c.
+ * Each test gets its own APR pool from a checked fixture.
+ */
+#ifndef BATCH_UNIT_H
+#define BATCH_UNIT_H
+
+#include <check.h>
+#include <apr_pools.h>
+
+Suite *batch_util_suite(void);
+Suite *batch_parse_suite(void);
+Suite *batch_sched_suite(void);
+Suite *batch_encode_suite(void);
+
+#endif /* BATCH_UNIT_H */
