@@ -18,9 +18,8 @@
 #include "batch_util.h"
 
 /* BatchMethods when it is not set (CONTRACT 2). */
-static const char *const default_methods[] = {"GET",   "HEAD",   "POST",
-                                              "PUT",   "PATCH",  "DELETE",
-                                              NULL};
+static const char *const default_methods[] = {"GET",   "HEAD",   "POST", "PUT",
+                                              "PATCH", "DELETE", NULL};
 
 void *batch_config_create_dir(apr_pool_t *p, char *dir)
 {
@@ -36,7 +35,7 @@ void *batch_config_create_dir(apr_pool_t *p, char *dir)
     return c;
 }
 
-#define BATCH_MERGE(field, unset)                                           \
+#define BATCH_MERGE(field, unset)                                              \
     conf->field = (add->field != (unset)) ? add->field : base->field
 
 void *batch_config_merge_dir(apr_pool_t *p, void *basev, void *addv)
@@ -62,9 +61,8 @@ int batch_conf_max_requests(const batch_dir_conf *c)
 
 apr_off_t batch_conf_max_request_size(const batch_dir_conf *c)
 {
-    return c->max_request_size != BATCH_UNSET
-               ? c->max_request_size
-               : BATCH_DEFAULT_MAX_REQUEST_SIZE;
+    return c->max_request_size != BATCH_UNSET ? c->max_request_size
+                                              : BATCH_DEFAULT_MAX_REQUEST_SIZE;
 }
 
 apr_off_t batch_conf_max_response_size(const batch_dir_conf *c)
@@ -137,8 +135,10 @@ static const char *set_max_requests(cmd_parms *cmd, void *dconf,
     batch_dir_conf *c = dconf;
 
     if (!parse_int_range(&c->max_requests, arg, 1, 1000)) {
-        return apr_psprintf(cmd->pool, "%s: '%s' is not a number from 1 to "
-                            "1000", cmd->cmd->name, arg);
+        return apr_psprintf(cmd->pool,
+                            "%s: '%s' is not a number from 1 to "
+                            "1000",
+                            cmd->cmd->name, arg);
     }
     return NULL;
 }
@@ -146,9 +146,11 @@ static const char *set_max_requests(cmd_parms *cmd, void *dconf,
 static const char *set_size(cmd_parms *cmd, apr_off_t *field, const char *arg)
 {
     if (batch_util_parse_size(field, arg) != APR_SUCCESS) {
-        return apr_psprintf(cmd->pool, "%s: '%s' is not a size of at least "
+        return apr_psprintf(cmd->pool,
+                            "%s: '%s' is not a size of at least "
                             "1 byte (a number with an optional K, M or G "
-                            "suffix)", cmd->cmd->name, arg);
+                            "suffix)",
+                            cmd->cmd->name, arg);
     }
     return NULL;
 }
@@ -201,7 +203,8 @@ static const char *set_base(cmd_parms *cmd, void *dconf, const char *arg)
     batch_dir_conf *c = dconf;
 
     if (batch_parse_base(&c->base, arg, cmd->pool) != APR_SUCCESS) {
-        return apr_psprintf(cmd->pool, "%s: '%s' is not an absolute path "
+        return apr_psprintf(cmd->pool,
+                            "%s: '%s' is not an absolute path "
                             "(it must start with '/' and have no query, "
                             "fragment, '\\' or dot segments)",
                             cmd->cmd->name, arg);
@@ -214,8 +217,10 @@ static const char *set_timeout(cmd_parms *cmd, void *dconf, const char *arg)
     batch_dir_conf *c = dconf;
 
     if (!parse_int_range(&c->timeout, arg, 1, 86400)) {
-        return apr_psprintf(cmd->pool, "%s: '%s' is not a number of seconds "
-                            "from 1 to 86400", cmd->cmd->name, arg);
+        return apr_psprintf(cmd->pool,
+                            "%s: '%s' is not a number of seconds "
+                            "from 1 to 86400",
+                            cmd->cmd->name, arg);
     }
     return NULL;
 }
@@ -232,8 +237,7 @@ const command_rec batch_cmds[] = {
                   RSRC_CONF | ACCESS_CONF,
                   "Most bytes of one item's response body (K/M/G suffix, "
                   "default 1M)"),
-    AP_INIT_ITERATE("BatchMethods", set_methods, NULL,
-                    RSRC_CONF | ACCESS_CONF,
+    AP_INIT_ITERATE("BatchMethods", set_methods, NULL, RSRC_CONF | ACCESS_CONF,
                     "Methods an item may use (default GET HEAD POST PUT "
                     "PATCH DELETE)"),
     AP_INIT_TAKE1("BatchBase", set_base, NULL, RSRC_CONF | ACCESS_CONF,

@@ -48,11 +48,11 @@ typedef struct capture_t {
     apr_pool_t *pool;       /* the item pool: owns every chunk */
     capture_chunk_t *first; /* chunks in order */
     capture_chunk_t *last;
-    apr_off_t total;        /* bytes seen, kept or not */
-    apr_off_t max;          /* BatchMaxResponseSize */
-    int too_large;          /* total went over max: nothing more kept */
-    int error_status;       /* from an error bucket, 0 if none */
-    apr_status_t read_rv;   /* first failed bucket read */
+    apr_off_t total;      /* bytes seen, kept or not */
+    apr_off_t max;        /* BatchMaxResponseSize */
+    int too_large;        /* total went over max: nothing more kept */
+    int error_status;     /* from an error bucket, 0 if none */
+    apr_status_t read_rv; /* first failed bucket read */
 } capture_t;
 
 static void capture_append(capture_t *cap, const char *data, apr_size_t len)
@@ -170,8 +170,8 @@ typedef struct body_ctx_t {
  * sits in front of the shared input chain so nothing below it (the batch
  * request's HTTP_IN) is ever read by an item. */
 static apr_status_t body_in_filter(ap_filter_t *f, apr_bucket_brigade *bb,
-                                   ap_input_mode_t mode,
-                                   apr_read_type_e block, apr_off_t readbytes)
+                                   ap_input_mode_t mode, apr_read_type_e block,
+                                   apr_off_t readbytes)
 {
     body_ctx_t *ctx = f->ctx;
     apr_size_t left = ctx->len - ctx->off;
@@ -189,8 +189,9 @@ static apr_status_t body_in_filter(ap_filter_t *f, apr_bucket_brigade *bb,
     switch (mode) {
     case AP_MODE_READBYTES:
     case AP_MODE_SPECULATIVE:
-        n = (readbytes > 0 && (apr_off_t)left > readbytes) ? (apr_size_t)readbytes
-                                                           : left;
+        n = (readbytes > 0 && (apr_off_t)left > readbytes)
+                ? (apr_size_t)readbytes
+                : left;
         break;
     case AP_MODE_EXHAUSTIVE:
         n = left;
@@ -222,9 +223,8 @@ static apr_status_t body_in_filter(ap_filter_t *f, apr_bucket_brigade *bb,
 void batch_dispatch_register(apr_pool_t *p)
 {
     (void)p;
-    capture_frec = ap_register_output_filter(CAPTURE_FILTER,
-                                             capture_out_filter, NULL,
-                                             AP_FTYPE_PROTOCOL);
+    capture_frec = ap_register_output_filter(CAPTURE_FILTER, capture_out_filter,
+                                             NULL, AP_FTYPE_PROTOCOL);
     body_frec = ap_register_input_filter(BODY_FILTER, body_in_filter, NULL,
                                          AP_FTYPE_RESOURCE);
 }
@@ -236,11 +236,18 @@ void batch_dispatch_register(apr_pool_t *p)
  * sense for an item (CONTRACT 4); If-* and Content-* by prefix. */
 static int inherit_header(const char *name)
 {
-    static const char *const drop[] = {
-        "Transfer-Encoding", "Accept-Encoding", "Range",      "Expect",
-        "Connection",        "Keep-Alive",      "TE",         "Trailer",
-        "Upgrade",           "Proxy-Connection", "HTTP2-Settings",
-        NULL};
+    static const char *const drop[] = {"Transfer-Encoding",
+                                       "Accept-Encoding",
+                                       "Range",
+                                       "Expect",
+                                       "Connection",
+                                       "Keep-Alive",
+                                       "TE",
+                                       "Trailer",
+                                       "Upgrade",
+                                       "Proxy-Connection",
+                                       "HTTP2-Settings",
+                                       NULL};
     int i;
 
     if (strncasecmp(name, "If-", 3) == 0
@@ -291,8 +298,8 @@ static int is_proxied(const request_rec *rr)
            || (rr->filename && strncmp(rr->filename, "proxy:", 6) == 0);
 }
 
-static void set_module_error(batch_result_t *res, int status,
-                             const char *code, const char *message)
+static void set_module_error(batch_result_t *res, int status, const char *code,
+                             const char *message)
 {
     res->status = status;
     res->error_code = code;
@@ -322,9 +329,9 @@ static void collect(batch_result_t *res, request_rec *fin, int status,
 /* Entity headers have no place on a 304 (RFC 9110 15.4.5). */
 static void strip_entity_headers(batch_result_t *res)
 {
-    static const char *const entity[] = {
-        "Content-Type",     "Content-Length", "Content-Encoding",
-        "Content-Language", "Content-Range",  NULL};
+    static const char *const entity[] = {"Content-Type",     "Content-Length",
+                                         "Content-Encoding", "Content-Language",
+                                         "Content-Range",    NULL};
     int i;
 
     for (i = 0; entity[i]; i++) {
@@ -376,9 +383,9 @@ apr_status_t batch_dispatch_item(batch_result_t *res, request_rec *parent,
      * item. */
     kept = apr_brigade_create(ip, c->bucket_alloc);
     if (it->has_body && it->body_len > 0) {
-        APR_BRIGADE_INSERT_TAIL(kept, apr_bucket_immortal_create(
-                                          it->body, it->body_len,
-                                          c->bucket_alloc));
+        APR_BRIGADE_INSERT_TAIL(
+            kept, apr_bucket_immortal_create(it->body, it->body_len,
+                                             c->bucket_alloc));
     }
 
     cap = apr_pcalloc(ip, sizeof(*cap));
@@ -396,10 +403,9 @@ apr_status_t batch_dispatch_item(batch_result_t *res, request_rec *parent,
     saved_env = apr_table_get(parent->subprocess_env, BATCH_ENV_ITEM_ID);
     parent->headers_in = hin;
     parent->kept_body = kept;
-    parent->the_request = apr_pstrcat(ip, it->method, " ", it->uri, " ",
-                                      parent->protocol ? parent->protocol
-                                                       : "HTTP/1.1",
-                                      NULL);
+    parent->the_request =
+        apr_pstrcat(ip, it->method, " ", it->uri, " ",
+                    parent->protocol ? parent->protocol : "HTTP/1.1", NULL);
     apr_table_setn(parent->subprocess_env, BATCH_ENV_ITEM_ID, it->id);
 
     rr = ap_sub_req_method_uri(it->method, it->uri, parent, capf);
@@ -429,7 +435,8 @@ apr_status_t batch_dispatch_item(batch_result_t *res, request_rec *parent,
     }
     if (rr->handler && strcmp(rr->handler, BATCH_HANDLER) == 0) {
         set_module_error(res, HTTP_BAD_REQUEST, BATCH_ERR_NESTED,
-                         apr_psprintf(ip, "requests[%d]: \"url\" names a "
+                         apr_psprintf(ip,
+                                      "requests[%d]: \"url\" names a "
                                       "batch endpoint; batches do not nest",
                                       it->index));
         ap_destroy_sub_req(rr);
@@ -437,7 +444,8 @@ apr_status_t batch_dispatch_item(batch_result_t *res, request_rec *parent,
     }
     if (item_is_conditional(it) && is_proxied(rr)) {
         set_module_error(res, HTTP_NOT_IMPLEMENTED, BATCH_ERR_CONDITIONAL,
-                         apr_psprintf(ip, "requests[%d]: conditional "
+                         apr_psprintf(ip,
+                                      "requests[%d]: conditional "
                                       "headers are not forwarded to proxied "
                                       "targets; the item was not run",
                                       it->index));
@@ -485,21 +493,25 @@ apr_status_t batch_dispatch_item(batch_result_t *res, request_rec *parent,
     if (cap->read_rv != APR_SUCCESS) {
         ap_log_rerror(APLOG_MARK, APLOG_ERR, cap->read_rv, parent,
                       BATCH_LOGNO(0202) "item #%d: reading the response of "
-                      "%s failed", it->index,
-                      ap_escape_logitem(ip, it->uri));
+                                        "%s failed",
+                      it->index, ap_escape_logitem(ip, it->uri));
         set_module_error(res, HTTP_BAD_GATEWAY, "BadGateway",
-                         apr_psprintf(ip, "requests[%d]: reading the "
-                                      "response failed", it->index));
+                         apr_psprintf(ip,
+                                      "requests[%d]: reading the "
+                                      "response failed",
+                                      it->index));
     }
     else if (cap->too_large) {
-        ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, parent,
-                      BATCH_LOGNO(0203) "item #%d: response body of %s is "
-                      "larger than BatchMaxResponseSize (%" APR_OFF_T_FMT
-                      ")", it->index, ap_escape_logitem(ip, it->uri),
-                      max_response);
+        ap_log_rerror(
+            APLOG_MARK, APLOG_INFO, 0, parent,
+            BATCH_LOGNO(
+                0203) "item #%d: response body of %s is "
+                      "larger than BatchMaxResponseSize (%" APR_OFF_T_FMT ")",
+            it->index, ap_escape_logitem(ip, it->uri), max_response);
         set_module_error(res, HTTP_INTERNAL_SERVER_ERROR,
                          BATCH_ERR_RESPONSE_TOO_LARGE,
-                         apr_psprintf(ip, "requests[%d]: the response body "
+                         apr_psprintf(ip,
+                                      "requests[%d]: the response body "
                                       "is larger than BatchMaxResponseSize "
                                       "(%" APR_OFF_T_FMT " bytes)",
                                       it->index, max_response));
@@ -516,8 +528,9 @@ apr_status_t batch_dispatch_item(batch_result_t *res, request_rec *parent,
     }
     ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, parent,
                   BATCH_LOGNO(0204) "item #%d: %s %s gave %d, %" APR_OFF_T_FMT
-                  " bytes", it->index, it->method,
-                  ap_escape_logitem(ip, it->uri), res->status, cap->total);
+                                    " bytes",
+                  it->index, it->method, ap_escape_logitem(ip, it->uri),
+                  res->status, cap->total);
     ap_destroy_sub_req(rr);
     return APR_SUCCESS;
 }

@@ -155,7 +155,8 @@ static apr_status_t write_out(writer_t *w, const char *data, apr_size_t len)
         w->bb, apr_bucket_transient_create(data, len, c->bucket_alloc));
     now = apr_time_now();
     if (now - w->last_flush >= BATCH_FLUSH_INTERVAL) {
-        APR_BRIGADE_INSERT_TAIL(w->bb, apr_bucket_flush_create(c->bucket_alloc));
+        APR_BRIGADE_INSERT_TAIL(w->bb,
+                                apr_bucket_flush_create(c->bucket_alloc));
         w->last_flush = now;
     }
     w->rv = ap_pass_brigade(w->r->output_filters, w->bb);
@@ -191,8 +192,10 @@ static int pre_run_refusal(batch_result_t *res, const batch_dir_conf *conf,
         res->status = HTTP_FAILED_DEPENDENCY;
         res->error_code = BATCH_ERR_FAILED_DEPENDENCY;
         res->error_message = apr_psprintf(
-            ip, "requests[%d]: a request it depends on (\"dependsOn\") "
-                "failed or was not run", it->index);
+            ip,
+            "requests[%d]: a request it depends on (\"dependsOn\") "
+            "failed or was not run",
+            it->index);
         return 1;
     }
     if (apr_time_now() > deadline) {
@@ -238,10 +241,12 @@ static int batch_handler(request_rec *r)
     if (r->method_number != M_POST || strcmp(r->method, "POST") != 0) {
         ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r,
                       BATCH_LOGNO(0101) "method %s refused on a batch "
-                      "endpoint", ap_escape_logitem(r->pool, r->method));
+                                        "endpoint",
+                      ap_escape_logitem(r->pool, r->method));
         ap_discard_request_body(r);
         return refuse(r, HTTP_METHOD_NOT_ALLOWED, BATCH_ERR_METHOD_NOT_ALLOWED,
-                      apr_psprintf(r->pool, "method %s is not allowed on a "
+                      apr_psprintf(r->pool,
+                                   "method %s is not allowed on a "
                                    "batch endpoint; use POST",
                                    ap_escape_html(r->pool, r->method)));
     }
@@ -250,7 +255,7 @@ static int batch_handler(request_rec *r)
     if (!is_json_type(apr_table_get(r->headers_in, "Content-Type"))) {
         ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r,
                       BATCH_LOGNO(0102) "batch refused: content type is not "
-                      "JSON");
+                                        "JSON");
         ap_discard_request_body(r);
         return refuse(r, HTTP_UNSUPPORTED_MEDIA_TYPE,
                       BATCH_ERR_UNSUPPORTED_MEDIA_TYPE,
@@ -262,21 +267,23 @@ static int batch_handler(request_rec *r)
     if (rc == HTTP_REQUEST_ENTITY_TOO_LARGE) {
         ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r,
                       BATCH_LOGNO(0103) "batch refused: body larger than "
-                      "BatchMaxRequestSize (%" APR_OFF_T_FMT ")",
+                                        "BatchMaxRequestSize (%" APR_OFF_T_FMT
+                                        ")",
                       batch_conf_max_request_size(conf));
         /* The rest of the body is not read: close the connection. */
         c->keepalive = AP_CONN_CLOSE;
-        return refuse(r, HTTP_REQUEST_ENTITY_TOO_LARGE,
-                      BATCH_ERR_REQUEST_TOO_LARGE,
-                      apr_psprintf(r->pool, "the batch request body is larger "
-                                   "than BatchMaxRequestSize (%" APR_OFF_T_FMT
-                                   " bytes)",
-                                   batch_conf_max_request_size(conf)));
+        return refuse(
+            r, HTTP_REQUEST_ENTITY_TOO_LARGE, BATCH_ERR_REQUEST_TOO_LARGE,
+            apr_psprintf(r->pool,
+                         "the batch request body is larger "
+                         "than BatchMaxRequestSize (%" APR_OFF_T_FMT " bytes)",
+                         batch_conf_max_request_size(conf)));
     }
     if (rc != OK) {
         ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r,
                       BATCH_LOGNO(0104) "batch refused: reading the body "
-                      "gave %d", rc);
+                                        "gave %d",
+                      rc);
         c->keepalive = AP_CONN_CLOSE;
         return rc;
     }
@@ -327,8 +334,8 @@ static int batch_handler(request_rec *r)
         if (c->aborted || w.rv != APR_SUCCESS) {
             ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r,
                           BATCH_LOGNO(0106) "client has gone; %d of %d "
-                          "items not run", batch->nitems - nwritten,
-                          batch->nitems);
+                                            "items not run",
+                          batch->nitems - nwritten, batch->nitems);
             break;
         }
         apr_pool_create(&ip, r->pool);
@@ -383,15 +390,14 @@ static void batch_register_hooks(apr_pool_t *p)
     batch_dispatch_register(p);
 }
 
-AP_DECLARE_MODULE(batch) = {
-    STANDARD20_MODULE_STUFF,
-    batch_config_create_dir, /* per-directory config */
-    batch_config_merge_dir,  /* merge per-directory */
-    NULL,                    /* per-server config */
-    NULL,                    /* merge per-server */
-    batch_cmds,              /* directives */
-    batch_register_hooks,    /* hooks */
+AP_DECLARE_MODULE(batch) = {STANDARD20_MODULE_STUFF,
+                            batch_config_create_dir, /* per-directory config */
+                            batch_config_merge_dir,  /* merge per-directory */
+                            NULL,                    /* per-server config */
+                            NULL,                    /* merge per-server */
+                            batch_cmds,              /* directives */
+                            batch_register_hooks,    /* hooks */
 #if defined(AP_MODULE_FLAG_ALWAYS_MERGE)
-    AP_MODULE_FLAG_NONE
+                            AP_MODULE_FLAG_NONE
 #endif
 };

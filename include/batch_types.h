@@ -43,11 +43,11 @@ typedef struct batch_error_t {
 
 /** Limits the parser enforces; filled by the glue from the configuration. */
 typedef struct batch_limits_t {
-    int max_requests;      /* most items (BatchMaxRequests) */
-    const char *base;      /* BatchBase, normalized: "" for "/", else
-                              "/seg[/seg...]" without trailing '/' */
-    int max_fields;        /* LimitRequestFields; 0 means no limit */
-    int max_field_size;    /* LimitRequestFieldSize; 0 means no limit */
+    int max_requests;   /* most items (BatchMaxRequests) */
+    const char *base;   /* BatchBase, normalized: "" for "/", else
+                           "/seg[/seg...]" without trailing '/' */
+    int max_fields;     /* LimitRequestFields; 0 means no limit */
+    int max_field_size; /* LimitRequestFieldSize; 0 means no limit */
 } batch_limits_t;
 
 /** Media type classes of CONTRACT 5. */
@@ -60,27 +60,27 @@ typedef enum {
 /** One validated item of the batch request. Everything lives in the pool
  *  the parser was given. */
 typedef struct batch_item_t {
-    int index;              /* position in "requests", from 0 */
-    const char *id;         /* the client's id, verbatim (valid UTF-8) */
-    const char *method;     /* upper-cased method token */
-    const char *url;        /* the url as the client sent it */
-    const char *uri;        /* resolved absolute path[?query] under base */
-    apr_table_t *headers;   /* the item's own headers (never NULL; may be
-                               empty), names as sent */
-    int has_body;           /* 1 when the item carried "body" */
-    const char *body;       /* body bytes (not NUL terminated necessarily) */
+    int index;            /* position in "requests", from 0 */
+    const char *id;       /* the client's id, verbatim (valid UTF-8) */
+    const char *method;   /* upper-cased method token */
+    const char *url;      /* the url as the client sent it */
+    const char *uri;      /* resolved absolute path[?query] under base */
+    apr_table_t *headers; /* the item's own headers (never NULL; may be
+                             empty), names as sent */
+    int has_body;         /* 1 when the item carried "body" */
+    const char *body;     /* body bytes (not NUL terminated necessarily) */
     apr_size_t body_len;
-    const char *body_type;  /* Content-Type to send with the body: the
-                               item's own header, or the default of
-                               CONTRACT 5; NULL when has_body == 0 */
-    int ndeps;              /* number of dependsOn entries */
-    int *deps;              /* their item indices (all < index) */
+    const char *body_type; /* Content-Type to send with the body: the
+                              item's own header, or the default of
+                              CONTRACT 5; NULL when has_body == 0 */
+    int ndeps;             /* number of dependsOn entries */
+    int *deps;             /* their item indices (all < index) */
 } batch_item_t;
 
 /** A parsed, validated batch request. */
 typedef struct batch_t {
     int nitems;
-    batch_item_t *items;    /* array of nitems */
+    batch_item_t *items; /* array of nitems */
 } batch_t;
 
 /** The outcome of one item, ready to encode (CONTRACT 5, 6). Filled by the
