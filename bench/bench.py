@@ -1,0 +1,843 @@
+#!/usr/bin/python3
+"""mod_batch benchmark: throughput, CPU per item, memory and an instruction
+profile, measured side by side in one run.  Run it through bench/run.sh.
+
+Stdlib only.  See bench/README.md for what each number means.
+"""
+import argparse
+import datetime
+import http.client
+import json
+import os
+import re
+import shutil
+import signal
+import socket
+import statistics
+import string
+import subprocess
+import sys
+import tempfile
+import time
+
+BENCH_DIR = os.path.dirname(os.path.abspath(__file__))
+SRC_DIR = os.path.dirname(BENCH_DIR)
+HTTPD = os.environ.get("BENCH_HTTPD", "/usr/sbin/apache2")
+LIBEXECDIR = os.environ.get("BENCH_LIBEXECDIR", "/usr/lib/apache2/modules")
+CLK_TCK = os.sysconf("SC_CLK_TCK")
+
+# ~300 bytes of JSON: the small item (static file, lua handler, proxied).
+ITEM_JSON = json.dumps({
+    "id": "0f8fad5b-d9cb-469f-a165-70867728950e",
+    "displayName": "Adele Vance",
+    "givenName": "Adele", "surname": "Vance",
+    "mail": "AdeleV@contoso.example",
+    "jobTitle": "Retail Manager", "officeLocation": "18/2111",
+    "businessPhones": ["+1 425 555 0109"], "mobilePhone": None,
+    "preferredLanguage": "en-US",
+    "userPrincipalName": "AdeleV@contoso.example",
+}, separators=(",", ":")).encode() + b"\n"
+
+TARGETS = [  # (key, label, url of the item)
+    ("static", "static file", "/s/item.json"),
+    ("lua", "mod_lua handler", "/lua/item"),
+    ("proxy", "ProxyPass backend", "/px/s/item.json"),
+]
+BATCH_NS = (1, 5, 20)
+
+
+def log(*a):
+    print("[bench %s]" % time.strftime("%H:%M:%S"), *a, file=sys.stderr, flush=True)
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def batch_body(url, n):
+    reqs = [{"id": str(i + 1), "method": "GET", "url": url} for i in range(n)]
+    return json.dumps({"requests": reqs}, separators=(",", ":")).encode()
+
+
+def gen_text(n):
+    line = (b"abcdefghijklmnopqrstuvwxyz0123456789" * 2)[:63] + b"\n"
+    return (line * (n // 64 + 1))[:n]
+
+
+# ---------------------------------------------------------------- processes
+
+def proc_stat(pid):
+    with open("/proc/%d/stat" % pid) as f:
+        s = f.read()
+    rest = s[s.rindex(")") + 2:].split()
+    # rest[0] is field 3 (state); utime=14, stime=15, ppid=4
+    return {"ppid": int(rest[1]), "utime": int(rest[11]), "stime": int(rest[12])}
+
+
+def children(ppid):
+    out = []
+    for d in os.listdir("/proc"):
+        if d.isdigit():
+            try:
+                if proc_stat(int(d))["ppid"] == ppid:
+                    out.append(int(d))
+            except (OSError, ValueError, IndexError):
+                pass
+    return sorted(out)
+
+
+def cpu_ticks(pids):
+    t = 0
+    for p in pids:
+        try:
+            st = proc_stat(p)
+            t += st["utime"] + st["stime"]
+        except OSError:
+            pass
+    return t
+
+
+def status_kb(pid, key):
+    with open("/proc/%d/status" % pid) as f:
+        for line in f:
+            if line.startswith(key + ":"):
+                return int(line.split()[1])
+    raise KeyError(key)
+
+
+class Httpd:
+    def __init__(self, bench, backend=False):
+        self.b = bench
+        self.backend = backend
+        self.name = "backend" if backend else "front"
+        self.pidfile = os.path.join(bench.root, "run", self.name + ".pid")
+        self.port = bench.port2 if backend else bench.port
+        self.proc = None
+
+    def start(self):
+        args = [HTTPD, "-f", self.b.conf, "-DFOREGROUND"]
+        if self.backend:
+            args.append("-DBACKEND")
+        if os.path.exists(self.pidfile):
+            os.unlink(self.pidfile)
+        self.proc = subprocess.Popen(args, stdin=subprocess.DEVNULL)
+        deadline = time.time() + 20
+        while time.time() < deadline:
+            if self.proc.poll() is not None:
+                raise SystemExit("apache2 (%s) exited with %s; see %s/logs"
+                                 % (self.name, self.proc.returncode, self.b.root))
+            if os.path.exists(self.pidfile) and self.child_pids():
+                try:
+                    socket.create_connection(("127.0.0.1", self.port), 0.5).close()
+                    return
+                except OSError:
+                    pass
+            time.sleep(0.05)
+        raise SystemExit("apache2 (%s) did not come up" % self.name)
+
+    @property
+    def pid(self):
+        return self.proc.pid
+
+    def child_pids(self):
+        return children(self.proc.pid)
+
+    def all_pids(self):
+        return [self.proc.pid] + self.child_pids()
+
+    def worker_child(self):
+        kids = self.child_pids()
+        if len(kids) != 1:
+            # ServerLimit 1: exactly one worker child once started
+            time.sleep(0.3)
+            kids = self.child_pids()
+        return kids[0]
+
+    def stop(self):
+        if self.proc and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(15)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        self.proc = None
+
+
+# ------------------------------------------------------------------- bench
+
+class Bench:
+    def __init__(self, args):
+        self.args = args
+        self.quick = args.quick
+        self.module = os.path.abspath(args.module)
+        self.dur = args.duration or (3 if self.quick else 6)
+        self.rounds = args.rounds or (1 if self.quick else 3)
+        self.warm = 1
+        self.cg_batches = args.callgrind_batches or (100 if self.quick else 200)
+        self.mem_reps = 2 if self.quick else 3
+        self.port, self.port2 = free_port(), free_port()
+        self.root = tempfile.mkdtemp(prefix="mod_batch-bench-", dir="/tmp")
+        self.conf = os.path.join(self.root, "conf", "httpd.conf")
+        self.results = {"machine": {}, "params": {}, "cases": [], "memory": {},
+                        "profile": {}, "ratios": {}, "checks": {}}
+
+    # -- setup
+    def setup(self):
+        r = self.root
+        os.chmod(r, 0o755)
+        for d in ("conf", "logs", "run", "htdocs/s", "lua", "bodies", "cg"):
+            os.makedirs(os.path.join(r, d), exist_ok=True)
+        for d in ("logs", "run", "cg"):
+            os.chmod(os.path.join(r, d), 0o777)
+        with open(os.path.join(r, "htdocs/s/item.json"), "wb") as f:
+            f.write(ITEM_JSON)
+        with open(os.path.join(r, "htdocs/s/1m.txt"), "wb") as f:
+            f.write(gen_text(1024 * 1024))
+        shutil.copy(os.path.join(BENCH_DIR, "lua", "item.lua"), os.path.join(r, "lua"))
+        with open(os.path.join(r, "lua", "item.json"), "wb") as f:
+            f.write(ITEM_JSON)
+        with open(os.path.join(BENCH_DIR, "httpd.conf.in")) as f:
+            tmpl = string.Template(f.read())
+        user = ""
+        if os.geteuid() == 0:
+            user = "User www-data\nGroup www-data\n"
+        text = tmpl.substitute(root=r, port=self.port, port2=self.port2,
+                               libexecdir=LIBEXECDIR, module=self.module)
+        with open(self.conf, "w") as f:
+            f.write(user + text)
+        for key, _, url in TARGETS:
+            for n in BATCH_NS:
+                with open(self.body_path(key, n), "wb") as f:
+                    f.write(batch_body(url, n))
+        for n in (1, 20):
+            with open(os.path.join(r, "bodies", "big-%d.json" % n), "wb") as f:
+                f.write(batch_body("/s/1m.txt", n))
+        for p, _, files in os.walk(r):
+            for fn in files:
+                os.chmod(os.path.join(p, fn), 0o644)
+        t = subprocess.run([HTTPD, "-t", "-f", self.conf], capture_output=True, text=True)
+        if t.returncode != 0:
+            raise SystemExit("config test failed:\n" + t.stdout + t.stderr)
+
+    def body_path(self, key, n):
+        return os.path.join(self.root, "bodies", "%s-%d.json" % (key, n))
+
+    def machine(self):
+        m = self.results["machine"]
+        m["nproc"] = os.cpu_count()
+        try:
+            with open("/proc/cpuinfo") as f:
+                m["cpu"] = next((l.split(":", 1)[1].strip() for l in f
+                                 if l.startswith("model name")), "?")
+        except OSError:
+            m["cpu"] = "?"
+        m["kernel"] = os.uname().release
+        v = subprocess.run([HTTPD, "-v"], capture_output=True, text=True).stdout
+        m["httpd"] = (re.search(r"Server version:\s*(.*)", v) or [None, "?"])[1]
+        m["date"] = datetime.datetime.now().astimezone().isoformat(timespec="seconds")
+        m["module"] = self.module
+        try:
+            m["loadavg"] = open("/proc/loadavg").read().split()[:3]
+        except OSError:
+            pass
+        for tool, arg in (("wrk", "-v"), ("h2load", "--version"), ("valgrind", "--version")):
+            out = subprocess.run([tool, arg], capture_output=True, text=True)
+            m[tool] = (out.stdout + out.stderr).strip().splitlines()[0]
+        try:
+            m["git"] = subprocess.run(["git", "-C", SRC_DIR, "rev-parse", "--short", "HEAD"],
+                                      capture_output=True, text=True).stdout.strip()
+        except OSError:
+            pass
+
+    # -- correctness: every case must serve 200s before it is timed
+    def check(self):
+        ok = True
+        for key, _, url in TARGETS:
+            st, body, _ = self.http("GET", url)
+            good = st == 200 and body == ITEM_JSON
+            for n in BATCH_NS:
+                st2, b2, hdr = self.http("POST", "/batch", open(self.body_path(key, n), "rb").read())
+                try:
+                    resp = json.loads(b2)["responses"]
+                    statuses = [x["status"] for x in resp]
+                    good = good and st2 == 200 and statuses == [200] * n
+                except Exception:
+                    statuses = None
+                    good = False
+                if n == 20:
+                    self.results["checks"][key] = {"direct_status": st, "batch_status": st2,
+                                                   "item_statuses": statuses,
+                                                   "batch_bytes": len(b2)}
+            if not good:
+                log("CHECK FAILED for %s: %s" % (key, self.results["checks"].get(key)))
+                ok = False
+        self.results["checks"]["ok"] = ok
+        return ok
+
+    def http(self, method, url, body=None, port=None):
+        c = http.client.HTTPConnection("127.0.0.1", port or self.port, timeout=30)
+        hdrs = {"Content-Type": "application/json"} if body is not None else {}
+        c.request(method, url, body=body, headers=hdrs)
+        r = c.getresponse()
+        data = r.read()
+        c.close()
+        return r.status, data, r.getheaders()
+
+    # -- load generators
+    def run_wrk(self, url, body_file, dur):
+        env = dict(os.environ, BENCH_BODY=body_file or "")
+        cmd = ["wrk", "-t1", "-c4", "-d%ds" % dur, "--timeout", "10s",
+               "-s", os.path.join(BENCH_DIR, "wrk", "report.lua"),
+               "http://127.0.0.1:%d%s" % (self.port, url)]
+        out = subprocess.run(cmd, capture_output=True, text=True, env=env)
+        m = re.search(r"BENCH_JSON (\{.*\})", out.stdout)
+        if not m:
+            raise SystemExit("wrk failed: %s\n%s" % (out.stdout, out.stderr))
+        j = json.loads(m.group(1))
+        errors = sum(j[k] for k in j if k.startswith("err_"))
+        return {"requests": j["requests"], "seconds": j["duration_us"] / 1e6,
+                "p50_ms": j["p50_us"] / 1000, "p99_ms": j["p99_us"] / 1000,
+                "errors": errors, "bytes": j["bytes"]}
+
+    def run_h2load(self, url, m, dur):
+        logf = os.path.join(self.root, "h2load.log")
+        if os.path.exists(logf):
+            os.unlink(logf)
+        cmd = ["h2load", "-c1", "-m%d" % m, "-D", str(dur), "--log-file=" + logf,
+               "http://127.0.0.1:%d%s" % (self.port, url)]
+        out = subprocess.run(cmd, capture_output=True, text=True)
+        fin = re.search(r"finished in ([\d.]+)(m?s)", out.stdout)
+        req = re.search(r"requests: (\d+) total, (\d+) started, (\d+) done, (\d+) succeeded, "
+                        r"(\d+) failed, (\d+) errored, (\d+) timeout", out.stdout)
+        codes = re.search(r"status codes: (\d+) 2xx, (\d+) 3xx, (\d+) 4xx, (\d+) 5xx", out.stdout)
+        if not fin or not req:
+            raise SystemExit("h2load failed: %s\n%s" % (out.stdout, out.stderr))
+        secs = float(fin.group(1)) / (1000 if fin.group(2) == "ms" else 1)
+        durs = []
+        with open(logf) as f:
+            for line in f:
+                p = line.split()
+                if len(p) >= 3:
+                    durs.append(int(p[2]))
+        durs.sort()
+        pct = lambda q: durs[min(len(durs) - 1, int(q * len(durs)))] / 1000 if durs else 0
+        ok2xx = int(codes.group(1)) if codes else int(req.group(4))
+        return {"requests": ok2xx, "seconds": secs, "p50_ms": pct(0.50), "p99_ms": pct(0.99),
+                "errors": int(req.group(5)) + int(req.group(6)) + int(req.group(7))
+                + (int(req.group(3)) - ok2xx)}
+
+    def measure(self, case, dur):
+        front, back = self.front.all_pids(), self.backend.all_pids()
+        c0, b0 = cpu_ticks(front), cpu_ticks(back)
+        if case["client"] == "wrk":
+            r = self.run_wrk(case["url"], case.get("body"), dur)
+        else:
+            r = self.run_h2load(case["url"], case["m"], dur)
+        c1, b1 = cpu_ticks(front), cpu_ticks(back)
+        items = r["requests"] * case["n"]
+        r["items"] = items
+        r["items_per_s"] = items / r["seconds"] if r["seconds"] else 0
+        r["req_per_s"] = r["requests"] / r["seconds"] if r["seconds"] else 0
+        r["cpu_s"] = (c1 - c0) / CLK_TCK
+        r["backend_cpu_s"] = (b1 - b0) / CLK_TCK
+        r["cpu_us_per_item"] = r["cpu_s"] * 1e6 / items if items else None
+        r["backend_cpu_us_per_item"] = r["backend_cpu_s"] * 1e6 / items if items else None
+        return r
+
+    def cases(self):
+        out = []
+        for key, label, url in TARGETS:
+            for n in BATCH_NS:
+                out.append({"id": "%s/batch%d" % (key, n), "target": key, "label": label,
+                            "mode": "/batch, HTTP/1.1 keep-alive", "client": "wrk",
+                            "url": "/batch", "body": self.body_path(key, n), "n": n})
+            out.append({"id": "%s/h1" % key, "target": key, "label": label,
+                        "mode": "one by one, HTTP/1.1 keep-alive", "client": "wrk",
+                        "url": url, "n": 1})
+            for m in (1, 20):
+                out.append({"id": "%s/h2m%d" % (key, m), "target": key, "label": label,
+                            "mode": "one by one, h2c %d stream%s" % (m, "s" if m > 1 else ""),
+                            "client": "h2load", "url": url, "n": 1, "m": m})
+        return out
+
+    def throughput(self):
+        cases = self.cases()
+        raw = {c["id"]: [] for c in cases}
+        for rnd in range(self.rounds):
+            log("throughput round %d/%d (%d cases x %ds)" % (rnd + 1, self.rounds, len(cases), self.dur))
+            for c in cases:
+                self.measure(c, self.warm)          # warm-up, discarded
+                r = self.measure(c, self.dur)
+                raw[c["id"]].append(r)
+                log("  %-14s %9.0f items/s  p50 %.2f ms  p99 %.2f ms  cpu %.1f us/item%s"
+                    % (c["id"], r["items_per_s"], r["p50_ms"], r["p99_ms"],
+                       r["cpu_us_per_item"] or 0, "  ERRORS %d" % r["errors"] if r["errors"] else ""))
+        for c in cases:
+            rs = raw[c["id"]]
+            med = lambda k: statistics.median([x[k] for x in rs if x[k] is not None]) \
+                if any(x[k] is not None for x in rs) else None
+            row = {k: c[k] for k in ("id", "target", "label", "mode", "client", "url", "n")}
+            if "m" in c:
+                row["m"] = c["m"]
+            for k in ("items_per_s", "req_per_s", "p50_ms", "p99_ms", "cpu_us_per_item",
+                      "backend_cpu_us_per_item"):
+                row[k] = med(k)
+            row["errors"] = sum(x["errors"] for x in rs)
+            row["rounds"] = rs
+            self.results["cases"].append(row)
+
+    # -- memory: fresh child per case, VmHWM growth over one batch
+    def memory(self):
+        mem = {"reps": []}
+        for rep in range(self.mem_reps):
+            for n in (1, 20):
+                self.front.stop()
+                self.front.start()
+                # warm the child's code paths (and a worker thread) first
+                for _ in range(3):
+                    self.http("POST", "/batch", open(self.body_path("static", 20), "rb").read())
+                    self.http("GET", "/s/1m.txt")
+                child = self.front.worker_child()
+                time.sleep(0.2)
+                with open("/proc/%d/clear_refs" % child, "w") as f:
+                    f.write("5")
+                base = status_kb(child, "VmHWM")
+                rss0 = status_kb(child, "VmRSS")
+                body = open(os.path.join(self.root, "bodies", "big-%d.json" % n), "rb").read()
+                t0 = time.time()
+                c = http.client.HTTPConnection("127.0.0.1", self.port, timeout=60)
+                c.request("POST", "/batchbig", body=body,
+                          headers={"Content-Type": "application/json"})
+                resp = c.getresponse()
+                first = resp.read(1)
+                ttfb = time.time() - t0
+                data = first + resp.read()
+                c.close()
+                try:
+                    st = [x["status"] for x in json.loads(data)["responses"]]
+                except Exception:
+                    st = None
+                hwm = status_kb(child, "VmHWM")
+                r = {"n": n, "growth_kb": hwm - base, "hwm_kb": hwm, "base_kb": base,
+                     "rss_before_kb": rss0, "status": resp.status, "out_bytes": len(data),
+                     "ttfb_ms": ttfb * 1000, "item_statuses_ok": st == [200] * n}
+                mem["reps"].append(r)
+                log("  memory %2d x 1 MiB: VmHWM +%d KB (out %d bytes, TTFB %.1f ms, items ok %s)"
+                    % (n, r["growth_kb"], len(data), r["ttfb_ms"], r["item_statuses_ok"]))
+        for n in (1, 20):
+            g = [r["growth_kb"] for r in mem["reps"] if r["n"] == n]
+            mem["growth_kb_%d" % n] = statistics.median(g)
+            mem["growth_kb_%d_all" % n] = g
+            mem["ttfb_ms_%d" % n] = statistics.median(
+                [r["ttfb_ms"] for r in mem["reps"] if r["n"] == n])
+        mem["extra_kb"] = mem["growth_kb_20"] - mem["growth_kb_1"]
+        self.results["memory"] = mem
+
+    # -- callgrind
+    def profile(self):
+        out = os.path.join(self.root, "cg", "callgrind.out")
+        cmd = []
+        if os.geteuid() == 0:
+            # apache2 -X drops to www-data after start-up and callgrind
+            # writes its output at exit: run the whole thing as www-data.
+            import pwd
+            pw = pwd.getpwnam("www-data")
+            for p_, ds, fs in os.walk(self.root):
+                for x in ds + fs:
+                    os.lchown(os.path.join(p_, x), pw.pw_uid, pw.pw_gid)
+            cmd = ["runuser", "-u", "www-data", "--"]
+        cmd += ["valgrind", "--tool=callgrind", "--callgrind-out-file=" + out,
+               "--toggle-collect=ap_run_process_connection",
+               HTTPD, "-X", "-f", self.conf]
+        log("callgrind: apache2 -X under valgrind, %d batches of 20 static items" % self.cg_batches)
+        vlog = open(os.path.join(self.root, "logs", "valgrind.log"), "w")
+        p = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=vlog, stderr=vlog)
+        deadline = time.time() + 120
+        up = False
+        while time.time() < deadline and p.poll() is None:
+            try:
+                socket.create_connection(("127.0.0.1", self.port), 0.5).close()
+                up = True
+                break
+            except OSError:
+                time.sleep(0.2)
+        if not up:
+            p.kill()
+            raise SystemExit("apache2 -X under valgrind did not come up; see %s/logs" % self.root)
+        body = open(self.body_path("static", 20), "rb").read()
+        c = http.client.HTTPConnection("127.0.0.1", self.port, timeout=120)
+        bad = 0
+        t0 = time.time()
+        for _ in range(self.cg_batches):
+            c.request("POST", "/batch", body=body, headers={"Content-Type": "application/json"})
+            r = c.getresponse()
+            d = r.read()
+            if r.status != 200 or d.count(b'"status":200') != 20:
+                bad += 1
+        c.close()
+        elapsed = time.time() - t0
+        p.send_signal(signal.SIGTERM)
+        try:
+            p.wait(120)
+        except subprocess.TimeoutExpired:
+            p.kill()
+            p.wait()
+        vlog.close()
+        files = [f for f in os.listdir(os.path.dirname(out)) if f.startswith("callgrind.out")]
+        if not files:
+            raise SystemExit("no callgrind output; see %s/logs/valgrind.log" % self.root)
+        path = os.path.join(os.path.dirname(out), sorted(files)[0])
+        prof = analyze_callgrind(path, self.cg_batches * 20)
+        prof["batches"] = self.cg_batches
+        prof["bad_batches"] = bad
+        prof["wall_s_under_valgrind"] = elapsed
+        prof["file"] = path
+        ann = subprocess.run(["callgrind_annotate", "--inclusive=yes", "--threshold=99", path],
+                             capture_output=True, text=True).stdout
+        with open(os.path.join(self.outdir, "callgrind-inclusive.txt"), "w") as f:
+            f.write(ann)
+        ann = subprocess.run(["callgrind_annotate", "--threshold=99", path],
+                             capture_output=True, text=True).stdout
+        with open(os.path.join(self.outdir, "callgrind-self.txt"), "w") as f:
+            f.write(ann)
+        self.results["profile"] = prof
+
+    # -- report
+    def row(self, cid):
+        return next(r for r in self.results["cases"] if r["id"] == cid)
+
+    def ratios(self):
+        R = self.results["ratios"]
+        for key, _, _ in TARGETS:
+            try:
+                b, h1, h2 = self.row(key + "/batch20"), self.row(key + "/h1"), self.row(key + "/h2m20")
+            except StopIteration:
+                b = h1 = h2 = {"items_per_s": None, "cpu_us_per_item": None}
+            R[key] = {
+                "items_s_batch20_over_h1": b["items_per_s"] / h1["items_per_s"] if h1["items_per_s"] and b["items_per_s"] else None,
+                "items_s_batch20_over_h2m20": b["items_per_s"] / h2["items_per_s"] if h2["items_per_s"] and b["items_per_s"] else None,
+                "cpu_item_batch20_over_h2m20": (b["cpu_us_per_item"] / h2["cpu_us_per_item"]
+                                                if b["cpu_us_per_item"] and h2["cpu_us_per_item"] else None),
+                "cpu_item_batch20_over_h1": (b["cpu_us_per_item"] / h1["cpu_us_per_item"]
+                                             if b["cpu_us_per_item"] and h1["cpu_us_per_item"] else None),
+            }
+        s = R["static"]
+        prof = self.results.get("profile") or {}
+        mem = self.results.get("memory") or {}
+        R["targets"] = [
+            {"name": "(a) items/s: /batch N=20 / one by one HTTP/1.1 (static)",
+             "value": s["items_s_batch20_over_h1"], "target": ">= 3", "unit": "x",
+             "pass": s["items_s_batch20_over_h1"] is not None and s["items_s_batch20_over_h1"] >= 3},
+            {"name": "(b) CPU/item: /batch N=20 / one by one h2c 20 streams (static)",
+             "value": s["cpu_item_batch20_over_h2m20"], "target": "<= 0.25", "unit": "x",
+             "pass": s["cpu_item_batch20_over_h2m20"] is not None and s["cpu_item_batch20_over_h2m20"] <= 0.25},
+            {"name": "(c) mod_batch + json-c share of instructions (callgrind, self cost)",
+             "value": prof.get("share_module_jsonc_pct"), "target": "<= 15 %", "unit": "%",
+             "pass": prof.get("share_module_jsonc_pct") is not None and prof["share_module_jsonc_pct"] <= 15},
+            {"name": "(d) peak RSS growth: 20 x 1 MiB minus 1 x 1 MiB",
+             "value": None if mem.get("extra_kb") is None else mem["extra_kb"] / 1024.0, "target": "< 2 MiB",
+             "unit": "MiB", "pass": mem.get("extra_kb") is not None and mem["extra_kb"] < 2048},
+        ]
+
+    def markdown(self):
+        m = self.results["machine"]
+        L = []
+        L.append("# mod_batch benchmark results\n")
+        L.append("`bash bench/run.sh%s` — %s\n" % (" --quick" if self.quick else "", m["date"]))
+        L.append("| machine | |\n|---|---|")
+        for k in ("nproc", "cpu", "kernel", "httpd", "date", "loadavg", "wrk", "h2load", "valgrind", "git", "module"):
+            if k in m:
+                v = " ".join(m[k]) if isinstance(m[k], list) else m[k]
+                L.append("| %s | %s |" % ("load avg (start)" if k == "loadavg" else k, v))
+        L.append("")
+        L.append("Client and server share the %s cores (wrk -t1 -c4; h2load -c1); one event-MPM "
+                 "child (ServerLimit 1), access log off, LogLevel warn. %d round(s) of %d s per case "
+                 "(+1 s warm-up), medians shown. CPU = utime+stime of the front apache2 processes "
+                 "(parent + child) over the run, per item served; the proxy backend is a second "
+                 "apache2 instance and its CPU is listed separately.\n"
+                 % (m["nproc"], self.rounds, self.dur))
+        L.append("## Throughput\n")
+        L.append("| item target | mode | items/req | items/s | req/s | p50 ms | p99 ms | CPU µs/item | backend CPU µs/item | errors |")
+        L.append("|---|---|--:|--:|--:|--:|--:|--:|--:|--:|")
+        f = lambda v, fmt: "–" if v is None else fmt % v
+        for r in self.results["cases"]:
+            L.append("| %s | %s | %d | %s | %s | %s | %s | %s | %s | %d |" % (
+                r["label"], r["mode"], r["n"], f(r["items_per_s"], "%.0f"), f(r["req_per_s"], "%.0f"),
+                f(r["p50_ms"], "%.2f"), f(r["p99_ms"], "%.2f"), f(r["cpu_us_per_item"], "%.1f"),
+                f(r["backend_cpu_us_per_item"], "%.1f") if r["target"] == "proxy" else "–",
+                r["errors"]))
+        L.append("")
+        L.append("## Target ratios (N = 20, small static item)\n")
+        L.append("| ratio | value | target | met |\n|---|--:|---|---|")
+        for t in self.results["ratios"]["targets"]:
+            v = t["value"]
+            vs = "–" if v is None else ("%.2f %s" % (v, t["unit"]) if t["unit"] != "x" else "%.2f×" % v)
+            L.append("| %s | %s | %s | %s |" % (t["name"], vs, t["target"], "yes" if t["pass"] else "**no**"))
+        L.append("")
+        L.append("Same ratios for every item target:\n")
+        L.append("| item target | items/s batch20 ÷ h1 | items/s batch20 ÷ h2c m20 | CPU/item batch20 ÷ h1 | CPU/item batch20 ÷ h2c m20 |")
+        L.append("|---|--:|--:|--:|--:|")
+        for key, label, _ in TARGETS:
+            x = self.results["ratios"][key]
+            L.append("| %s | %s | %s | %s | %s |" % (label, f(x["items_s_batch20_over_h1"], "%.2f"),
+                     f(x["items_s_batch20_over_h2m20"], "%.2f"), f(x["cpu_item_batch20_over_h1"], "%.2f"),
+                     f(x["cpu_item_batch20_over_h2m20"], "%.2f")))
+        L.append("")
+        mem = self.results.get("memory")
+        if mem:
+            L.append("## Memory (fresh worker child per case, VmHWM growth over one batch, `/batchbig` with BatchMaxResponseSize 2M)\n")
+            L.append("| batch | output bytes | VmHWM growth (median) | all reps | TTFB ms |\n|---|--:|--:|---|--:|")
+            for n in (1, 20):
+                reps = [r for r in mem["reps"] if r["n"] == n]
+                L.append("| %d × 1 MiB text file | %d | %.2f MiB | %s KB | %.1f |" % (
+                    n, reps[0]["out_bytes"], mem["growth_kb_%d" % n] / 1024.0,
+                    ", ".join(str(g) for g in mem["growth_kb_%d_all" % n]), mem["ttfb_ms_%d" % n]))
+            L.append("\nExtra for 20 items: **%.2f MiB**.\n" % (mem["extra_kb"] / 1024.0))
+        prof = self.results.get("profile")
+        if prof:
+            L.append("## Instruction profile (callgrind, `apache2 -X`, %d batches × 20 static items, collected inside `ap_run_process_connection`)\n" % prof["batches"])
+            L.append("Total %.1f M instructions, %.0f instructions per item.\n"
+                     % (prof["total"] / 1e6, prof["per_item"]))
+            L.append("| object | self instructions | share | per item |\n|---|--:|--:|--:|")
+            for g in prof["groups"]:
+                L.append("| %s | %d | %.1f %% | %.0f |" % (g["name"], g["ir"], g["pct"], g["per_item"]))
+            L.append("")
+            L.append("mod_batch.so + libjson-c self share: **%.1f %%**; including APR/libc/json-c work "
+                     "called from mod_batch code (inclusive cost of those calls, approx.): %.1f %%.\n"
+                     % (prof["share_module_jsonc_pct"], prof["share_module_attributable_pct"]))
+            L.append("Top functions of mod_batch.so and libjson-c (% of all collected instructions):\n")
+            L.append("| function | object | self % | inclusive % | self per item |\n|---|---|--:|--:|--:|")
+            for fn in prof["module_top"]:
+                L.append("| %s | %s | %.2f | %.2f | %.0f |" % (fn["fn"], fn["obj"], fn["self_pct"],
+                                                           fn["incl_pct"], fn["self_per_item"]))
+            L.append("")
+            L.append("Calls from mod_batch.so and libjson-c into other objects (inclusive, % of all):\n")
+            L.append("| caller → callee | callee object | calls | inclusive % |\n|---|---|--:|--:|")
+            for e in prof["module_calls"][:25]:
+                L.append("| %s → %s | %s | %d | %.2f |" % (e["caller"], e["callee"], e["obj"],
+                                                          e["calls"], e["pct"]))
+            L.append("")
+            L.append("Top self-cost functions overall:\n")
+            L.append("| function | object | self % |\n|---|---|--:|")
+            for fn in prof["overall_top"]:
+                L.append("| %s | %s | %.2f |" % (fn["fn"], fn["obj"], fn["self_pct"]))
+            L.append("")
+        ck = self.results["checks"]
+        L.append("Sanity checks (every item 200 before timing): %s\n" % ("passed" if ck.get("ok") else "**FAILED**"))
+        return "\n".join(L) + "\n"
+
+    def run(self):
+        self.outdir = self.args.out
+        os.makedirs(self.outdir, exist_ok=True)
+        self.results["params"] = {"quick": self.quick, "duration_s": self.dur, "rounds": self.rounds,
+                                  "warmup_s": self.warm, "wrk": "-t1 -c4", "h2load": "-c1 -m1|-m20",
+                                  "callgrind_batches": self.cg_batches, "mem_reps": self.mem_reps,
+                                  "port": self.port, "port2": self.port2, "root": self.root}
+        self.machine()
+        self.setup()
+        self.backend = Httpd(self, backend=True)
+        self.front = Httpd(self)
+        log("server root %s, front :%d, backend :%d, module %s"
+            % (self.root, self.port, self.port2, self.module))
+        try:
+            self.backend.start()
+            self.front.start()
+            if not self.check():
+                log("sanity check failed; numbers below are suspect")
+            if not self.args.skip_throughput:
+                self.throughput()
+            if not self.args.skip_memory:
+                log("memory: fresh child per case")
+                self.memory()
+            self.front.stop()
+            if not self.args.skip_profile:
+                self.profile()
+        finally:
+            self.front.stop()
+            self.backend.stop()
+        self.ratios()
+        md = self.markdown()
+        with open(os.path.join(self.outdir, "results.json"), "w") as f:
+            json.dump(self.results, f, indent=1, default=str)
+        if md:
+            with open(os.path.join(self.outdir, "results.md"), "w") as f:
+                f.write(md)
+            print(md)
+        if not self.args.keep:
+            shutil.rmtree(self.root, ignore_errors=True)
+        else:
+            log("kept server root %s" % self.root)
+
+
+# ---------------------------------------------------------------- callgrind
+
+def analyze_callgrind(path, items):
+    """Self and inclusive instruction counts per (object, function), plus the
+    calls that leave mod_batch.so, from a callgrind.out file."""
+    names = {"ob": {}, "fn": {}, "fl": {}}
+    kinds = {"ob": "ob", "cob": "ob", "fn": "fn", "cfn": "fn", "cfl": "fl", "cfi": "fl",
+             "fl": "fl", "fi": "fl", "fe": "fl"}
+
+    def resolve(kind, val):
+        m = re.match(r"\((\d+)\)(?:\s(.*))?$", val)
+        if not m:
+            return val
+        if m.group(2) is not None:
+            names[kind][m.group(1)] = m.group(2)
+            return m.group(2)
+        return names[kind].get(m.group(1), "?")
+
+    self_cost, incl_calls, calls = {}, {}, {}
+    ob = fn = cob = cfn = None
+    pending_call = None
+    total = 0
+    with open(path, errors="replace") as f:
+        for line in f:
+            line = line.rstrip("\n")
+            if not line:
+                continue
+            c = line[0]
+            if c.isdigit() or c in "+-*":
+                parts = line.split()
+                cost = int(parts[1]) if len(parts) > 1 else 0
+                if pending_call is not None:
+                    key = (ob, fn)
+                    incl_calls[key] = incl_calls.get(key, 0) + cost
+                    ek = (ob, fn, cob or ob, cfn)
+                    e = calls.setdefault(ek, [0, 0])
+                    e[0] += pending_call
+                    e[1] += cost
+                    pending_call = None
+                    cob = None
+                else:
+                    key = (ob, fn)
+                    self_cost[key] = self_cost.get(key, 0) + cost
+                    total += cost
+                continue
+            if "=" not in line:
+                continue
+            k, v = line.split("=", 1)
+            if k == "ob":
+                ob = resolve("ob", v)
+            elif k == "fn":
+                fn = resolve("fn", v)
+                cob = None
+            elif k == "cob":
+                cob = resolve("ob", v)
+            elif k == "cfn":
+                cfn = resolve("fn", v)
+            elif k == "calls":
+                pending_call = int(v.split()[0])
+            elif k in kinds:
+                resolve(kinds[k], v)
+    # "cob" applies to the next call only; we reset it at fn= which is close
+    # enough (callgrind repeats cob= when it differs from ob).
+
+    def group(obj):
+        b = os.path.basename(obj or "?")
+        if b.startswith("mod_batch"):
+            return "mod_batch.so"
+        if b.startswith("libjson-c"):
+            return "libjson-c"
+        if b == "apache2" or b == "httpd":
+            return "apache2 (httpd core)"
+        if b.startswith("mod_"):
+            return "other httpd modules (" + b.split(".")[0] + ")"
+        if b.startswith("libapr-1"):
+            return "libapr"
+        if b.startswith("libaprutil"):
+            return "libaprutil"
+        if b.startswith("libc.") or b.startswith("libc-"):
+            return "libc"
+        return "other (" + b + ")"
+
+    groups = {}
+    for (o, fnn), ir in self_cost.items():
+        g = group(o)
+        groups[g] = groups.get(g, 0) + ir
+    total = total or 1
+    glist = sorted(({"name": g, "ir": ir, "pct": 100.0 * ir / total, "per_item": ir / items}
+                    for g, ir in groups.items()), key=lambda x: -x["ir"])
+    # collapse small "other httpd modules" lines
+    out_groups, rest = [], {"name": "rest (< 0.5 % each)", "ir": 0}
+    for g in glist:
+        if g["pct"] < 0.5:
+            rest["ir"] += g["ir"]
+        else:
+            out_groups.append(g)
+    if rest["ir"]:
+        rest["pct"] = 100.0 * rest["ir"] / total
+        rest["per_item"] = rest["ir"] / items
+        out_groups.append(rest)
+
+    def incl(key):
+        return self_cost.get(key, 0) + incl_calls.get(key, 0)
+
+    mod_keys = [k for k in set(self_cost) | set(incl_calls)
+                if group(k[0]) in ("mod_batch.so", "libjson-c")]
+    module_top = sorted(({"fn": k[1], "obj": group(k[0]), "self": self_cost.get(k, 0),
+                          "self_pct": 100.0 * self_cost.get(k, 0) / total,
+                          "incl_pct": 100.0 * incl(k) / total,
+                          "self_per_item": self_cost.get(k, 0) / items}
+                         for k in mod_keys), key=lambda x: (-x["self"], -x["incl_pct"]))
+    # sort mod_batch by inclusive, json-c by self; keep the top 25 by either
+    by_incl = sorted(module_top, key=lambda x: -x["incl_pct"])[:15]
+    by_self = module_top[:15]
+    seen, top = set(), []
+    for x in by_incl + by_self:
+        if (x["fn"], x["obj"]) not in seen:
+            seen.add((x["fn"], x["obj"]))
+            top.append(x)
+    top.sort(key=lambda x: -x["incl_pct"])
+    overall = sorted(self_cost.items(), key=lambda kv: -kv[1])[:25]
+    mb_calls = []
+    attributable = 0
+    for (o, fnn, co, cf), (n, ir) in calls.items():
+        if group(o) not in ("mod_batch.so", "libjson-c") or group(co) == group(o):
+            continue
+        mb_calls.append({"caller": fnn, "callee": cf, "obj": group(co), "calls": n, "ir": ir,
+                         "pct": 100.0 * ir / total})
+    for (o, fnn, co, cf), (n, ir) in calls.items():
+        if group(o) in ("mod_batch.so", "libjson-c") and group(co) in ("libapr", "libaprutil", "libc"):
+            attributable += ir
+    mb_calls.sort(key=lambda x: -x["ir"])
+    mb = groups.get("mod_batch.so", 0)
+    jc = groups.get("libjson-c", 0)
+    return {
+        "total": total, "per_item": total / items, "items": items,
+        "groups": out_groups,
+        "share_mod_batch_pct": 100.0 * mb / total,
+        "share_jsonc_pct": 100.0 * jc / total,
+        "share_module_jsonc_pct": 100.0 * (mb + jc) / total,
+        "share_module_attributable_pct": 100.0 * (mb + jc + attributable) / total,
+        "module_top": top,
+        "module_calls": mb_calls[:40],
+        "overall_top": [{"fn": k[1], "obj": os.path.basename(k[0] or "?"), "self": v,
+                         "self_pct": 100.0 * v / total} for k, v in overall],
+    }
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("--quick", action="store_true", help="~2-3 min: 1 round of 3 s per case")
+    ap.add_argument("--module", default=os.environ.get("BATCH_MODULE")
+                    or os.path.join(SRC_DIR, ".libs", "mod_batch.so"))
+    ap.add_argument("--out", default=BENCH_DIR, help="where results.md/.json go")
+    ap.add_argument("--duration", type=int, help="seconds per measured case")
+    ap.add_argument("--rounds", type=int, help="interleaved rounds (median taken)")
+    ap.add_argument("--callgrind-batches", type=int)
+    ap.add_argument("--keep", action="store_true", help="keep the server root in /tmp")
+    ap.add_argument("--skip-throughput", action="store_true")
+    ap.add_argument("--skip-memory", action="store_true")
+    ap.add_argument("--skip-profile", action="store_true")
+    args = ap.parse_args()
+    if not os.path.isfile(args.module):
+        raise SystemExit("module not found: %s (build it or set BATCH_MODULE)" % args.module)
+    Bench(args).run()
+
+
+if __name__ == "__main__":
+    main()
