@@ -32,6 +32,7 @@ void *batch_config_create_dir(apr_pool_t *p, char *dir)
     c->methods = NULL;
     c->base = NULL;
     c->timeout = BATCH_UNSET;
+    c->log_items = BATCH_UNSET;
     return c;
 }
 
@@ -50,6 +51,7 @@ void *batch_config_merge_dir(apr_pool_t *p, void *basev, void *addv)
     BATCH_MERGE(methods, NULL);
     BATCH_MERGE(base, NULL);
     BATCH_MERGE(timeout, BATCH_UNSET);
+    BATCH_MERGE(log_items, BATCH_UNSET);
     return conf;
 }
 
@@ -82,6 +84,11 @@ apr_interval_time_t batch_conf_timeout(const batch_dir_conf *c)
     int t = c->timeout != BATCH_UNSET ? c->timeout : BATCH_DEFAULT_TIMEOUT;
 
     return apr_time_from_sec(t);
+}
+
+int batch_conf_log_items(const batch_dir_conf *c)
+{
+    return c->log_items == 1;
 }
 
 int batch_conf_method_allowed(const batch_dir_conf *c, const char *method)
@@ -225,6 +232,24 @@ static const char *set_timeout(cmd_parms *cmd, void *dconf, const char *arg)
     return NULL;
 }
 
+static const char *set_log_items(cmd_parms *cmd, void *dconf, const char *arg)
+{
+    batch_dir_conf *c = dconf;
+
+    /* TAKE1 rather than FLAG, so that the message names the value */
+    if (strcasecmp(arg, "On") == 0) {
+        c->log_items = 1;
+    }
+    else if (strcasecmp(arg, "Off") == 0) {
+        c->log_items = 0;
+    }
+    else {
+        return apr_psprintf(cmd->pool, "%s: '%s' is not On or Off",
+                            cmd->cmd->name, arg);
+    }
+    return NULL;
+}
+
 const command_rec batch_cmds[] = {
     AP_INIT_TAKE1("BatchMaxRequests", set_max_requests, NULL,
                   RSRC_CONF | ACCESS_CONF,
@@ -246,4 +271,7 @@ const command_rec batch_cmds[] = {
     AP_INIT_TAKE1("BatchTimeout", set_timeout, NULL, RSRC_CONF | ACCESS_CONF,
                   "Seconds after which items not yet started are not "
                   "started (1-86400, default 60)"),
+    AP_INIT_TAKE1("BatchLogItems", set_log_items, NULL, RSRC_CONF | ACCESS_CONF,
+                  "Also write every item to the access log as its own line "
+                  "(On or Off, default Off)"),
     {NULL}};

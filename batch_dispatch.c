@@ -51,6 +51,10 @@ typedef struct capture_t {
     apr_off_t total;      /* bytes seen, kept or not */
     apr_off_t max;        /* BatchMaxResponseSize */
     int too_large;        /* total went over max: nothing more kept */
+    int discard;          /* HEAD: the body is counted, never kept */
+    int eos;              /* an EOS arrived: the body is an error page
+                             made by ap_die() (SUBREQ_CORE removes the
+                             EOS of every normal response) */
     int error_status;     /* from an error bucket, 0 if none */
     apr_status_t read_rv; /* first failed bucket read */
 } capture_t;
@@ -60,7 +64,7 @@ static void capture_append(capture_t *cap, const char *data, apr_size_t len)
     capture_chunk_t *ch = cap->last;
 
     cap->total += (apr_off_t)len;
-    if (cap->too_large || len == 0) {
+    if (cap->too_large || cap->discard || len == 0) {
         return;
     }
     if (cap->total > cap->max) {
@@ -133,7 +137,10 @@ static apr_status_t capture_out_filter(ap_filter_t *f, apr_bucket_brigade *bb)
         apr_bucket *b = APR_BRIGADE_FIRST(bb);
 
         if (APR_BUCKET_IS_METADATA(b)) {
-            if (AP_BUCKET_IS_ERROR(b) && cap->error_status == 0) {
+            if (APR_BUCKET_IS_EOS(b)) {
+                cap->eos = 1;
+            }
+            else if (AP_BUCKET_IS_ERROR(b) && cap->error_status == 0) {
                 cap->error_status = ((ap_bucket_error *)b->data)->status;
             }
         }
@@ -265,13 +272,17 @@ static int inherit_header(const char *name)
 typedef struct {
     apr_table_t *out;
     apr_table_t *item;
+    const char *connection; /* the batch's Connection header, or NULL */
+    apr_pool_t *pool;       /* scratch: the item pool */
 } inherit_ctx_t;
 
 static int inherit_one(void *data, const char *key, const char *val)
 {
     inherit_ctx_t *ctx = data;
 
-    if (inherit_header(key) && apr_table_get(ctx->item, key) == NULL) {
+    if (inherit_header(key) && apr_table_get(ctx->item, key) == NULL
+        && !(ctx->connection
+             && ap_find_token(ctx->pool, ctx->connection, key))) {
         apr_table_addn(ctx->out, key, val);
     }
     return 1;
@@ -321,7 +332,10 @@ static void collect(batch_result_t *res, request_rec *fin, int status,
     apr_table_do(copy_one, res->headers, fin->err_headers_out, NULL);
     res->content_type =
         fin->content_type ? apr_pstrdup(ip, fin->content_type) : NULL;
-    if (fin->status_line && atoi(fin->status_line) == status) {
+    /* keep a status line only when it carries a reason phrase ("418 I'm a
+     * teapot"); a bare "404" from a CGI Status header has none */
+    if (fin->status_line && atoi(fin->status_line) == status
+        && strlen(fin->status_line) > 4 && fin->status_line[3] == ' ') {
         res->status_line = apr_pstrdup(ip, fin->status_line);
     }
 }
@@ -369,6 +383,8 @@ apr_status_t batch_dispatch_item(batch_result_t *res, request_rec *parent,
     hin = apr_table_make(ip, 16);
     ictx.out = hin;
     ictx.item = it->headers;
+    ictx.connection = apr_table_get(parent->headers_in, "Connection");
+    ictx.pool = ip;
     apr_table_do(inherit_one, &ictx, parent->headers_in, NULL);
     apr_table_do(copy_one, hin, it->headers, NULL);
     if (it->has_body) {
@@ -391,6 +407,7 @@ apr_status_t batch_dispatch_item(batch_result_t *res, request_rec *parent,
     cap = apr_pcalloc(ip, sizeof(*cap));
     cap->pool = ip;
     cap->max = max_response;
+    cap->discard = res->head;
     capf = apr_pcalloc(ip, sizeof(*capf));
     capf->frec = capture_frec;
     capf->ctx = cap;
@@ -523,14 +540,25 @@ apr_status_t batch_dispatch_item(batch_result_t *res, request_rec *parent,
             strip_entity_headers(res);
         }
     }
+    else if (cap->eos && status >= 400) {
+        /* httpd's canned error page (ap_die after an internal redirect):
+         * not a body of the item's own, so the encoder makes the JSON
+         * error of CONTRACT 6 instead */
+        res->content_type = NULL;
+    }
     else {
         res->body = capture_flatten(cap, &res->body_len);
     }
-    ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, parent,
-                  BATCH_LOGNO(0204) "item #%d: %s %s gave %d, %" APR_OFF_T_FMT
-                                    " bytes",
-                  it->index, it->method, ap_escape_logitem(ip, it->uri),
-                  res->status, cap->total);
+    if ((res->status == HTTP_OK || res->status == HTTP_NOT_MODIFIED)
+        && res->error_code == NULL && res->headers && fin->mtime
+        && apr_table_get(res->headers, "Last-Modified") == NULL) {
+        /* ap_set_last_modified() does nothing for subrequests
+         * (assbackwards); a client of the item still wants it */
+        char *date = apr_palloc(ip, APR_RFC822_DATE_LEN);
+
+        apr_rfc822_date(date, ap_rationalize_mtime(fin, fin->mtime));
+        apr_table_setn(res->headers, "Last-Modified", date);
+    }
     ap_destroy_sub_req(rr);
     return APR_SUCCESS;
 }

@@ -275,6 +275,8 @@ const char *batch_encode_reason(int status)
         return "Requested Range Not Satisfiable";
     case 417:
         return "Expectation Failed";
+    case 418:
+        return "I'm a teapot";
     case 421:
         return "Misdirected Request";
     case 422:

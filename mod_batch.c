@@ -143,13 +143,21 @@ typedef struct writer_t {
     apr_status_t rv;
 } writer_t;
 
-static apr_status_t write_out(writer_t *w, const char *data, apr_size_t len)
+/* Pass one piece of the response (with an optional separator before it)
+ * down the output filters in one go; flush when 100 ms have passed since
+ * the last flush. */
+static apr_status_t write_out(writer_t *w, const char *sep, const char *data,
+                              apr_size_t len)
 {
     conn_rec *c = w->r->connection;
     apr_time_t now;
 
     if (w->rv != APR_SUCCESS) {
         return w->rv;
+    }
+    if (sep) {
+        APR_BRIGADE_INSERT_TAIL(w->bb, apr_bucket_immortal_create(
+                                           sep, strlen(sep), c->bucket_alloc));
     }
     APR_BRIGADE_INSERT_TAIL(
         w->bb, apr_bucket_transient_create(data, len, c->bucket_alloc));
@@ -162,6 +170,74 @@ static apr_status_t write_out(writer_t *w, const char *data, apr_size_t len)
     w->rv = ap_pass_brigade(w->r->output_filters, w->bb);
     apr_brigade_cleanup(w->bb);
     return w->rv;
+}
+
+/* ------------------------------------------------------------------ */
+/* Per-item audit lines (BatchLogItems)                               */
+
+/* A connection whose per-module config is the batch connection's, except
+ * that mod_logio's slot points at scratch memory: mod_logio resets its
+ * byte counters in log_transaction, which would otherwise lose the bytes
+ * counted so far for the batch request's own line. Built once per batch
+ * from r->pool. */
+static conn_rec *log_connection(request_rec *r)
+{
+    conn_rec *lc = apr_pmemdup(r->pool, r->connection, sizeof(conn_rec));
+    module *logio = ap_find_linked_module("mod_logio.c");
+    module *m;
+
+    lc->conn_config = ap_create_conn_config(r->pool);
+    for (m = ap_top_module; m; m = m->next) {
+        ap_set_module_config(
+            lc->conn_config, m,
+            ap_get_module_config(r->connection->conn_config, m));
+    }
+    if (logio) {
+        /* larger than mod_logio's small counter struct */
+        ap_set_module_config(lc->conn_config, logio, apr_pcalloc(r->pool, 256));
+    }
+    return lc;
+}
+
+/* Write one access-log line for item it through the normal log hooks
+ * (mod_log_config's CustomLog/LogFormat): a copy of the batch request that
+ * carries the item's request line, status, bytes and start time, and the
+ * batch's log id, so %{BATCH_ITEM_ID}e and %L tie it to its batch.
+ * Everything is allocated from the item pool ip. */
+static void log_item(request_rec *r, conn_rec *lc, const batch_item_t *it,
+                     const batch_result_t *res, apr_time_t start,
+                     apr_pool_t *ip)
+{
+    request_rec *lr = apr_pmemdup(ip, r, sizeof(*r));
+    const char *q = strchr(it->uri, '?');
+
+    lr->pool = ip;
+    lr->connection = lc;
+    lr->main = r;
+    lr->prev = lr->next = NULL;
+    lr->method = it->method;
+    lr->method_number = ap_method_number_of(it->method);
+    lr->header_only = res->head;
+    lr->the_request = apr_pstrcat(ip, it->method, " ", it->uri, " ",
+                                  r->protocol ? r->protocol : "HTTP/1.1", NULL);
+    lr->unparsed_uri = apr_pstrdup(ip, it->uri);
+    lr->uri = q ? apr_pstrndup(ip, it->uri, (apr_size_t)(q - it->uri))
+                : lr->unparsed_uri;
+    lr->args = q ? apr_pstrdup(ip, q + 1) : NULL;
+    lr->filename = NULL;
+    lr->status = res->status;
+    lr->status_line = NULL;
+    lr->bytes_sent = (apr_off_t)res->body_len;
+    lr->sent_bodyct = res->body_len > 0;
+    lr->request_time = start;
+    lr->content_type = res->content_type;
+    lr->headers_in = apr_table_overlay(ip, it->headers, r->headers_in);
+    lr->headers_out = res->headers ? res->headers : apr_table_make(ip, 1);
+    lr->err_headers_out = apr_table_make(ip, 1);
+    lr->notes = apr_table_make(ip, 1);
+    lr->subprocess_env = apr_table_copy(ip, r->subprocess_env);
+    apr_table_setn(lr->subprocess_env, BATCH_ENV_ITEM_ID, it->id);
+    ap_run_log_transaction(lr);
 }
 
 /* ------------------------------------------------------------------ */
@@ -222,6 +298,7 @@ static int batch_handler(request_rec *r)
     apr_time_t deadline;
     int rc, i, nfailed = 0, nwritten = 0;
     conn_rec *c = r->connection;
+    conn_rec *lc = NULL;
 
     if (!r->handler || strcmp(r->handler, BATCH_HANDLER) != 0) {
         return DECLINED;
@@ -318,18 +395,23 @@ static int batch_handler(request_rec *r)
 
     w.r = r;
     w.bb = apr_brigade_create(r->pool, c->bucket_alloc);
-    w.last_flush = apr_time_now();
+    /* the first item goes out at once, with the response headers; then
+     * a flush at most every BATCH_FLUSH_INTERVAL */
+    w.last_flush = 0;
     w.rv = APR_SUCCESS;
     deadline = r->request_time + batch_conf_timeout(conf);
 
-    write_out(&w, BATCH_ENCODE_OPEN, sizeof(BATCH_ENCODE_OPEN) - 1);
     sched = batch_sched_create(batch, r->pool);
+    if (batch_conf_log_items(conf)) {
+        lc = log_connection(r);
+    }
     while ((i = batch_sched_next(sched)) >= 0) {
         const batch_item_t *it = &batch->items[i];
         batch_result_t res;
         apr_pool_t *ip;
         const char *json;
         apr_size_t jlen;
+        apr_time_t start = apr_time_now();
 
         if (c->aborted || w.rv != APR_SUCCESS) {
             ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r,
@@ -348,15 +430,25 @@ static int batch_handler(request_rec *r)
         if (!ap_is_HTTP_SUCCESS(res.status)) {
             nfailed++;
         }
-        batch_encode_item(&json, &jlen, it->id, &res, ip);
-        if (nwritten++ > 0) {
-            write_out(&w, ",", 1);
+        if (APLOGrdebug(r)) {
+            ap_log_rerror(
+                APLOG_MARK, APLOG_DEBUG, 0, r,
+                BATCH_LOGNO(
+                    0108) "item %s (#%d): %s %s gave %d, %" APR_SIZE_T_FMT
+                          " bytes, %" APR_TIME_T_FMT " us",
+                ap_escape_logitem(ip, it->id), it->index, it->method,
+                ap_escape_logitem(ip, it->uri), res.status, res.body_len,
+                apr_time_now() - start);
         }
-        write_out(&w, json, jlen);
+        if (lc) {
+            log_item(r, lc, it, &res, start, ip);
+        }
+        batch_encode_item(&json, &jlen, it->id, &res, ip);
+        write_out(&w, nwritten++ > 0 ? "," : BATCH_ENCODE_OPEN, json, jlen);
         apr_pool_destroy(ip);
     }
     if (nwritten == batch->nitems) {
-        write_out(&w, BATCH_ENCODE_CLOSE, sizeof(BATCH_ENCODE_CLOSE) - 1);
+        write_out(&w, NULL, BATCH_ENCODE_CLOSE, sizeof(BATCH_ENCODE_CLOSE) - 1);
     }
 
     apr_table_setn(r->notes, BATCH_NOTE_ITEMS,

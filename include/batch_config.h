@@ -26,6 +26,7 @@ typedef struct batch_dir_conf {
     apr_array_header_t *methods; /* BatchMethods: upper-case strings */
     const char *base;            /* BatchBase, normalized ("" for "/") */
     int timeout;                 /* BatchTimeout, seconds */
+    int log_items;               /* BatchLogItems: 1 On, 0 Off */
 } batch_dir_conf;
 
 extern const command_rec batch_cmds[];
@@ -41,6 +42,8 @@ apr_off_t batch_conf_max_request_size(const batch_dir_conf *c);
 apr_off_t batch_conf_max_response_size(const batch_dir_conf *c);
 const char *batch_conf_base(const batch_dir_conf *c);
 apr_interval_time_t batch_conf_timeout(const batch_dir_conf *c);
+/** 1 when BatchLogItems is On. */
+int batch_conf_log_items(const batch_dir_conf *c);
 /** 1 when method (upper case) is in BatchMethods. */
 int batch_conf_method_allowed(const batch_dir_conf *c, const char *method);
 
