@@ -1,0 +1,259 @@
+/* Licensed under the Apache License, Version 2.0 (see LICENSE).
+ * Copyright 2026 the mod_batch authors.
+ *
+ * fuzz_util.c: fuzz target over the helpers of batch_util.c. The first
+ * input byte picks the helper ((byte & 15) % 7, so seed files start with
+ * the digit '0'..'6'), the rest is its input:
+ *   0 base64: decode(encode(x)) == x for any x; whatever decode accepts
+ *     re-encodes to the same bytes up to alphabet and padding
+ *   1 UTF-8: batch_util_utf8_valid() agrees with a plain reference
+ *     decoder; utf8_chars() counts code points
+ *   2 media class: ignores ASCII case and parameters
+ *   3 sizes: an accepted size is >= 1 and its decimal form gives it back
+ *   4 JSON escaping: "escaped" reads back as the very string
+ *   5 strict JSON reader: an accepted document re-serializes into one it
+ *     accepts too; depth from the second byte
+ *   6 token and header value checks agree with their definitions
+ */
+
+#include <string.h>
+
+#include <apr_strings.h>
+
+#include <json-c/json.h>
+
+#include "fuzz.h"
+#include "batch_util.h"
+
+static void do_base64(const char *in, size_t n, apr_pool_t *p)
+{
+    const char *enc, *dec, *dec2, *enc2;
+    apr_size_t elen, dlen, dlen2, elen2, i;
+
+    /* any bytes round-trip */
+    enc = batch_util_base64_encode(&elen, in, n, p);
+    FUZZ_CHECK(elen == (n + 2) / 3 * 4 && strlen(enc) == elen);
+    FUZZ_CHECK(batch_util_base64_decode(&dec, &dlen, enc, elen, p)
+               == APR_SUCCESS);
+    FUZZ_CHECK(dlen == n && !memcmp(dec, in, n));
+
+    /* what decode accepts: only alphabet characters and '=' at the end */
+    if (batch_util_base64_decode(&dec, &dlen, in, n, p) != APR_SUCCESS) {
+        return;
+    }
+    FUZZ_CHECK(dlen <= n / 4 * 3 + 2);
+    for (i = 0; i < n; i++) {
+        char c = in[i];
+        FUZZ_CHECK((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z')
+                   || (c >= '0' && c <= '9') || c == '+' || c == '/' || c == '-'
+                   || c == '_' || (c == '=' && i + 2 >= n));
+    }
+    enc2 = batch_util_base64_encode(&elen2, dec, dlen, p);
+    FUZZ_CHECK(batch_util_base64_decode(&dec2, &dlen2, enc2, elen2, p)
+               == APR_SUCCESS);
+    FUZZ_CHECK(dlen2 == dlen && !memcmp(dec2, dec, dlen));
+}
+
+/* Reference: RFC 3629 section 4 ABNF, one code point at a time. */
+static int utf8_ref(const unsigned char *s, size_t n, size_t *chars)
+{
+    size_t i = 0;
+
+    *chars = 0;
+    while (i < n) {
+        unsigned c = s[i];
+        unsigned cp, need, k, min;
+
+        if (c < 0x80) {
+            i++;
+            ++*chars;
+            continue;
+        }
+        if ((c & 0xE0) == 0xC0) {
+            need = 1, cp = c & 0x1F, min = 0x80;
+        }
+        else if ((c & 0xF0) == 0xE0) {
+            need = 2, cp = c & 0x0F, min = 0x800;
+        }
+        else if ((c & 0xF8) == 0xF0) {
+            need = 3, cp = c & 0x07, min = 0x10000;
+        }
+        else {
+            return 0;
+        }
+        if (i + need >= n) {
+            return 0;
+        }
+        for (k = 1; k <= need; k++) {
+            if ((s[i + k] & 0xC0) != 0x80) {
+                return 0;
+            }
+            cp = (cp << 6) | (s[i + k] & 0x3F);
+        }
+        if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) {
+            return 0;
+        }
+        i += need + 1;
+        ++*chars;
+    }
+    return 1;
+}
+
+static void do_utf8(const char *in, size_t n)
+{
+    size_t chars;
+    int ok = batch_util_utf8_valid(in, n);
+
+    FUZZ_CHECK(ok == utf8_ref((const unsigned char *)in, n, &chars));
+    if (ok) {
+        FUZZ_CHECK(batch_util_utf8_chars(in, n) == chars);
+    }
+}
+
+static void do_media(const char *in, size_t n, apr_pool_t *p)
+{
+    char *s = apr_pstrmemdup(p, in, n), *u = apr_pstrdup(p, s), *c;
+    batch_media_t mc = batch_util_media_class(s);
+
+    FUZZ_CHECK(mc == BATCH_MEDIA_BINARY || mc == BATCH_MEDIA_JSON
+               || mc == BATCH_MEDIA_TEXT);
+    for (c = u; *c; c++) {
+        if (*c >= 'a' && *c <= 'z') {
+            *c = (char)(*c - 32);
+        }
+    }
+    FUZZ_CHECK(batch_util_media_class(u) == mc);
+    FUZZ_CHECK(batch_util_media_class(apr_pstrcat(p, s, ";x=y", NULL)) == mc
+               || strchr(s, ';') == NULL);
+}
+
+static void do_size(const char *in, size_t n, apr_pool_t *p)
+{
+    char *s = apr_pstrmemdup(p, in, n);
+    apr_off_t v = 0, v2 = 0;
+
+    if (batch_util_parse_size(&v, s) != APR_SUCCESS) {
+        return;
+    }
+    FUZZ_CHECK(v >= 1);
+    FUZZ_CHECK(batch_util_parse_size(&v2, apr_psprintf(p, "%" APR_OFF_T_FMT, v))
+               == APR_SUCCESS);
+    FUZZ_CHECK(v2 == v);
+}
+
+static void do_escape(const char *in, size_t n, apr_pool_t *p)
+{
+    const char *esc, *doc, *why = NULL;
+    apr_size_t elen;
+    struct json_object *obj = NULL;
+
+    if (!batch_util_utf8_valid(in, n)) {
+        return;
+    }
+    esc = batch_util_json_escape(&elen, in, n, p);
+    FUZZ_CHECK(strlen(esc) == elen);
+    doc = apr_pstrcat(p, "[\"", esc, "\"]", NULL);
+    FUZZ_CHECK(batch_util_json_parse(&obj, &why, doc, strlen(doc), 4, p)
+               == APR_SUCCESS);
+    FUZZ_CHECK(json_object_array_length(obj) == 1);
+    {
+        struct json_object *str = json_object_array_get_idx(obj, 0);
+        FUZZ_CHECK((size_t)json_object_get_string_len(str) == n
+                   && !memcmp(json_object_get_string(str), in, n));
+    }
+    json_object_put(obj);
+}
+
+static void do_json(const char *in, size_t n, apr_pool_t *p)
+{
+    struct json_object *obj = NULL, *obj2 = NULL;
+    const char *why = NULL, *js;
+    int depth;
+
+    if (n < 1) {
+        return;
+    }
+    depth = 1 + ((unsigned char)in[0] % 80);
+    in++, n--;
+    if (batch_util_json_parse(&obj, &why, in, n, depth, p) != APR_SUCCESS) {
+        FUZZ_CHECK(why != NULL && obj == NULL);
+        return;
+    }
+    js = obj ? json_object_to_json_string_ext(
+             obj, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE)
+             : "null";
+    FUZZ_CHECK(js != NULL);
+    FUZZ_CHECK(batch_util_json_parse(&obj2, &why, js, strlen(js), depth, p)
+               == APR_SUCCESS);
+    json_object_put(obj2);
+    json_object_put(obj);
+}
+
+static void do_token(const char *in, size_t n, apr_pool_t *p)
+{
+    char *s = apr_pstrmemdup(p, in, n);
+    size_t i, len = strlen(s);
+    int tok = len > 0;
+
+    for (i = 0; i < len; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z')
+              || (c >= '0' && c <= '9') || strchr("!#$%&'*+-.^_`|~", c))) {
+            tok = 0;
+        }
+    }
+    FUZZ_CHECK(batch_util_is_token(s) == tok);
+    {
+        int ok = 1;
+        for (i = 0; i < n; i++) {
+            unsigned char c = (unsigned char)in[i];
+            if ((c < 0x20 && c != '\t') || c == 0x7F) {
+                ok = 0;
+            }
+        }
+        FUZZ_CHECK(batch_util_header_value_ok(in, n) == ok);
+    }
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    apr_pool_t *p = fuzz_pool();
+    size_t n;
+    char *in;
+
+    if (size < 1) {
+        return 0;
+    }
+    n = size - 1;
+    /* exactly-sized malloc'ed copy, not pool memory: ASan and valgrind
+     * then catch reads past the end */
+    in = malloc(n ? n : 1);
+    FUZZ_CHECK(in != NULL);
+    memcpy(in, data + 1, n);
+    switch ((data[0] & 0x0F) % 7) {
+    case 0:
+        do_base64(in, n, p);
+        break;
+    case 1:
+        do_utf8(in, n);
+        break;
+    case 2:
+        do_media(in, n, p);
+        break;
+    case 3:
+        do_size(in, n, p);
+        break;
+    case 4:
+        do_escape(in, n, p);
+        break;
+    case 5:
+        do_json(in, n, p);
+        break;
+    default:
+        do_token(in, n, p);
+        break;
+    }
+    free(in);
+    apr_pool_clear(p);
+    return 0;
+}
