@@ -362,7 +362,10 @@ static int batch_handler(request_rec *r)
                                         "gave %d",
                       rc);
         c->keepalive = AP_CONN_CLOSE;
-        return rc;
+        return refuse(r, HTTP_BAD_REQUEST, BATCH_ERR_BAD_REQUEST,
+                      "the batch request body could not be read (broken "
+                      "chunked encoding, a read timeout, or a body over "
+                      "LimitRequestBody)");
     }
 
     lim.max_requests = batch_conf_max_requests(conf);
@@ -475,8 +478,27 @@ static int batch_post_config(apr_pool_t *pconf, apr_pool_t *plog,
     return OK;
 }
 
+/* Items reached through an internal redirect (per-dir RewriteRule, CGI
+ * Location, ErrorDocument) see their variables renamed REDIRECT_*; give
+ * them BATCH_ITEM_ID back under its own name, from the first phase on. */
+static int item_env_back(request_rec *r)
+{
+    if (r->main != NULL
+        && apr_table_get(r->subprocess_env, BATCH_ENV_ITEM_ID) == NULL) {
+        const char *id =
+            apr_table_get(r->subprocess_env, "REDIRECT_" BATCH_ENV_ITEM_ID);
+
+        if (id) {
+            apr_table_setn(r->subprocess_env, BATCH_ENV_ITEM_ID, id);
+        }
+    }
+    return DECLINED;
+}
+
 static void batch_register_hooks(apr_pool_t *p)
 {
+    ap_hook_post_read_request(item_env_back, NULL, NULL, APR_HOOK_REALLY_FIRST);
+    ap_hook_fixups(item_env_back, NULL, NULL, APR_HOOK_REALLY_FIRST);
     ap_hook_post_config(batch_post_config, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_handler(batch_handler, NULL, NULL, APR_HOOK_MIDDLE);
     batch_dispatch_register(p);
