@@ -3,8 +3,10 @@
 # Copyright 2026 the mod_batch authors.
 #
 # build/deps.sh: install every Debian package needed to build and test
-# mod_batch. Idempotent: asks dpkg first and runs apt-get (update, then
-# install) only when something is missing. Runs as root, or through sudo.
+# mod_batch (debhelper, dpkg-dev and fakeroot are for the Debian package
+# and its test, tests/test_960_install.py). Idempotent: asks dpkg first and
+# runs apt-get (update, then install) only when something is missing. Runs
+# as root, or through sudo.
 set -eu
 
 pkgs=(
@@ -15,6 +17,7 @@ pkgs=(
     python3 python3-pytest python3-requests
     clang-format
     curl ca-certificates
+    debhelper dpkg-dev fakeroot
 )
 # node/npm may come from outside Debian (nodesource, nvm, ...): take
 # Debian's only when there is no node at all.
