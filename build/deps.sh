@@ -13,7 +13,7 @@ pkgs=(
     apache2 apache2-bin apache2-dev apache2-utils
     libapr1-dev libaprutil1-dev libjson-c-dev
     pkg-config autoconf automake libtool autoconf-archive make gcc
-    check
+    check wrk
     python3 python3-pytest python3-requests
     clang-format
     curl ca-certificates

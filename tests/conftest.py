@@ -20,7 +20,14 @@ Fixtures
   Per class: BatchConf(env).add_location(...).add(...).install() in a
   class-scoped autouse fixture (tests/harness/conf.py).
   Per test: X-Test-Name is set; afterwards new error-log lines at [warn] or
-  above, or crash markers, fail the test unless declared with env.expect_log.
+  above, or crash markers, fail the test unless declared with env.expect_log;
+  so do new ASan/UBSan report files (log_path= in ASAN_OPTIONS/UBSAN_OPTIONS,
+  build/sanitize.sh).
+
+Markers
+  valgrind   the subset build/valgrind.sh runs (pytest -m valgrind) against
+             apache2 -X under memcheck (BATCH_TEST_VALGRIND=1)
+  slow       long runs (load tests); skipped unless BATCH_TEST_SLOW=1
 
 Backends of the front server (http://127.0.0.1:PORT), stable paths that
 every test file may rely on:
@@ -78,6 +85,24 @@ from harness.conf import BatchConf
 from harness.env import HttpdEnv, HttpdError
 
 
+def pytest_configure(config):
+    config.addinivalue_line("markers", "valgrind: part of the build/valgrind.sh subset")
+    config.addinivalue_line("markers", "slow: long run, skipped unless BATCH_TEST_SLOW=1")
+
+
+def pytest_collection_modifyitems(config, items):
+    if os.environ.get("BATCH_TEST_SLOW") == "1":
+        return
+    skip = pytest.mark.skip(reason="slow: set BATCH_TEST_SLOW=1 to run")
+    for it in items:
+        if "slow" in it.keywords:
+            it.add_marker(skip)
+
+
+def _sanitizer_failures(env):
+    return ["%s:\n%s" % (path, text[:4000]) for path, text in env.sanitizer_reports()]
+
+
 def pytest_report_header(config):
     e = HttpdEnv()
     return ["mod_batch: httpd=%s module=%s (%s) mpm=%s config=%s"
@@ -104,7 +129,7 @@ def env(request):
         e.stop()
     finally:
         e.pyb.stop()
-    crashes = e.log.crashes(crash_offset)
+    crashes = e.log.crashes(crash_offset) + _sanitizer_failures(e)
     if e.keep:
         print("\nmod_batch: server root kept at %s" % e.root)
     else:
@@ -142,7 +167,10 @@ def _test_env(request, env):
     env.log.mark()
     yield
     bad = env.log.unexpected()
+    san = _sanitizer_failures(env)
     env.test_name = "-"
+    if san:
+        pytest.fail("sanitizer reports:\n" + "\n".join(san), pytrace=False)
     if bad:
         pytest.fail("unexpected error-log lines (declare them with env.expect_log):\n"
                     + "\n".join(bad), pytrace=False)

@@ -14,10 +14,19 @@ back to Debian defaults when it is missing. Environment overrides:
   BATCH_TEST_KEEP=1                 keep the server root after the session
   BATCH_TEST_LOGLEVEL=debug|trace4  LogLevel batch:LEVEL (as -v / -vv do)
   MPM=event|worker|prefork          the MPM (default event)
-  BATCH_HTTPD_PRELOAD=lib.so        LD_PRELOAD for apache2 only (sanitizers)
+  BATCH_HTTPD_PRELOAD=lib.so        LD_PRELOAD for apache2 only (sanitizers);
+                                    ASan/UBSan report files named by log_path=
+                                    in ASAN_OPTIONS/UBSAN_OPTIONS fail the test
+                                    during which they appear (build/sanitize.sh)
+  BATCH_TEST_VALGRIND=1             run `apache2 -X` under valgrind memcheck
+                                    (build/valgrind.sh); a restart is a stop
+                                    and a start. BATCH_VALGRIND_LOG_DIR: where
+                                    valgrind.PID.log go (default ROOT/logs),
+                                    BATCH_VALGRIND_ARGS: extra valgrind options
   BATCH_TEST_NO_MODULE=1            harness self-test: run without mod_batch
 """
 import configparser
+import glob
 import os
 import shutil
 import socket
@@ -111,6 +120,10 @@ class HttpdEnv:
         self.installed_text = (True, "")  # (std, test.conf body) now live
         self.pyb = None               # the Python backend, set by conftest
         self._clients = []
+        self.valgrind = os.environ.get("BATCH_TEST_VALGRIND") == "1"
+        self._vg_proc = None          # the valgrind'ed apache2 -X
+        self.valgrind_rc = None       # its exit status (99: memcheck errors)
+        self._san_seen = set()        # sanitizer report files already reported
 
     # ------------------------------------------------------------------ paths
 
@@ -299,8 +312,49 @@ class HttpdEnv:
         except OSError:
             return False
 
+    def _start_valgrind(self, timeout):
+        # apache2 -X under memcheck: one process that stays in the
+        # foreground; it drops to www-data, so the pid file it cannot remove
+        # is removed here after it exits.
+        logdir = os.environ.get("BATCH_VALGRIND_LOG_DIR") or self.path("logs")
+        os.makedirs(logdir, exist_ok=True)
+        supp = os.path.join(TESTS_DIR, "valgrind.supp")
+        cmd = ["valgrind", "--tool=memcheck", "--error-exitcode=99",
+               "--track-origins=yes", "--num-callers=30",
+               "--log-file=" + os.path.join(logdir, "valgrind.%p.log")]
+        if os.path.isfile(supp):
+            cmd.append("--suppressions=" + supp)
+        cmd += os.environ.get("BATCH_VALGRIND_ARGS", "").split()
+        cmd += [self.httpd, "-X", "-d", self.root, "-f", self.conf_path]
+        with open(self.path("logs", "valgrind.out"), "ab") as out:
+            self._vg_proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT,
+                                             stdin=subprocess.DEVNULL, env=self._env())
+        self._wait(lambda: self._gen_live(timeout=2) == self.gen
+                   or self._vg_proc.poll() is not None,
+                   max(timeout, 120), "apache2 -X under valgrind to answer")
+        if self._vg_proc.poll() is not None:
+            raise HttpdError("apache2 -X under valgrind exited (%d):\n%s"
+                             % (self._vg_proc.returncode, self.log.tail()))
+
+    def _stop_valgrind(self, timeout):
+        proc, self._vg_proc = self._vg_proc, None
+        if proc.poll() is None:
+            self.apachectl("-k", "stop")
+            try:
+                proc.wait(max(timeout, 120))
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+        if os.path.exists(self.pid_path):
+            os.unlink(self.pid_path)
+        self.valgrind_rc = proc.returncode
+
     def start(self, timeout=15):
         before = self.log.size()
+        if self.valgrind:
+            self._start_valgrind(timeout)
+            self._check_lifecycle_log(before, "start")
+            return
         rc, out = self.apachectl("-k", "start")
         if rc != 0:
             raise HttpdError("apache2 -k start failed (%d):\n%s\n%s" % (rc, out, self.log.tail()))
@@ -308,6 +362,8 @@ class HttpdEnv:
         self._check_lifecycle_log(before, "start")
 
     def stop(self, timeout=15):
+        if self._vg_proc is not None:
+            return self._stop_valgrind(timeout)
         if not self.root or not self.is_running():
             return
         rc, out = self.apachectl("-k", "stop")
@@ -331,8 +387,14 @@ class HttpdEnv:
         self.gen += 1
         self._write_gen()
         before = self.log.size()
+        if self._vg_proc is not None:
+            # -X exits on a restart signal: stop and start a new one
+            self._stop_valgrind(timeout)
         if not self.is_running():
-            return self.start(timeout)
+            self.start(timeout)
+            for c in self._clients:
+                c.reset()
+            return
         rc, out = self.apachectl("-k", "graceful" if graceful else "restart")
         if rc != 0:
             raise HttpdError("apache2 -k %s failed (%d):\n%s"
@@ -358,6 +420,28 @@ class HttpdEnv:
         """Declare error-log lines the current test may produce: substrings
         or regular expressions (str or re.Pattern), e.g. ["AH01630"]."""
         self.log.expect(patterns)
+
+    def sanitizer_reports(self):
+        """ASan/UBSan report files that appeared since the last call, as
+        (path, text): the log_path= prefixes of ASAN_OPTIONS and
+        UBSAN_OPTIONS, plus any file named PREFIX.PID. Empty unless
+        build/sanitize.sh (or the user) set a log_path."""
+        found = []
+        for var in ("ASAN_OPTIONS", "UBSAN_OPTIONS"):
+            for opt in os.environ.get(var, "").split(":"):
+                if not opt.startswith("log_path="):
+                    continue
+                prefix = opt[len("log_path="):]
+                for path in sorted(glob.glob(glob.escape(prefix) + ".*")):
+                    if path in self._san_seen:
+                        continue
+                    self._san_seen.add(path)
+                    try:
+                        with open(path, errors="replace") as f:
+                            found.append((path, f.read()))
+                    except OSError:
+                        found.append((path, ""))
+        return found
 
     def register_client(self, client):
         self._clients.append(client)
