@@ -562,6 +562,7 @@ class TestLoad:
         m = re.search(r"WRKRESULT (\{.*\})", out)
         assert m, out
         res = json.loads(m.group(1))
+        print("\nwrk: %s; worker VmRSS kB after warm-up %s, at the end %s" % (res, warm, end))
         assert res["valid"] > 100 and res["hostile"] > 100, (res, out)
         assert res["bad_valid"] == 0, (res, out)
         assert res["bad_hostile"] == 0, (res, out)
