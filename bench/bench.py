@@ -437,8 +437,11 @@ class Bench:
         self.results["memory"] = mem
 
     # -- callgrind
-    def profile(self):
-        out = os.path.join(self.root, "cg", "callgrind.out")
+    def _callgrind(self, tag, load):
+        """Run apache2 -X under callgrind, call load(conn) and return the
+        path of the callgrind.out file (collected inside
+        ap_run_process_connection only)."""
+        out = os.path.join(self.root, "cg", "callgrind.%s.out" % tag)
         cmd = []
         if os.geteuid() == 0:
             # apache2 -X drops to www-data after start-up and callgrind
@@ -450,10 +453,9 @@ class Bench:
                     os.lchown(os.path.join(p_, x), pw.pw_uid, pw.pw_gid)
             cmd = ["runuser", "-u", "www-data", "--"]
         cmd += ["valgrind", "--tool=callgrind", "--callgrind-out-file=" + out,
-               "--toggle-collect=ap_run_process_connection",
-               HTTPD, "-X", "-f", self.conf]
-        log("callgrind: apache2 -X under valgrind, %d batches of 20 static items" % self.cg_batches)
-        vlog = open(os.path.join(self.root, "logs", "valgrind.log"), "w")
+                "--toggle-collect=ap_run_process_connection",
+                HTTPD, "-X", "-f", self.conf]
+        vlog = open(os.path.join(self.root, "logs", "valgrind.%s.log" % tag), "w")
         p = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=vlog, stderr=vlog)
         deadline = time.time() + 120
         up = False
@@ -467,16 +469,9 @@ class Bench:
         if not up:
             p.kill()
             raise SystemExit("apache2 -X under valgrind did not come up; see %s/logs" % self.root)
-        body = open(self.body_path("static", 20), "rb").read()
         c = http.client.HTTPConnection("127.0.0.1", self.port, timeout=120)
-        bad = 0
         t0 = time.time()
-        for _ in range(self.cg_batches):
-            c.request("POST", "/batch", body=body, headers={"Content-Type": "application/json"})
-            r = c.getresponse()
-            d = r.read()
-            if r.status != 200 or d.count(b'"status":200') != 20:
-                bad += 1
+        bad = load(c)
         c.close()
         elapsed = time.time() - t0
         p.send_signal(signal.SIGTERM)
@@ -485,24 +480,62 @@ class Bench:
         except subprocess.TimeoutExpired:
             p.kill()
             p.wait()
+        # runuser may return before valgrind has written its output
+        pidf = os.path.join(self.root, "run", "front.pid")
+        try:
+            vpid = int(open(pidf).read().strip())
+        except (OSError, ValueError):
+            vpid = None
+        deadline = time.time() + 120
+        while vpid and time.time() < deadline and os.path.exists("/proc/%d" % vpid):
+            time.sleep(0.2)
+        if os.path.exists(pidf):
+            os.unlink(pidf)
         vlog.close()
-        files = [f for f in os.listdir(os.path.dirname(out)) if f.startswith("callgrind.out")]
-        if not files:
-            raise SystemExit("no callgrind output; see %s/logs/valgrind.log" % self.root)
-        path = os.path.join(os.path.dirname(out), sorted(files)[0])
-        prof = analyze_callgrind(path, self.cg_batches * 20)
-        prof["batches"] = self.cg_batches
+        if not os.path.exists(out) or os.path.getsize(out) == 0:
+            raise SystemExit("no callgrind output; see %s/logs/valgrind.%s.log" % (self.root, tag))
+        return out, bad, elapsed
+
+    def profile(self):
+        nb = self.cg_batches
+        log("callgrind: apache2 -X under valgrind, %d batches of 20 static items" % nb)
+        body = open(self.body_path("static", 20), "rb").read()
+
+        def batches(c):
+            bad = 0
+            for _ in range(nb):
+                c.request("POST", "/batch", body=body, headers={"Content-Type": "application/json"})
+                r = c.getresponse()
+                d = r.read()
+                if r.status != 200 or d.count(b'"status":200') != 20:
+                    bad += 1
+            return bad
+
+        def direct(c):
+            bad = 0
+            for _ in range(nb * 20):
+                c.request("GET", "/s/item.json")
+                r = c.getresponse()
+                if r.status != 200 or r.read() != ITEM_JSON:
+                    bad += 1
+            return bad
+
+        path, bad, elapsed = self._callgrind("batch", batches)
+        prof = analyze_callgrind(path, nb * 20)
+        prof["batches"] = nb
         prof["bad_batches"] = bad
         prof["wall_s_under_valgrind"] = elapsed
         prof["file"] = path
-        ann = subprocess.run(["callgrind_annotate", "--inclusive=yes", "--threshold=99", path],
-                             capture_output=True, text=True).stdout
-        with open(os.path.join(self.outdir, "callgrind-inclusive.txt"), "w") as f:
-            f.write(ann)
-        ann = subprocess.run(["callgrind_annotate", "--threshold=99", path],
-                             capture_output=True, text=True).stdout
-        with open(os.path.join(self.outdir, "callgrind-self.txt"), "w") as f:
-            f.write(ann)
+        for kind, extra in (("inclusive", ["--inclusive=yes"]), ("self", [])):
+            ann = subprocess.run(["callgrind_annotate", "--threshold=99"] + extra + [path],
+                                 capture_output=True, text=True).stdout
+            with open(os.path.join(self.outdir, "callgrind-%s.txt" % kind), "w") as f:
+                f.write(ann)
+        log("callgrind: the same %d static items one by one (HTTP/1.1 keep-alive)" % (nb * 20))
+        path, bad, elapsed = self._callgrind("direct", direct)
+        d = analyze_callgrind(path, nb * 20)
+        prof["direct"] = {"requests": nb * 20, "bad": bad, "total": d["total"],
+                          "per_item": d["per_item"], "groups": d["groups"]}
         self.results["profile"] = prof
 
     # -- report
@@ -599,11 +632,16 @@ class Bench:
         prof = self.results.get("profile")
         if prof:
             L.append("## Instruction profile (callgrind, `apache2 -X`, %d batches × 20 static items, collected inside `ap_run_process_connection`)\n" % prof["batches"])
-            L.append("Total %.1f M instructions, %.0f instructions per item.\n"
-                     % (prof["total"] / 1e6, prof["per_item"]))
-            L.append("| object | self instructions | share | per item |\n|---|--:|--:|--:|")
+            L.append("Total %.1f M instructions, **%.0f instructions per item**; the same %d items "
+                     "requested one by one (HTTP/1.1 keep-alive, same server): %.0f per request "
+                     "(batch ÷ one by one: %.2f).\n"
+                     % (prof["total"] / 1e6, prof["per_item"], prof["direct"]["requests"],
+                        prof["direct"]["per_item"], prof["per_item"] / prof["direct"]["per_item"]))
+            L.append("| object | self instructions | share | per item | one by one: per request |\n|---|--:|--:|--:|--:|")
+            dg = {g["name"]: g["per_item"] for g in prof["direct"]["groups"]}
             for g in prof["groups"]:
-                L.append("| %s | %d | %.1f %% | %.0f |" % (g["name"], g["ir"], g["pct"], g["per_item"]))
+                L.append("| %s | %d | %.1f %% | %.0f | %s |" % (g["name"], g["ir"], g["pct"], g["per_item"],
+                                                          "%.0f" % dg[g["name"]] if g["name"] in dg else "–"))
             L.append("")
             L.append("mod_batch.so + libjson-c self share: **%.1f %%**; including APR/libc/json-c work "
                      "called from mod_batch code (inclusive cost of those calls, approx.): %.1f %%.\n"
