@@ -28,7 +28,10 @@
 
 #define CAPTURE_FILTER "BATCH_CAPTURE"
 #define BODY_FILTER "BATCH_BODY"
-#define CAPTURE_CHUNK (16 * 1024)
+/* Chunks of the captured body: the first one just fits the first read
+ * (small API answers are one bucket), later ones double up to the max. */
+#define CAPTURE_CHUNK_MIN 1024
+#define CAPTURE_CHUNK_MAX (64 * 1024)
 
 /* Set once in register_hooks, read-only afterwards. */
 static ap_filter_rec_t *capture_frec;
@@ -78,7 +81,15 @@ static void capture_append(capture_t *cap, const char *data, apr_size_t len)
             ch = apr_palloc(cap->pool, sizeof(*ch));
             ch->next = NULL;
             ch->len = 0;
-            ch->cap = len > CAPTURE_CHUNK ? len : CAPTURE_CHUNK;
+            apr_size_t want = cap->last ? cap->last->cap * 2 : 0;
+
+            if (want > CAPTURE_CHUNK_MAX) {
+                want = CAPTURE_CHUNK_MAX;
+            }
+            if (want < CAPTURE_CHUNK_MIN) {
+                want = CAPTURE_CHUNK_MIN;
+            }
+            ch->cap = len > want ? len : want;
             ch->data = apr_palloc(cap->pool, ch->cap);
             if (cap->last) {
                 cap->last->next = ch;

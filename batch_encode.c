@@ -17,8 +17,6 @@
 #include <apr_hash.h>
 #include <apr_strings.h>
 
-#include <json-c/json.h>
-
 #include "batch_util.h"
 #include "batch_encode.h"
 
@@ -454,16 +452,20 @@ static void put_headers(sb_t *b, const apr_table_t *t, const char *ctype,
     if (t) {
         const apr_array_header_t *arr = apr_table_elts(t);
         const apr_table_entry_t *e = (const apr_table_entry_t *)arr->elts;
-        apr_hash_t *conn = connection_names(arr, p);
-        apr_hash_t *seen = apr_hash_make(p);
+        apr_hash_t *conn = NULL;
         apr_array_header_t *out = apr_array_make(p, arr->nelts, sizeof(hdr_t));
-        int i;
+        int i, j;
 
+        for (i = 0; i < arr->nelts; i++) {
+            if (e[i].key && !apr_cstr_casecmp(e[i].key, "Connection")) {
+                conn = connection_names(arr, p);
+                break;
+            }
+        }
         for (i = 0; i < arr->nelts; i++) {
             const char *val = e[i].val ? e[i].val : "";
             const char *const *d;
-            hdr_t *h;
-            char *key;
+            hdr_t *h = NULL;
 
             if (!e[i].key || !apr_cstr_casecmp(e[i].key, "Content-Type")) {
                 continue;
@@ -474,11 +476,19 @@ static void put_headers(sb_t *b, const apr_table_t *t, const char *ctype,
             if (*d) {
                 continue;
             }
-            key = fold(e[i].key, p);
-            if (apr_hash_get(conn, key, APR_HASH_KEY_STRING)) {
+            if (conn
+                && apr_hash_get(conn, fold(e[i].key, p), APR_HASH_KEY_STRING)) {
                 continue;
             }
-            h = apr_hash_get(seen, key, APR_HASH_KEY_STRING);
+            /* responses carry few headers (LimitRequestFields bounds
+             * proxied ones): a linear search beats a hash per item */
+            for (j = 0; j < out->nelts; j++) {
+                hdr_t *o = &((hdr_t *)out->elts)[j];
+                if (!apr_cstr_casecmp(o->name, e[i].key)) {
+                    h = o;
+                    break;
+                }
+            }
             if (h) {
                 h->value = apr_pstrcat(p, h->value, ", ", val, NULL);
                 continue;
@@ -486,8 +496,6 @@ static void put_headers(sb_t *b, const apr_table_t *t, const char *ctype,
             h = apr_array_push(out);
             h->name = e[i].key;
             h->value = val;
-            /* the array holds nelts elements, so pushes never move it */
-            apr_hash_set(seen, key, APR_HASH_KEY_STRING, h);
         }
         for (i = 0; i < out->nelts; i++) {
             const hdr_t *h = &((const hdr_t *)out->elts)[i];
@@ -507,23 +515,27 @@ static void put_headers(sb_t *b, const apr_table_t *t, const char *ctype,
 /* bodies                                                             */
 /* ------------------------------------------------------------------ */
 
-/* A JSON body that parses goes in as the value itself; 0 otherwise. */
+/* A JSON body that is valid JSON goes in as the value itself, copied as
+ * it is (validated without building a tree: re-parsing and re-printing
+ * each body cost more than the subrequest); 0 otherwise. */
 static int put_json(sb_t *b, const char *body, apr_size_t len)
 {
-    struct json_object *obj = NULL;
-    const char *why = NULL, *js;
-
-    if (batch_util_json_parse(&obj, &why, body, len, ENCODE_JSON_DEPTH, b->p)
-        != APR_SUCCESS) {
+    while (len > 0
+           && (body[0] == ' ' || body[0] == '\t' || body[0] == '\n'
+               || body[0] == '\r')) {
+        body++;
+        len--;
+    }
+    while (len > 0
+           && (body[len - 1] == ' ' || body[len - 1] == '\t'
+               || body[len - 1] == '\n' || body[len - 1] == '\r')) {
+        len--;
+    }
+    if (len == 0 || !batch_util_json_valid(body, len, ENCODE_JSON_DEPTH)) {
         return 0;
     }
-    js = json_object_to_json_string_ext(
-        obj, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
-    if (js) {
-        sb_puts(b, js);
-    }
-    json_object_put(obj);
-    return js != NULL;
+    sb_put(b, body, len);
+    return 1;
 }
 
 static void put_body(sb_t *b, const char *body, apr_size_t len,

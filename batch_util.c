@@ -144,7 +144,18 @@ int batch_util_utf8_valid(const char *s, apr_size_t len)
         apr_uint32_t cp;
 
         if (c < 0x80) {
+            /* most bodies are ASCII: skip 8 bytes at a time while no byte
+             * has its high bit set */
             i++;
+            while (len - i >= 8) {
+                apr_uint64_t w;
+
+                memcpy(&w, u + i, 8);
+                if (w & APR_UINT64_C(0x8080808080808080)) {
+                    break;
+                }
+                i += 8;
+            }
             continue;
         }
         if (c >= 0xC2 && c <= 0xDF) {
@@ -515,6 +526,239 @@ static const char *json_lex(const char *s, apr_size_t len)
         i++;
     }
     return NULL;
+}
+
+/* ------------------------------------------------------------------ */
+/* Strict JSON validation without building a tree                     */
+/* ------------------------------------------------------------------ */
+
+/* Length of the well-formed UTF-8 sequence at u[i] (lead byte >= 0x80),
+ * 0 when it is not one. */
+static apr_size_t utf8_seq_at(const unsigned char *u, apr_size_t i,
+                              apr_size_t len)
+{
+    apr_size_t n = u[i] >= 0xF0 ? 4 : u[i] >= 0xE0 ? 3 : 2;
+
+    if (len - i < n || !batch_util_utf8_valid((const char *)u + i, n)) {
+        return 0;
+    }
+    return n;
+}
+
+/* A string at s[*pi] == '"': RFC 8259 escapes, no raw control
+ * characters, well-formed UTF-8. */
+static int valid_string(const unsigned char *s, apr_size_t len, apr_size_t *pi)
+{
+    apr_size_t i = *pi + 1;
+
+    while (i < len) {
+        unsigned char c = s[i];
+
+        if (c == '"') {
+            *pi = i + 1;
+            return 1;
+        }
+        if (c < 0x20) {
+            return 0;
+        }
+        if (c == '\\') {
+            if (i + 1 >= len) {
+                return 0;
+            }
+            c = s[i + 1];
+            if (c == 'u') {
+                int k;
+
+                if (len - i < 6) {
+                    return 0;
+                }
+                for (k = 2; k < 6; k++) {
+                    if (!apr_isxdigit(s[i + k])) {
+                        return 0;
+                    }
+                }
+                i += 6;
+                continue;
+            }
+            if (!strchr("\"\\/bfnrt", c) || c == '\0') {
+                return 0;
+            }
+            i += 2;
+            continue;
+        }
+        if (c >= 0x80) {
+            apr_size_t n = utf8_seq_at(s, i, len);
+
+            if (n == 0) {
+                return 0;
+            }
+            i += n;
+            continue;
+        }
+        i++;
+    }
+    return 0;
+}
+
+/* A number at s[*pi] with RFC 8259's grammar (no range limit: the text is
+ * kept as it is). */
+static int valid_number(const unsigned char *s, apr_size_t len, apr_size_t *pi)
+{
+    apr_size_t i = *pi;
+
+    if (s[i] == '-') {
+        i++;
+    }
+    if (i >= len || !apr_isdigit(s[i])) {
+        return 0;
+    }
+    if (s[i] == '0') {
+        i++;
+    }
+    else {
+        while (i < len && apr_isdigit(s[i])) {
+            i++;
+        }
+    }
+    if (i < len && s[i] == '.') {
+        i++;
+        if (i >= len || !apr_isdigit(s[i])) {
+            return 0;
+        }
+        while (i < len && apr_isdigit(s[i])) {
+            i++;
+        }
+    }
+    if (i < len && (s[i] == 'e' || s[i] == 'E')) {
+        i++;
+        if (i < len && (s[i] == '+' || s[i] == '-')) {
+            i++;
+        }
+        if (i >= len || !apr_isdigit(s[i])) {
+            return 0;
+        }
+        while (i < len && apr_isdigit(s[i])) {
+            i++;
+        }
+    }
+    *pi = i;
+    return 1;
+}
+
+#define JV_VALUE 0        /* a value must follow */
+#define JV_VALUE_OR_END 1 /* after '[' */
+#define JV_KEY 2          /* after ',' in an object */
+#define JV_KEY_OR_END 3   /* after '{' */
+#define JV_COLON 4        /* after a member name */
+#define JV_AFTER 5        /* after a value */
+
+int batch_util_json_valid(const char *text, apr_size_t len, int depth)
+{
+    const unsigned char *s = (const unsigned char *)text;
+    unsigned char stack[BATCH_JSON_VALID_MAX_DEPTH];
+    int top = 0, state = JV_VALUE;
+    apr_size_t i = 0;
+
+    if (depth > BATCH_JSON_VALID_MAX_DEPTH) {
+        depth = BATCH_JSON_VALID_MAX_DEPTH;
+    }
+    for (;;) {
+        unsigned char c;
+
+        while (
+            i < len
+            && (s[i] == ' ' || s[i] == '\t' || s[i] == '\n' || s[i] == '\r')) {
+            i++;
+        }
+        if (i >= len) {
+            return state == JV_AFTER && top == 0;
+        }
+        c = s[i];
+        switch (state) {
+        case JV_VALUE_OR_END:
+            if (c == ']') {
+                top--;
+                state = JV_AFTER;
+                i++;
+                break;
+            }
+            /* fall through */
+        case JV_VALUE:
+            if (c == '{' || c == '[') {
+                if (top >= depth) {
+                    return 0;
+                }
+                stack[top++] = c;
+                state = c == '{' ? JV_KEY_OR_END : JV_VALUE_OR_END;
+                i++;
+            }
+            else if (c == '"') {
+                if (!valid_string(s, len, &i)) {
+                    return 0;
+                }
+                state = JV_AFTER;
+            }
+            else if (c == '-' || apr_isdigit(c)) {
+                if (!valid_number(s, len, &i)) {
+                    return 0;
+                }
+                state = JV_AFTER;
+            }
+            else if (len - i >= 4 && !memcmp(s + i, "true", 4)) {
+                i += 4;
+                state = JV_AFTER;
+            }
+            else if (len - i >= 5 && !memcmp(s + i, "false", 5)) {
+                i += 5;
+                state = JV_AFTER;
+            }
+            else if (len - i >= 4 && !memcmp(s + i, "null", 4)) {
+                i += 4;
+                state = JV_AFTER;
+            }
+            else {
+                return 0;
+            }
+            break;
+        case JV_KEY_OR_END:
+            if (c == '}') {
+                top--;
+                state = JV_AFTER;
+                i++;
+                break;
+            }
+            /* fall through */
+        case JV_KEY:
+            if (c != '"' || !valid_string(s, len, &i)) {
+                return 0;
+            }
+            state = JV_COLON;
+            break;
+        case JV_COLON:
+            if (c != ':') {
+                return 0;
+            }
+            state = JV_VALUE;
+            i++;
+            break;
+        default: /* JV_AFTER */
+            if (top == 0) {
+                return 0; /* trailing data */
+            }
+            if (c == ',') {
+                state = stack[top - 1] == '{' ? JV_KEY : JV_VALUE;
+            }
+            else if ((c == '}' && stack[top - 1] == '{')
+                     || (c == ']' && stack[top - 1] == '[')) {
+                top--;
+            }
+            else {
+                return 0;
+            }
+            i++;
+            break;
+        }
+    }
 }
 
 apr_status_t batch_util_json_parse(struct json_object **pobj, const char **why,

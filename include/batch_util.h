@@ -83,4 +83,16 @@ apr_status_t batch_util_json_parse(struct json_object **pobj, const char **why,
                                    const char *s, apr_size_t len, int depth,
                                    apr_pool_t *p);
 
+/** Deepest nesting batch_util_json_valid() can check. */
+#define BATCH_JSON_VALID_MAX_DEPTH 1024
+
+/**
+ * 1 when s[0..len) is one JSON text by RFC 8259 (whitespace around it
+ * allowed): strict grammar, well-formed UTF-8 in strings, no raw control
+ * characters, nesting at most depth levels ("[]" is 1; capped at
+ * BATCH_JSON_VALID_MAX_DEPTH). Allocates nothing, so a valid text can be
+ * copied into a JSON document as it is.
+ */
+int batch_util_json_valid(const char *s, apr_size_t len, int depth);
+
 #endif /* BATCH_UTIL_H */

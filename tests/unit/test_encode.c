@@ -67,8 +67,11 @@ START_TEST(json_body_inline)
     ck_assert_str_eq(
         enc("1", r),
         "{\"id\":\"1\",\"status\":200,\"headers\":{\"Content-Type\":"
-        "\"application/json; charset=utf-8\"},\"body\":{\"a\":"
-        "[1,2.50],\"b\":\"x/y\"}}");
+        "\"application/json; charset=utf-8\"},\"body\":{ \"a\" : "
+        "[1, 2.50], \"b\": \"x/y\" }}");
+    /* valid JSON is copied as it is: numbers keep their spelling */
+    r = result(200, "application/json", " [1.50e3]\n", 10);
+    ck_assert_ptr_nonnull(strstr(enc("1", r), ",\"body\":[1.50e3]}"));
     r = result(200, "application/vnd.api+json", "42", 2);
     ck_assert_ptr_nonnull(strstr(enc("1", r), ",\"body\":42}"));
     r = result(200, "application/json", "null", 4);

@@ -423,6 +423,70 @@ START_TEST(json_depth)
 }
 END_TEST
 
+START_TEST(json_validator)
+{
+    static const char *const good[] = {
+        "{}",
+        "[]",
+        "0",
+        "-0.5e+10",
+        "\"\\u00e9\\n\"",
+        " true ",
+        "null",
+        "{\"a\":[1,{\"b\":false}],\"c\":\"\xc3\xa9\"}",
+        "123456789012345678901234567890",
+        "[\"\\ud800\"]",
+        NULL};
+    static const char *const bad[] = {"",
+                                      " ",
+                                      "{",
+                                      "[1,]",
+                                      "{\"a\":1,}",
+                                      "{\"a\" 1}",
+                                      "{a:1}",
+                                      "01",
+                                      "1.",
+                                      ".5",
+                                      "-",
+                                      "1e",
+                                      "NaN",
+                                      "[Infinity]",
+                                      "tru",
+                                      "nul",
+                                      "[1] x",
+                                      "{} {}",
+                                      "\"\x01\"",
+                                      "\"\\x\"",
+                                      "\"\\u12\"",
+                                      "\"open",
+                                      "\"\xc0\x80\"",
+                                      "\"\xed\xa0\x80\"",
+                                      "\"\xff\"",
+                                      "[1}",
+                                      "{]",
+                                      "'a'",
+                                      NULL};
+    char deep[130];
+    int i;
+
+    for (i = 0; good[i]; i++) {
+        ck_assert_msg(batch_util_json_valid(good[i], strlen(good[i]), 64),
+                      "refused: %s", good[i]);
+    }
+    for (i = 0; bad[i]; i++) {
+        ck_assert_msg(!batch_util_json_valid(bad[i], strlen(bad[i]), 64),
+                      "accepted: %s", bad[i]);
+    }
+    ck_assert(!batch_util_json_valid("[\0]", 3, 64));
+    for (i = 0; i < 64; i++) {
+        deep[i] = '[';
+        deep[64 + i] = ']';
+    }
+    ck_assert(batch_util_json_valid(deep, 128, 64));
+    ck_assert(!batch_util_json_valid(deep, 128, 63));
+}
+END_TEST
+
 Suite *batch_util_suite(void)
 {
     Suite *s = suite_create("util");
@@ -441,6 +505,7 @@ Suite *batch_util_suite(void)
     tcase_add_test(tc, json_escape);
     tcase_add_test(tc, json_strict_reader);
     tcase_add_test(tc, json_depth);
+    tcase_add_test(tc, json_validator);
     suite_add_tcase(s, tc);
     return s;
 }
