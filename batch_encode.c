@@ -107,12 +107,10 @@ static void sb_str(sb_t *b, const char *s, apr_size_t n)
     while (i < n) {
         unsigned char c = (unsigned char)s[i];
 
-        for (run = i; run < n; run++) {
-            c = (unsigned char)s[run];
-            if (c < 0x20 || c == '"' || c == '\\' || c >= 0x80) {
-                break;
-            }
+        for (run = i; run < n && batch_util_json_plain[(unsigned char)s[run]];
+             run++) {
         }
+        c = run < n ? (unsigned char)s[run] : 0;
         if (run > i) {
             sb_put(b, s + i, run - i);
             i = run;

@@ -545,6 +545,9 @@ static apr_size_t utf8_seq_at(const unsigned char *u, apr_size_t i,
     return n;
 }
 
+const unsigned char batch_util_json_plain[256] = {
+    [0x20 ... 0x21] = 1, [0x23 ... 0x5B] = 1, [0x5D ... 0x7F] = 1};
+
 /* A string at s[*pi] == '"': RFC 8259 escapes, no raw control
  * characters, well-formed UTF-8. */
 static int valid_string(const unsigned char *s, apr_size_t len, apr_size_t *pi)
@@ -552,8 +555,15 @@ static int valid_string(const unsigned char *s, apr_size_t len, apr_size_t *pi)
     apr_size_t i = *pi + 1;
 
     while (i < len) {
-        unsigned char c = s[i];
+        unsigned char c;
 
+        while (i < len && batch_util_json_plain[s[i]]) {
+            i++;
+        }
+        if (i >= len) {
+            break;
+        }
+        c = s[i];
         if (c == '"') {
             *pi = i + 1;
             return 1;

@@ -83,6 +83,10 @@ apr_status_t batch_util_json_parse(struct json_object **pobj, const char **why,
                                    const char *s, apr_size_t len, int depth,
                                    apr_pool_t *p);
 
+/** 1 for the bytes a JSON string holds as they are: 0x20-0x7F but '"'
+ *  and '\\' (shared by the validator and the encoder's escaping). */
+extern const unsigned char batch_util_json_plain[256];
+
 /** Deepest nesting batch_util_json_valid() can check. */
 #define BATCH_JSON_VALID_MAX_DEPTH 1024
 
