@@ -84,12 +84,34 @@ static int is_dropped(const char *name)
     return 0;
 }
 
+/* The output must be one RFC 8259 JSON text. json-c is the oracle here,
+ * not batch_util_json_parse(): that one also refuses what the batch
+ * request may not hold (integers beyond 64 bits, \u0000 in names) but an
+ * item's JSON body may, and the encoder passes valid JSON on verbatim. */
+static struct json_object *parse_output(const char *json, size_t len)
+{
+    struct json_tokener *tok = json_tokener_new_ex(1100);
+    struct json_object *obj;
+
+    FUZZ_CHECK(tok != NULL);
+    json_tokener_set_flags(tok,
+                           JSON_TOKENER_STRICT | JSON_TOKENER_VALIDATE_UTF8);
+    obj = json_tokener_parse_ex(tok, json, (int)len);
+    if (json_tokener_get_error(tok) != json_tokener_success
+        || json_tokener_get_parse_end(tok) != len) {
+        json_object_put(obj);
+        obj = NULL;
+    }
+    json_tokener_free(tok);
+    return obj;
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     apr_pool_t *p = fuzz_pool();
     uint8_t head[3] = {0, 0, 0};
     batch_result_t res;
-    const char *id, *json, *why = NULL, *ct;
+    const char *id, *json, *ct;
     apr_size_t jlen;
     struct json_object *obj = NULL, *v, *hdrs, *body;
     int nhdr, k, has_body_key;
@@ -152,8 +174,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     FUZZ_CHECK(batch_encode_item(&json, &jlen, id, &res, p) == APR_SUCCESS);
     FUZZ_CHECK(json && strlen(json) == jlen);
     FUZZ_CHECK(batch_util_utf8_valid(json, jlen));
-    FUZZ_CHECK(batch_util_json_parse(&obj, &why, json, jlen, 600, p)
-               == APR_SUCCESS);
+    obj = parse_output(json, jlen);
+    FUZZ_CHECK(obj != NULL);
     FUZZ_CHECK(json_object_is_type(obj, json_type_object));
 
     FUZZ_CHECK(json_object_object_get_ex(obj, "id", &v)

@@ -2,8 +2,8 @@
  * Copyright 2026 the mod_batch authors.
  *
  * fuzz_util.c: fuzz target over the helpers of batch_util.c. The first
- * input byte picks the helper ((byte & 15) % 7, so seed files start with
- * the digit '0'..'6'), the rest is its input:
+ * input byte picks the helper ((byte & 15) % 8, so seed files start with
+ * the digit '0'..'7'), the rest is its input:
  *   0 base64: decode(encode(x)) == x for any x; whatever decode accepts
  *     re-encodes to the same bytes up to alphabet and padding
  *   1 UTF-8: batch_util_utf8_valid() agrees with a plain reference
@@ -14,6 +14,9 @@
  *   5 strict JSON reader: an accepted document re-serializes into one it
  *     accepts too; depth from the second byte
  *   6 token and header value checks agree with their definitions
+ *   7 the allocation-free validator batch_util_json_valid() (the encoder
+ *     embeds what it accepts verbatim) accepts all that the strict reader
+ *     accepts, and json-c reads all that it accepts
  */
 
 #include <string.h>
@@ -189,6 +192,39 @@ static void do_json(const char *in, size_t n, apr_pool_t *p)
     json_object_put(obj);
 }
 
+static void do_valid(const char *in, size_t n, apr_pool_t *p)
+{
+    struct json_object *obj = NULL;
+    struct json_tokener *tok;
+    const char *why = NULL;
+    int depth, valid;
+
+    if (n < 1) {
+        return;
+    }
+    depth = 1 + ((unsigned char)in[0] % 80);
+    in++, n--;
+    valid = batch_util_json_valid(in, n, depth);
+    if (batch_util_json_parse(&obj, &why, in, n, depth, p) == APR_SUCCESS) {
+        FUZZ_CHECK(valid);
+        json_object_put(obj);
+    }
+    if (!valid) {
+        return;
+    }
+    tok = json_tokener_new_ex(depth);
+    FUZZ_CHECK(tok != NULL);
+    json_tokener_set_flags(tok,
+                           JSON_TOKENER_STRICT | JSON_TOKENER_VALIDATE_UTF8);
+    obj = json_tokener_parse_ex(tok, in, (int)n);
+    if (json_tokener_get_error(tok) == json_tokener_continue) {
+        obj = json_tokener_parse_ex(tok, "", 1);
+    }
+    FUZZ_CHECK(json_tokener_get_error(tok) == json_tokener_success);
+    json_object_put(obj);
+    json_tokener_free(tok);
+}
+
 static void do_token(const char *in, size_t n, apr_pool_t *p)
 {
     char *s = apr_pstrmemdup(p, in, n);
@@ -230,7 +266,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     in = malloc(n ? n : 1);
     FUZZ_CHECK(in != NULL);
     memcpy(in, data + 1, n);
-    switch ((data[0] & 0x0F) % 7) {
+    switch ((data[0] & 0x0F) % 8) {
     case 0:
         do_base64(in, n, p);
         break;
@@ -249,8 +285,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     case 5:
         do_json(in, n, p);
         break;
-    default:
+    case 6:
         do_token(in, n, p);
+        break;
+    default:
+        do_valid(in, n, p);
         break;
     }
     free(in);
