@@ -413,6 +413,10 @@ static const char *lex_number(const char *s, apr_size_t len, apr_size_t *pi)
     }
     if (s[i] == '0') {
         i++;
+        /* json-c reads "00" and "-01" as 0 and -1 */
+        if (i < len && apr_isdigit(s[i])) {
+            return "a number has a leading zero";
+        }
     }
     else {
         while (i < len && apr_isdigit(s[i])) {

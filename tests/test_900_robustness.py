@@ -319,6 +319,15 @@ class TestHostileInput:
         refused_400(client.post_batch(body=b'{"requests":[1,2,3]}'))
         assert_alive(client)
 
+    def test_batch_900_25(self, env, client):
+        # CONTRACT §3: numbers with leading zeros are not JSON (RFC 8259);
+        # json-c alone would read [00] as [0] (found by fuzz_util)
+        for num in (b"00", b"-01", b"[00]", b"{\"a\":-00.5}"):
+            doc = (b'{"requests":[{"id":"1","method":"POST","url":"/cgi/echo.py","body":'
+                   + num + b"}]}")
+            refused_400(client.post_batch(body=doc), "leading zero")
+        assert_alive(client)
+
 
 class TestAccessParity:
     """CONTRACT §4: an item is refused exactly when the same direct request

@@ -383,6 +383,10 @@ START_TEST(json_strict_reader)
     JSON_BAD("[1.]", "after '.'");
     JSON_BAD("[.5]", "not valid JSON");
     JSON_BAD("[01]", "not valid JSON");
+    JSON_BAD("[00]", "leading zero"); /* json-c alone reads it as 0 */
+    JSON_BAD("00", "leading zero");
+    JSON_BAD("-01", "leading zero");
+    JSON_BAD("{\"a\":[-00.5]}", "leading zero");
     JSON_BAD("[1e]", "exponent");
     JSON_BAD("[18446744073709551616]", "64-bit");
     JSON_BAD("[-9223372036854775809]", "64-bit");
