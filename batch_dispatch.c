@@ -389,6 +389,18 @@ apr_status_t batch_dispatch_item(batch_result_t *res, request_rec *parent,
     memset(res, 0, sizeof(*res));
     res->head = (strcmp(it->method, "HEAD") == 0);
 
+    /* The item's request line is held to LimitRequestLine as a direct
+     * request's is (414); a longer one would reach core's file mapping
+     * and have it log the whole url. */
+    if (parent->server->limit_req_line > 0
+        && strlen(it->method) + strlen(it->uri)
+                   + strlen(parent->protocol ? parent->protocol : "HTTP/1.1")
+                   + 2
+               > (apr_size_t)parent->server->limit_req_line) {
+        res->status = HTTP_REQUEST_URI_TOO_LARGE;
+        return APR_SUCCESS;
+    }
+
     /* The item's request headers: the batch's minus the strip list, the
      * item's own laid over them, then the body's framing. */
     hin = apr_table_make(ip, 16);

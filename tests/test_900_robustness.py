@@ -194,9 +194,6 @@ class TestHostileInput:
         refused_400(r, r"longer than the server allows \(8190 bytes\)")
         assert_alive(client)
 
-    @pytest.mark.xfail(strict=True, reason=(
-        "module bug: item urls are not held to LimitRequestLine; a 1 MiB url "
-        "runs and core logs AH00127 at [error] with the whole url"))
     def test_batch_900_14(self, env, client):
         # CONTRACT §7 + STYLE 4.6 (a hostile client cannot fill the error
         # log): a 1 MiB url is refused like the direct request (414 from
