@@ -6,8 +6,9 @@
 # clone: install dependencies, autoreconf, configure --enable-werror, build,
 # check formatting, run the unit tests and the pytest suite. Safe to run
 # again in the same tree. Extra configure options: CONFIGURE_ARGS="...";
-# extra pytest options: PYTEST_ARGS="..."; BATCH_CI_SANITIZE=1 adds the
-# ASan/UBSan run of build/sanitize.sh at the end.
+# extra pytest options: PYTEST_ARGS="..."; the ASan/UBSan rerun of the
+# suite (build/sanitize.sh) at the end is on by default (CI runs it too);
+# BATCH_CI_SANITIZE=0 skips it.
 set -eu
 
 cd "$(dirname "$0")/.."
@@ -36,10 +37,10 @@ make format-check
 step "make check"
 make -k check VERBOSE=1 PYTEST_ARGS="${PYTEST_ARGS:-}"
 
-# ASan/UBSan rerun of the whole pytest suite (about 4 minutes on 2 cores):
-# BATCH_CI_SANITIZE=1 bash build/test.sh
-if [ "${BATCH_CI_SANITIZE:-0}" = 1 ]; then
-    step "build/sanitize.sh (BATCH_CI_SANITIZE=1)"
+# ASan/UBSan rerun of the whole pytest suite (1 to 4 minutes on 2 cores);
+# BATCH_CI_SANITIZE=0 bash build/test.sh skips it
+if [ "${BATCH_CI_SANITIZE:-1}" = 1 ]; then
+    step "build/sanitize.sh (ASan+UBSan; BATCH_CI_SANITIZE=0 skips it)"
     bash build/sanitize.sh
 fi
 
