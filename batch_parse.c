@@ -7,8 +7,10 @@
  * 400 of CONTRACT 3 (and the ill-fitting body of CONTRACT 5) is decided:
  * the JSON itself, the shape of each item, ids, methods, urls (resolved
  * and confined to BatchBase), item headers, bodies and dependsOn. Pure:
- * APR and json-c only; the json-c tree never outlives the call, and all
- * that is kept is copied into the caller's pool.
+ * APR only. The document is read by batch_json.c into a tree in a scratch
+ * pool that never outlives the call; all that is kept is copied into the
+ * caller's pool, and a JSON item body is kept as the very bytes the client
+ * sent.
  */
 
 #include <stdarg.h>
@@ -19,8 +21,7 @@
 #include <apr_lib.h>
 #include <apr_strings.h>
 
-#include <json-c/json.h>
-
+#include "batch_json.h"
 #include "batch_util.h"
 #include "batch_parse.h"
 
@@ -32,6 +33,10 @@
 
 /* Longest client string quoted whole in a message (code points). */
 #define QUOTE_MAX_CHARS 64
+
+/* Objects with more members than this find duplicate names with a hash
+ * instead of comparing every pair. */
+#define DUPS_LINEAR_MAX 8
 
 /* Headers an item may not set (CONTRACT 4): they describe the batch's own
  * connection or framing, and httpd sets them for the subrequest. */
@@ -50,29 +55,49 @@ static const char *const forbidden_headers[] = {
     NULL,
 };
 
-static const char *const item_members[] = {
-    "id", "method", "url", "headers", "body", "dependsOn", NULL};
+/* The members of an item (CONTRACT 3); names are case-sensitive, so
+ * "dependson" is a typo. */
+enum { F_ID = 0, F_METHOD, F_URL, F_HEADERS, F_BODY, F_DEPENDS, F_COUNT };
 
 typedef struct parse_ctx {
-    apr_pool_t *p;
+    apr_pool_t *p;   /* owns the result and the error */
+    apr_pool_t *tp;  /* scratch: the JSON tree and the id hash */
+    const char *buf; /* the document, for the spans of JSON bodies */
     const batch_limits_t *lim;
     batch_error_t *err;
-    apr_hash_t *all;  /* folded id -> first index, over every item */
-    apr_hash_t *seen; /* folded id -> index, items validated so far */
+    /* folded id -> first index, over every item with a string id. Items
+     * are validated in order and the first bad one ends the parse, so
+     * an index below the current item's is a validated item. */
+    apr_hash_t *all;
 } parse_ctx;
+
+/* An item's members, sorted out once: the value of each known member
+ * (the last of duplicates) and the first unknown member. */
+typedef struct item_members {
+    const batch_json_t *f[F_COUNT];
+    const batch_json_member_t *unknown;
+} item_members;
 
 /* ------------------------------------------------------------------ */
 /* helpers                                                            */
 /* ------------------------------------------------------------------ */
 
 /* ASCII case folding, independent of the process locale; ids are
- * compared case-insensitively as Graph does. */
-static char *fold(const char *s, apr_size_t len, apr_pool_t *p)
+ * compared case-insensitively as Graph does. The result is a hash key of
+ * len bytes: s itself when it has no upper-case letter, else a copy. */
+static const char *fold(const char *s, apr_size_t len, apr_pool_t *p)
 {
-    char *f = apr_pstrmemdup(p, s, len);
-    apr_size_t i;
+    char *f;
+    apr_size_t i = 0;
 
-    for (i = 0; i < len; i++) {
+    while (i < len && !(s[i] >= 'A' && s[i] <= 'Z')) {
+        i++;
+    }
+    if (i == len) {
+        return s;
+    }
+    f = apr_pstrmemdup(p, s, len);
+    for (; i < len; i++) {
         if (f[i] >= 'A' && f[i] <= 'Z') {
             f[i] = (char)(f[i] + ('a' - 'A'));
         }
@@ -82,8 +107,8 @@ static char *fold(const char *s, apr_size_t len, apr_pool_t *p)
 
 /* A client string fit for a message: JSON-escaped (so quotes, backslashes
  * and control characters cannot confuse the reader) and cut short. The
- * input is valid UTF-8: batch_util_json_parse() checked the document and
- * json-c only produces UTF-8 from escapes. */
+ * input is valid UTF-8: batch_json_parse() accepts nothing else, not
+ * even a lone surrogate escape. */
 static const char *quote(const char *s, apr_size_t len, apr_pool_t *p)
 {
     apr_size_t i, chars = 0;
@@ -107,7 +132,8 @@ static apr_status_t fail(parse_ctx *c, int index, const char *id,
     BATCH_PRINTF(5, 6);
 
 /* Fill the error: "requests[2] (id "3"): <what>". id is given only once
- * it has been validated, so it is printable. */
+ * it has been validated, so it is printable. Everything is copied into
+ * the result's pool: the tree's strings die with the scratch pool. */
 static apr_status_t fail(parse_ctx *c, int index, const char *id,
                          const char *field, const char *fmt, ...)
 {
@@ -139,21 +165,21 @@ static apr_status_t fail(parse_ctx *c, int index, const char *id,
     return APR_EINVAL;
 }
 
-static const char *type_name(json_object *v)
+static const char *type_name(const batch_json_t *v)
 {
-    switch (json_object_get_type(v)) {
-    case json_type_null:
+    switch (v->type) {
+    case BATCH_JSON_NULL:
         return "null";
-    case json_type_boolean:
+    case BATCH_JSON_FALSE:
+    case BATCH_JSON_TRUE:
         return "a boolean";
-    case json_type_double:
-    case json_type_int:
+    case BATCH_JSON_NUMBER:
         return "a number";
-    case json_type_object:
+    case BATCH_JSON_OBJECT:
         return "an object";
-    case json_type_array:
+    case BATCH_JSON_ARRAY:
         return "an array";
-    case json_type_string:
+    case BATCH_JSON_STRING:
         return "a string";
     }
     return "a JSON value";
@@ -184,6 +210,90 @@ static int has_ctl(const char *s, apr_size_t len)
         }
     }
     return 0;
+}
+
+/* json-c, which read the document before batch_json.c did, cut member
+ * names at a NUL, so "id\u0000x" became "id"; such names are still
+ * refused in the objects the parser reads (the document, the items and
+ * their headers). Bodies are forwarded verbatim and may hold them. */
+static apr_status_t nul_name(parse_ctx *c)
+{
+    return fail(c, -1, NULL, NULL,
+                "the batch request is not valid JSON: a member name "
+                "contains \\u0000");
+}
+
+static int same_name(const batch_json_member_t *a, const batch_json_member_t *b)
+{
+    return a->name_len == b->name_len && !memcmp(a->name, b->name, a->name_len);
+}
+
+/* For each member of obj: whether an earlier member has the same name
+ * (dup[k]) and, for the first of a name, the index of the last member
+ * with that name (last[k]): json-c's view of duplicates, one entry at the
+ * first position with the last value. Returns the count of distinct
+ * names; dup and last stay NULL when all names differ. Arrays from tp. */
+static apr_size_t find_dups(char **pdup, apr_size_t **plast,
+                            const batch_json_t *obj, apr_pool_t *tp)
+{
+    const batch_json_member_t *m = obj->u.members;
+    apr_size_t n = obj->n, unique = n, k, j;
+    char *dup;
+    apr_size_t *last;
+    int any = 0;
+
+    *pdup = NULL;
+    *plast = NULL;
+    if (n < 2) {
+        return n;
+    }
+    if (n <= DUPS_LINEAR_MAX) {
+        for (k = 1; k < n && !any; k++) {
+            for (j = 0; j < k && !any; j++) {
+                any = same_name(&m[j], &m[k]);
+            }
+        }
+        if (!any) {
+            return n;
+        }
+    }
+    dup = apr_pcalloc(tp, n);
+    last = apr_palloc(tp, n * sizeof(*last));
+    if (n <= DUPS_LINEAR_MAX) {
+        for (k = 0; k < n; k++) {
+            last[k] = k;
+            for (j = 0; j < k; j++) {
+                if (!dup[j] && same_name(&m[j], &m[k])) {
+                    dup[k] = 1;
+                    last[j] = k;
+                    unique--;
+                    break;
+                }
+            }
+        }
+    }
+    else {
+        apr_hash_t *first = apr_hash_make(tp);
+
+        for (k = 0; k < n; k++) {
+            apr_size_t *f =
+                apr_hash_get(first, m[k].name, (apr_ssize_t)m[k].name_len);
+            last[k] = k;
+            if (f) {
+                dup[k] = 1;
+                last[*f] = k;
+                unique--;
+            }
+            else {
+                f = apr_palloc(tp, sizeof(*f));
+                *f = k;
+                apr_hash_set(first, m[k].name, (apr_ssize_t)m[k].name_len, f);
+            }
+        }
+    }
+    *pdup = dup;
+    *plast = last;
+    return unique;
 }
 
 /* ------------------------------------------------------------------ */
@@ -390,19 +500,19 @@ apr_status_t batch_parse_base(const char **pbase, const char *in, apr_pool_t *p)
 /* item fields                                                        */
 /* ------------------------------------------------------------------ */
 
-static apr_status_t parse_id(parse_ctx *c, json_object *v, batch_item_t *it)
+static apr_status_t parse_id(parse_ctx *c, const batch_json_t *v,
+                             batch_item_t *it)
 {
     const char *s;
     apr_size_t len, chars;
-    char *key;
-    int *prev;
+    int *first;
 
-    if (!json_object_is_type(v, json_type_string)) {
+    if (v->type != BATCH_JSON_STRING) {
         return fail(c, it->index, NULL, "id", "\"id\" must be a string, not %s",
                     type_name(v));
     }
-    s = json_object_get_string(v);
-    len = (apr_size_t)json_object_get_string_len(v);
+    s = v->u.str;
+    len = v->n;
     chars = batch_util_utf8_chars(s, len);
     if (chars == 0) {
         return fail(c, it->index, NULL, "id", "\"id\" must not be empty");
@@ -416,37 +526,33 @@ static apr_status_t parse_id(parse_ctx *c, json_object *v, batch_item_t *it)
                     "\"id\" must not contain control characters");
     }
     it->id = apr_pstrmemdup(c->p, s, len);
-    key = fold(s, len, c->p);
-    prev = apr_hash_get(c->seen, key, (apr_ssize_t)len);
-    if (prev) {
+    first = apr_hash_get(c->all, fold(s, len, c->tp), (apr_ssize_t)len);
+    if (first && *first < it->index) {
         return fail(c, it->index, it->id, "id",
                     "\"id\" duplicates the id of requests[%d] (ids are "
                     "compared case-insensitively)",
-                    *prev);
+                    *first);
     }
-    apr_hash_set(c->seen, key, (apr_ssize_t)len, &it->index);
     return APR_SUCCESS;
 }
 
-static apr_status_t parse_method(parse_ctx *c, json_object *v, batch_item_t *it)
+static apr_status_t parse_method(parse_ctx *c, const batch_json_t *v,
+                                 batch_item_t *it)
 {
-    const char *s;
     char *m;
-    apr_size_t len, i;
+    apr_size_t i;
 
-    if (!json_object_is_type(v, json_type_string)) {
+    if (v->type != BATCH_JSON_STRING) {
         return fail(c, it->index, it->id, "method",
                     "\"method\" must be a string, not %s", type_name(v));
     }
-    s = json_object_get_string(v);
-    len = (apr_size_t)json_object_get_string_len(v);
-    if (strlen(s) != len || !batch_util_is_token(s)) {
+    m = apr_pstrmemdup(c->p, v->u.str, v->n);
+    if ((v->flags & BATCH_JSON_F_NUL) || !batch_util_is_token(m)) {
         return fail(c, it->index, it->id, "method",
                     "\"method\" \"%s\" is not an HTTP method token",
-                    quote(s, len, c->p));
+                    quote(v->u.str, v->n, c->p));
     }
-    m = apr_pstrmemdup(c->p, s, len);
-    for (i = 0; i < len; i++) {
+    for (i = 0; i < v->n; i++) {
         if (m[i] >= 'a' && m[i] <= 'z') {
             m[i] = (char)(m[i] - ('a' - 'A'));
         }
@@ -455,22 +561,20 @@ static apr_status_t parse_method(parse_ctx *c, json_object *v, batch_item_t *it)
     return APR_SUCCESS;
 }
 
-static apr_status_t parse_url(parse_ctx *c, json_object *v, batch_item_t *it)
+static apr_status_t parse_url(parse_ctx *c, const batch_json_t *v,
+                              batch_item_t *it)
 {
-    const char *s, *why = NULL;
-    apr_size_t len;
+    const char *why = NULL;
 
-    if (!json_object_is_type(v, json_type_string)) {
+    if (v->type != BATCH_JSON_STRING) {
         return fail(c, it->index, it->id, "url",
                     "\"url\" must be a string, not %s", type_name(v));
     }
-    s = json_object_get_string(v);
-    len = (apr_size_t)json_object_get_string_len(v);
-    if (strlen(s) != len) {
+    if (v->flags & BATCH_JSON_F_NUL) {
         return fail(c, it->index, it->id, "url",
                     "\"url\" must not contain control characters");
     }
-    it->url = apr_pstrmemdup(c->p, s, len);
+    it->url = apr_pstrmemdup(c->p, v->u.str, v->n);
     if (batch_parse_resolve_url(&it->uri, &why, it->url, c->lim->base, c->p)
         != APR_SUCCESS) {
         return fail(c, it->index, it->id, "url", "\"url\" %s", why);
@@ -478,71 +582,75 @@ static apr_status_t parse_url(parse_ctx *c, json_object *v, batch_item_t *it)
     return APR_SUCCESS;
 }
 
-static apr_status_t parse_headers(parse_ctx *c, json_object *v,
+static apr_status_t parse_headers(parse_ctx *c, const batch_json_t *v,
                                   batch_item_t *it)
 {
-    struct json_object_iterator i, end;
+    apr_size_t unique, k, *last;
+    char *dup;
 
-    if (!json_object_is_type(v, json_type_object)) {
+    if (v->type != BATCH_JSON_OBJECT) {
         return fail(c, it->index, it->id, "headers",
                     "\"headers\" must be an object, not %s", type_name(v));
     }
-    if (c->lim->max_fields > 0
-        && json_object_object_length(v) > c->lim->max_fields) {
+    /* duplicate names: one header, the last value (docs/behaviour.md) */
+    unique = find_dups(&dup, &last, v, c->tp);
+    if (c->lim->max_fields > 0 && unique > (apr_size_t)c->lim->max_fields) {
         return fail(c, it->index, it->id, "headers",
-                    "\"headers\" holds %d headers, more than the server "
-                    "allows (%d)",
-                    json_object_object_length(v), c->lim->max_fields);
+                    "\"headers\" holds %" APR_SIZE_T_FMT " headers, more "
+                    "than the server allows (%d)",
+                    unique, c->lim->max_fields);
     }
-    i = json_object_iter_begin(v);
-    end = json_object_iter_end(v);
-    for (; !json_object_iter_equal(&i, &end); json_object_iter_next(&i)) {
-        const char *name = json_object_iter_peek_name(&i);
-        json_object *jv = json_object_iter_peek_value(&i);
-        const char *val;
-        apr_size_t vlen;
+    for (k = 0; k < v->n; k++) {
+        const batch_json_member_t *m = &v->u.members[k];
+        const batch_json_t *jv;
+        const char *name;
 
-        if (!batch_util_is_token(name)) {
+        if (dup && dup[k]) {
+            continue;
+        }
+        jv = &v->u.members[last ? last[k] : k].value;
+        /* the copy the table keeps, NUL terminated for the checks */
+        name = apr_pstrmemdup(c->p, m->name, m->name_len);
+        if ((v->flags & BATCH_JSON_F_NUL_NAME) || !batch_util_is_token(name)) {
             return fail(c, it->index, it->id, "headers",
                         "\"headers\": \"%s\" is not a valid header name",
-                        quotez(name, c->p));
+                        quote(m->name, m->name_len, c->p));
         }
         if (in_list_nocase(name, forbidden_headers)) {
             return fail(c, it->index, it->id, "headers",
                         "\"headers\": \"%s\" may not be set by an item", name);
         }
-        if (!json_object_is_type(jv, json_type_string)) {
+        if (jv->type != BATCH_JSON_STRING) {
             return fail(c, it->index, it->id, "headers",
                         "\"headers\": the value of \"%s\" must be a "
                         "string, not %s",
                         name, type_name(jv));
         }
-        val = json_object_get_string(jv);
-        vlen = (apr_size_t)json_object_get_string_len(jv);
-        if (!batch_util_header_value_ok(val, vlen)) {
+        if (!batch_util_header_value_ok(jv->u.str, jv->n)) {
             return fail(c, it->index, it->id, "headers",
                         "\"headers\": the value of \"%s\" contains a "
                         "control character",
                         name);
         }
         if (c->lim->max_field_size > 0
-            && strlen(name) + 2 + vlen > (apr_size_t)c->lim->max_field_size) {
+            && m->name_len + 2 + jv->n > (apr_size_t)c->lim->max_field_size) {
             return fail(c, it->index, it->id, "headers",
                         "\"headers\": \"%s\" is longer than the server "
                         "allows (%d bytes)",
                         name, c->lim->max_field_size);
         }
-        apr_table_addn(it->headers, apr_pstrdup(c->p, name),
-                       apr_pstrmemdup(c->p, val, vlen));
+        apr_table_addn(it->headers, name,
+                       apr_pstrmemdup(c->p, jv->u.str, jv->n));
     }
     return APR_SUCCESS;
 }
 
 /* CONTRACT 5: the item's body as bytes, typed by its own Content-Type. */
-static apr_status_t parse_body(parse_ctx *c, json_object *v, batch_item_t *it)
+static apr_status_t parse_body(parse_ctx *c, const batch_json_t *v,
+                               batch_item_t *it)
 {
     const char *ct = apr_table_get(it->headers, "Content-Type");
-    int is_string = json_object_is_type(v, json_type_string);
+    int is_string = v->type == BATCH_JSON_STRING;
     batch_media_t mclass;
 
     it->has_body = 1;
@@ -557,17 +665,13 @@ static apr_status_t parse_body(parse_ctx *c, json_object *v, batch_item_t *it)
     }
 
     switch (mclass) {
-    case BATCH_MEDIA_JSON: {
-        const char *js = json_object_to_json_string_ext(
-            v, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
-        if (!js) {
-            return fail(c, it->index, it->id, "body",
-                        "\"body\" could not be serialized (out of memory)");
-        }
-        it->body_len = strlen(js);
-        it->body = apr_pstrmemdup(c->p, js, it->body_len);
+    case BATCH_MEDIA_JSON:
+        /* the value exactly as the client wrote it (the reader checked
+         * it strictly), not a re-serialization: big numbers, escapes and
+         * spacing inside reach the backend unchanged */
+        it->body_len = v->end - v->start;
+        it->body = apr_pstrmemdup(c->p, c->buf + v->start, it->body_len);
         break;
-    }
     case BATCH_MEDIA_TEXT:
         if (!is_string) {
             return fail(c, it->index, it->id, "body",
@@ -575,15 +679,13 @@ static apr_status_t parse_body(parse_ctx *c, json_object *v, batch_item_t *it)
                         "\"%s\", not %s",
                         quotez(ct, c->p), type_name(v));
         }
-        it->body_len = (apr_size_t)json_object_get_string_len(v);
-        it->body =
-            apr_pstrmemdup(c->p, json_object_get_string(v), it->body_len);
+        it->body_len = v->n;
+        it->body = apr_pstrmemdup(c->p, v->u.str, v->n);
         break;
     case BATCH_MEDIA_BINARY:
         if (!is_string
-            || batch_util_base64_decode(
-                   &it->body, &it->body_len, json_object_get_string(v),
-                   (apr_size_t)json_object_get_string_len(v), c->p)
+            || batch_util_base64_decode(&it->body, &it->body_len, v->u.str,
+                                        v->n, c->p)
                    != APR_SUCCESS) {
             return fail(c, it->index, it->id, "body",
                         "\"body\" must be a base64 string for Content-Type "
@@ -595,50 +697,46 @@ static apr_status_t parse_body(parse_ctx *c, json_object *v, batch_item_t *it)
     return APR_SUCCESS;
 }
 
-static apr_status_t parse_depends(parse_ctx *c, json_object *v,
+static apr_status_t parse_depends(parse_ctx *c, const batch_json_t *v,
                                   batch_item_t *it)
 {
     apr_size_t n, k;
 
-    if (!json_object_is_type(v, json_type_array)) {
+    if (v->type != BATCH_JSON_ARRAY) {
         return fail(c, it->index, it->id, "dependsOn",
                     "\"dependsOn\" must be an array, not %s", type_name(v));
     }
-    n = json_object_array_length(v);
+    n = v->n;
     it->deps = apr_pcalloc(c->p, (n ? n : 1) * sizeof(int));
     it->ndeps = 0;
     for (k = 0; k < n; k++) {
-        json_object *d = json_object_array_get_idx(v, k);
-        const char *s, *key;
-        apr_size_t len;
+        const batch_json_t *d = &v->u.elts[k];
+        const char *key;
         int *idx, j;
 
-        if (!json_object_is_type(d, json_type_string)) {
+        if (d->type != BATCH_JSON_STRING) {
             return fail(c, it->index, it->id, "dependsOn",
                         "\"dependsOn\"[%" APR_SIZE_T_FMT "] must be a "
                         "string, not %s",
                         k, type_name(d));
         }
-        s = json_object_get_string(d);
-        len = (apr_size_t)json_object_get_string_len(d);
-        key = fold(s, len, c->p);
-        idx = apr_hash_get(c->seen, key, (apr_ssize_t)len);
+        key = fold(d->u.str, d->n, c->tp);
+        idx = apr_hash_get(c->all, key, (apr_ssize_t)d->n);
         if (idx && *idx == it->index) {
             return fail(c, it->index, it->id, "dependsOn",
                         "\"dependsOn\" names the item itself");
         }
-        if (!idx) {
-            idx = apr_hash_get(c->all, key, (apr_ssize_t)len);
-            if (idx && *idx > it->index) {
+        if (!idx || *idx > it->index) {
+            if (idx) {
                 return fail(c, it->index, it->id, "dependsOn",
                             "\"dependsOn\" names \"%s\", a later item "
                             "(requests[%d]); an item may depend only on "
                             "items before it",
-                            quote(s, len, c->p), *idx);
+                            quote(d->u.str, d->n, c->p), *idx);
             }
             return fail(c, it->index, it->id, "dependsOn",
                         "\"dependsOn\" names an unknown id \"%s\"",
-                        quote(s, len, c->p));
+                        quote(d->u.str, d->n, c->p));
         }
         /* ["1","1"] is harmless: keep each dependency once */
         for (j = 0; j < it->ndeps && it->deps[j] != *idx; j++) {
@@ -650,61 +748,92 @@ static apr_status_t parse_depends(parse_ctx *c, json_object *v,
     return APR_SUCCESS;
 }
 
-static apr_status_t parse_item(parse_ctx *c, json_object *o, batch_item_t *it)
+/* Which item member a name is, or -1. */
+static int item_field(const char *name, apr_size_t len)
 {
-    struct json_object_iterator i, end;
-    json_object *v;
+    switch (len) {
+    case 2:
+        return memcmp(name, "id", 2) ? -1 : F_ID;
+    case 3:
+        return memcmp(name, "url", 3) ? -1 : F_URL;
+    case 4:
+        return memcmp(name, "body", 4) ? -1 : F_BODY;
+    case 6:
+        return memcmp(name, "method", 6) ? -1 : F_METHOD;
+    case 7:
+        return memcmp(name, "headers", 7) ? -1 : F_HEADERS;
+    case 9:
+        return memcmp(name, "dependsOn", 9) ? -1 : F_DEPENDS;
+    }
+    return -1;
+}
+
+/* One pass over an item's members: the last of duplicates wins, the
+ * first unknown member is the one reported. */
+static void sort_members(item_members *im, const batch_json_t *o)
+{
+    apr_size_t k;
+
+    memset(im, 0, sizeof(*im));
+    for (k = 0; k < o->n; k++) {
+        const batch_json_member_t *m = &o->u.members[k];
+        int which = item_field(m->name, m->name_len);
+
+        if (which >= 0) {
+            im->f[which] = &m->value;
+        }
+        else if (!im->unknown) {
+            im->unknown = m;
+        }
+    }
+}
+
+static apr_status_t parse_item(parse_ctx *c, const batch_json_t *o,
+                               const item_members *im, batch_item_t *it)
+{
+    const batch_json_t *const *f = im->f;
+    const batch_json_member_t *unknown = im->unknown;
     apr_status_t rv;
 
     it->headers = apr_table_make(c->p, 4);
-    if (!json_object_is_type(o, json_type_object)) {
+    if (o->type != BATCH_JSON_OBJECT) {
         return fail(c, it->index, NULL, NULL, "must be an object, not %s",
                     type_name(o));
     }
     /* The id first, so that every later message can name the item. */
-    if (!json_object_object_get_ex(o, "id", &v)) {
+    if (!f[F_ID]) {
         return fail(c, it->index, NULL, "id", "\"id\" is required");
     }
-    if ((rv = parse_id(c, v, it)) != APR_SUCCESS) {
+    if ((rv = parse_id(c, f[F_ID], it)) != APR_SUCCESS) {
         return rv;
     }
-    i = json_object_iter_begin(o);
-    end = json_object_iter_end(o);
-    for (; !json_object_iter_equal(&i, &end); json_object_iter_next(&i)) {
-        const char *name = json_object_iter_peek_name(&i);
-        const char *const *m;
-
-        /* member names are case-sensitive: "dependson" is a typo */
-        for (m = item_members; *m && strcmp(*m, name) != 0; m++) {
-        }
-        if (!*m) {
-            return fail(c, it->index, it->id, name, "unknown member \"%s\"",
-                        quotez(name, c->p));
-        }
+    if (unknown) {
+        return fail(c, it->index, it->id,
+                    apr_pstrmemdup(c->p, unknown->name, unknown->name_len),
+                    "unknown member \"%s\"",
+                    quote(unknown->name, unknown->name_len, c->p));
     }
-
-    if (!json_object_object_get_ex(o, "method", &v)) {
+    if (!f[F_METHOD]) {
         return fail(c, it->index, it->id, "method", "\"method\" is required");
     }
-    if ((rv = parse_method(c, v, it)) != APR_SUCCESS) {
+    if ((rv = parse_method(c, f[F_METHOD], it)) != APR_SUCCESS) {
         return rv;
     }
-    if (!json_object_object_get_ex(o, "url", &v)) {
+    if (!f[F_URL]) {
         return fail(c, it->index, it->id, "url", "\"url\" is required");
     }
-    if ((rv = parse_url(c, v, it)) != APR_SUCCESS) {
+    if ((rv = parse_url(c, f[F_URL], it)) != APR_SUCCESS) {
         return rv;
     }
-    if (json_object_object_get_ex(o, "headers", &v)
-        && (rv = parse_headers(c, v, it)) != APR_SUCCESS) {
+    if (f[F_HEADERS]
+        && (rv = parse_headers(c, f[F_HEADERS], it)) != APR_SUCCESS) {
         return rv;
     }
-    if (json_object_object_get_ex(o, "body", &v)
-        && (rv = parse_body(c, v, it)) != APR_SUCCESS) {
+    if (f[F_BODY] && (rv = parse_body(c, f[F_BODY], it)) != APR_SUCCESS) {
         return rv;
     }
-    if (json_object_object_get_ex(o, "dependsOn", &v)
-        && (rv = parse_depends(c, v, it)) != APR_SUCCESS) {
+    if (f[F_DEPENDS]
+        && (rv = parse_depends(c, f[F_DEPENDS], it)) != APR_SUCCESS) {
         return rv;
     }
     return APR_SUCCESS;
@@ -714,38 +843,41 @@ static apr_status_t parse_item(parse_ctx *c, json_object *o, batch_item_t *it)
 /* the document                                                       */
 /* ------------------------------------------------------------------ */
 
-static apr_status_t parse_doc(parse_ctx *c, json_object *doc, batch_t **pbatch)
+static apr_status_t parse_doc(parse_ctx *c, const batch_json_t *doc,
+                              batch_t **pbatch)
 {
-    struct json_object_iterator i, end;
-    json_object *reqs;
+    const batch_json_t *reqs;
+    item_members *ims;
     batch_t *b;
     apr_size_t n, k;
     apr_status_t rv;
 
-    if (!json_object_is_type(doc, json_type_object)) {
+    if (doc->type != BATCH_JSON_OBJECT) {
         return fail(c, -1, NULL, NULL,
                     "the batch request must be a JSON object, not %s",
                     type_name(doc));
     }
-    i = json_object_iter_begin(doc);
-    end = json_object_iter_end(doc);
-    for (; !json_object_iter_equal(&i, &end); json_object_iter_next(&i)) {
-        const char *name = json_object_iter_peek_name(&i);
-        if (strcmp(name, "requests") != 0 && name[0] != '@') {
-            return fail(c, -1, NULL, name,
+    if (doc->flags & BATCH_JSON_F_NUL_NAME) {
+        return nul_name(c);
+    }
+    for (k = 0; k < doc->n; k++) {
+        const batch_json_member_t *m = &doc->u.members[k];
+        if (!(m->name_len == 8 && !memcmp(m->name, "requests", 8))
+            && !(m->name_len > 0 && m->name[0] == '@')) {
+            return fail(c, -1, NULL, apr_pstrmemdup(c->p, m->name, m->name_len),
                         "unknown member \"%s\" at the top level (only "
                         "\"requests\" and \"@\" annotations are allowed)",
-                        quotez(name, c->p));
+                        quote(m->name, m->name_len, c->p));
         }
     }
-    if (!json_object_object_get_ex(doc, "requests", &reqs)) {
+    if ((reqs = batch_json_get(doc, "requests")) == NULL) {
         return fail(c, -1, NULL, "requests", "\"requests\" is required");
     }
-    if (!json_object_is_type(reqs, json_type_array)) {
+    if (reqs->type != BATCH_JSON_ARRAY) {
         return fail(c, -1, NULL, "requests",
                     "\"requests\" must be an array, not %s", type_name(reqs));
     }
-    n = json_object_array_length(reqs);
+    n = reqs->n;
     if (n == 0) {
         return fail(c, -1, NULL, "requests", "\"requests\" is empty");
     }
@@ -759,24 +891,36 @@ static apr_status_t parse_doc(parse_ctx *c, json_object *doc, batch_t **pbatch)
     b = apr_pcalloc(c->p, sizeof(*b));
     b->nitems = (int)n;
     b->items = apr_pcalloc(c->p, n * sizeof(batch_item_t));
+    ims = apr_palloc(c->tp, n * sizeof(*ims));
 
     /* Every id first, so that dependsOn can tell a later item from an
-     * unknown one. Errors about ids are left to the item's own turn. */
+     * unknown one. Errors about ids are left to the item's own turn; a
+     * member name with \u0000 in an item or its headers refuses the
+     * batch before any item is looked at, as it always did. */
     for (k = 0; k < n; k++) {
-        json_object *o = json_object_array_get_idx(reqs, k), *v;
+        const batch_json_t *o = &reqs->u.elts[k], *v;
+
         b->items[k].index = (int)k;
-        if (json_object_is_type(o, json_type_object)
-            && json_object_object_get_ex(o, "id", &v)
-            && json_object_is_type(v, json_type_string)) {
-            apr_size_t len = (apr_size_t)json_object_get_string_len(v);
-            const char *key = fold(json_object_get_string(v), len, c->p);
-            if (!apr_hash_get(c->all, key, (apr_ssize_t)len)) {
-                apr_hash_set(c->all, key, (apr_ssize_t)len, &b->items[k].index);
+        if (o->type != BATCH_JSON_OBJECT) {
+            continue;
+        }
+        sort_members(&ims[k], o);
+        v = ims[k].f[F_HEADERS];
+        if ((o->flags & BATCH_JSON_F_NUL_NAME)
+            || (v && (v->flags & BATCH_JSON_F_NUL_NAME))) {
+            return nul_name(c);
+        }
+        v = ims[k].f[F_ID];
+        if (v && v->type == BATCH_JSON_STRING) {
+            const char *key = fold(v->u.str, v->n, c->tp);
+            if (!apr_hash_get(c->all, key, (apr_ssize_t)v->n)) {
+                apr_hash_set(c->all, key, (apr_ssize_t)v->n,
+                             &b->items[k].index);
             }
         }
     }
     for (k = 0; k < n; k++) {
-        rv = parse_item(c, json_object_array_get_idx(reqs, k), &b->items[k]);
+        rv = parse_item(c, &reqs->u.elts[k], &ims[k], &b->items[k]);
         if (rv != APR_SUCCESS) {
             return rv;
         }
@@ -791,24 +935,33 @@ apr_status_t batch_parse_request(batch_t **pbatch, const char *buf,
 {
     static const batch_limits_t no_limits = {0, "", 0, 0};
     parse_ctx c;
-    json_object *doc = NULL;
+    const batch_json_t *doc = NULL;
     const char *why = NULL;
     apr_status_t rv;
 
+    *pbatch = NULL;
     c.p = p;
+    c.buf = buf ? buf : "";
     c.lim = lim ? lim : &no_limits;
     c.err = err;
-    c.all = apr_hash_make(p);
-    c.seen = apr_hash_make(p);
-    *pbatch = NULL;
-
-    rv = batch_util_json_parse(&doc, &why, buf ? buf : "", buf ? len : 0,
-                               BATCH_MAX_JSON_DEPTH, p);
-    if (rv != APR_SUCCESS) {
-        return fail(&c, -1, NULL, NULL, "the batch request %s", why);
+    /* The tree is several times the size of the text at worst (a node
+     * per "1,"); it goes as soon as the batch has been copied out. */
+    if ((rv = apr_pool_create(&c.tp, p)) != APR_SUCCESS) {
+        return fail(&c, -1, NULL, NULL,
+                    "the batch request could not be parsed (out of memory)");
     }
-    rv = parse_doc(&c, doc, pbatch);
-    json_object_put(doc);
+    apr_pool_tag(c.tp, "batch_parse");
+    c.all = apr_hash_make(c.tp);
+
+    rv = batch_json_parse(&doc, &why, NULL, c.buf, buf ? len : 0,
+                          BATCH_MAX_JSON_DEPTH, c.tp);
+    if (rv != APR_SUCCESS) {
+        rv = fail(&c, -1, NULL, NULL, "the batch request %s", why);
+    }
+    else {
+        rv = parse_doc(&c, doc, pbatch);
+    }
+    apr_pool_destroy(c.tp);
     if (rv != APR_SUCCESS) {
         *pbatch = NULL;
     }

@@ -2,7 +2,8 @@
  * Copyright 2026 the mod_batch authors.
  *
  * batch_parse.h: the batch request document -> batch_t, with every
- * batch-level refusal of CONTRACT 3 (400 BadRequest). Pure: APR and json-c.
+ * batch-level refusal of CONTRACT 3 (400 BadRequest). Pure: APR only (the
+ * JSON is read by batch_json.c).
  */
 #ifndef BATCH_PARSE_H
 #define BATCH_PARSE_H
@@ -18,8 +19,9 @@
  * @param err     on failure filled (from p) with status 400, code
  *                BadRequest, a message naming the item id or index and
  *                the field
- * @param p       pool owning the result; the json-c tree is released
- *                before return on every path
+ * @param p       pool owning the result; the JSON tree lives in a
+ *                child pool of p that is destroyed before return on
+ *                every path (nothing in the result points into buf)
  * @return APR_SUCCESS or APR_EINVAL
  */
 apr_status_t batch_parse_request(batch_t **pbatch, const char *buf,

@@ -122,6 +122,12 @@ static void check_batch(const batch_t *b, const batch_limits_t *lim,
         FUZZ_CHECK(lim->max_fields <= 0
                    || apr_table_elts(it->headers)->nelts <= lim->max_fields);
         FUZZ_CHECK(!it->has_body || (it->body_type && it->body));
+        /* a JSON body is the client's text as it was: strict JSON that
+         * the encoder's validator accepts too */
+        FUZZ_CHECK(!it->has_body
+                   || batch_util_media_class(it->body_type) != BATCH_MEDIA_JSON
+                   || batch_util_json_valid(it->body, it->body_len,
+                                            BATCH_MAX_JSON_DEPTH));
         FUZZ_CHECK(it->has_body || it->body_type == NULL);
         FUZZ_CHECK(it->ndeps >= 0);
         for (d = 0; d < it->ndeps; d++) {

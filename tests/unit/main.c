@@ -24,6 +24,7 @@ int main(void)
         return 2;
     }
     sr = srunner_create(batch_util_suite());
+    srunner_add_suite(sr, batch_json_suite());
     srunner_add_suite(sr, batch_parse_suite());
     srunner_add_suite(sr, batch_sched_suite());
     srunner_add_suite(sr, batch_encode_suite());

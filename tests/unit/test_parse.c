@@ -166,8 +166,6 @@ START_TEST(not_json)
     refuse("{\"requests\":[]}{}", -1, NULL, NULL, "not valid JSON");
     refuse(one(",\"body\":NaN"), -1, NULL, NULL, "not valid JSON");
     refuse(one(",\"body\":1."), -1, NULL, NULL, "not valid JSON");
-    refuse(one(",\"body\":123456789012345678901234567890"), -1, NULL, NULL,
-           "64-bit");
     refuse(one(",\"body\":\"a\tb\""), -1, NULL, NULL, "control character");
     refuse("{\"requests\":[{\"id\":\"1\",\"method\":\"GET\",\"url\":\"/x\","
            "\"id\\u0000x\":1}]}",
@@ -663,8 +661,9 @@ START_TEST(bodies_without_content_type)
     BODY_IS(body_item(",\"body\":\"h\xc3\xa9llo\\n\""), "h\xc3\xa9llo\n",
             "text/plain; charset=utf-8");
     BODY_IS(body_item(",\"body\":\"\""), "", "text/plain; charset=utf-8");
-    BODY_IS(body_item(",\"body\":{\"a\": [1, 2.50, \"x/y\"]}"),
-            "{\"a\":[1,2.50,\"x/y\"]}", "application/json");
+    /* a JSON body is sent as the client wrote it, not re-serialized */
+    BODY_IS(body_item(",\"body\":{\"a\": [1, 2.50, \"x\\/y\"]} "),
+            "{\"a\": [1, 2.50, \"x\\/y\"]}", "application/json");
     BODY_IS(body_item(",\"body\":null"), "null", "application/json");
     BODY_IS(body_item(",\"body\":42"), "42", "application/json");
     BODY_IS(body_item(",\"body\":false"), "false", "application/json");
@@ -740,6 +739,144 @@ START_TEST(bodies_binary_type)
 }
 END_TEST
 
+START_TEST(bodies_verbatim)
+{
+    const batch_item_t *it;
+
+    /* the JSON body is the client's own text, surrounding whitespace
+     * trimmed: escapes, spacing and big numbers reach the backend as sent
+     * (json-c clamped integers beyond 64 bits, so they were refused) */
+    BODY_IS(body_item(",\"body\":\n\t [ 123456789012345678901234567890, "
+                      "-1e400, \"\\u00e9\\/\" ]\r\n"),
+            "[ 123456789012345678901234567890, -1e400, \"\\u00e9\\/\" ]",
+            "application/json");
+    BODY_IS(body_item(",\"headers\":{\"Content-Type\":\"application/json\"},"
+                      "\"body\": \"caf\\u00e9\" "),
+            "\"caf\\u00e9\"", "application/json");
+    /* bodies may hold what the batch's own objects may not */
+    BODY_IS(body_item(",\"body\":{\"a\\u0000b\":1,\"a\":2,\"a\":3}"),
+            "{\"a\\u0000b\":1,\"a\":2,\"a\":3}", "application/json");
+    /* a text body is the decoded string */
+    BODY_IS(body_item(",\"body\":\"\\ud83d\\ude00 \\u00e9\""),
+            "\xf0\x9f\x98\x80 \xc3\xa9", "text/plain; charset=utf-8");
+    /* the body is copied: it does not point into the request text */
+    it = body_item(",\"body\":[1]");
+    ck_assert_mem_eq(it->body, "[1]", 3);
+
+    /* 64 levels: containers count, a scalar inside the last one does not
+     * (json-c counted it, as batch_util_json_valid() does not) */
+    {
+        const char *obj = "1";
+        int i;
+        for (i = 0; i < 61; i++) {
+            obj = apr_pstrcat(pool, "{\"a\":", obj, "}", NULL);
+        }
+        it = body_item(apr_pstrcat(pool, ",\"body\":", obj, NULL));
+        ck_assert_uint_eq(it->body_len, strlen(obj));
+        refuse(one(apr_pstrcat(pool, ",\"body\":[", obj, "]", NULL)), -1, NULL,
+               NULL, "nested deeper than 64 levels");
+    }
+}
+END_TEST
+
+START_TEST(json_reader_rules)
+{
+    /* a lone surrogate escape is no character: ids, urls and bodies must
+     * be valid UTF-8 (json-c replaced it with U+FFFD) */
+    refuse("{\"requests\":[{\"id\":\"a\\ud800b\",\"method\":\"GET\","
+           "\"url\":\"/\"}]}",
+           -1, NULL, NULL, "lone surrogate");
+    refuse(one(",\"body\":\"\\udc00\""), -1, NULL, NULL, "not valid JSON");
+    /* a pair is one character */
+    ck_assert_str_eq(
+        parse_ok("{\"requests\":[{\"id\":\"\\ud83d\\ude00\",\"method\":\"GET\","
+                 "\"url\":\"/\"}]}")
+            ->items[0]
+            .id,
+        "\xf0\x9f\x98\x80");
+    /* the reason says where */
+    refuse("{\"requests\":[1,]}", -1, NULL, NULL,
+           "the batch request is not valid JSON: expected a value at byte 15");
+    refuse("{\"requests\":[]} x", -1, NULL, NULL, "trailing data at byte 16");
+    refuse(one(",\"body\":\"\xff\""), -1, NULL, NULL,
+           "the batch request is not valid UTF-8 at byte 57");
+    refuse("{\"requests\":[{\"id\":\"1\",\"method\":\"GET\",\"url\":\"/x\","
+           "\"body\":\"a\\u0000\",\"body\":[\"\\ud800\"]}]}",
+           -1, NULL, NULL, "lone surrogate");
+
+    /* member names with \u0000 are refused where the batch reads names */
+    refuse("{\"requests\":[{\"id\":\"1\",\"method\":\"GET\",\"url\":\"/x\"}],"
+           "\"@a\\u0000\":1}",
+           -1, NULL, NULL, "member name");
+    refuse(one(",\"headers\":{\"X-A\\u0000\":\"b\"}"), -1, NULL, NULL,
+           "member name");
+    refuse(one(",\"headers\":{\"X-A\":\"1\",\"\\u0000\":\"b\"}"), -1, NULL,
+           NULL, "member name");
+    /* annotations are not read */
+    parse_ok("{\"requests\":[{\"id\":\"1\",\"method\":\"GET\",\"url\":\"/x\"}],"
+             "\"@a\":{\"b\\u0000\":1}}");
+}
+END_TEST
+
+START_TEST(duplicate_members)
+{
+    const batch_item_t *it;
+    const apr_array_header_t *arr;
+    const apr_table_entry_t *e;
+
+    /* the last of duplicate names wins (json-c's rule, docs/behaviour.md) */
+    refuse("{\"requests\":[{\"id\":\"1\",\"method\":\"GET\",\"url\":\"/a\"}],"
+           "\"requests\":[]}",
+           -1, NULL, "requests", "is empty");
+    it = &parse_ok("{\"requests\":[],\"requests\":[{\"id\":\"1\","
+                   "\"method\":\"GET\",\"url\":\"/a\",\"url\":\"/b\","
+                   "\"id\":\"2\"}]}")
+              ->items[0];
+    ck_assert_str_eq(it->id, "2");
+    ck_assert_str_eq(it->uri, "/b");
+    refuse(one(",\"method\":1"), 0, "1", "method", "must be a string");
+    refuse(one(",\"foo\":1,\"foo\":2,\"bar\":3"), 0, "1", "foo",
+           "unknown member \"foo\"");
+
+    /* headers: one header per name, at the first position, last value */
+    lim.max_fields = 2;
+    it = body_item(",\"headers\":{\"X-A\":\"1\",\"X-B\":\"2\",\"X-A\":\"3\","
+                   "\"X-A\":\"4\"}");
+    arr = apr_table_elts(it->headers);
+    e = (const apr_table_entry_t *)arr->elts;
+    ck_assert_int_eq(arr->nelts, 2);
+    ck_assert_str_eq(e[0].key, "X-A");
+    ck_assert_str_eq(e[0].val, "4");
+    ck_assert_str_eq(e[1].key, "X-B");
+    ck_assert_str_eq(e[1].val, "2");
+    /* the value that is checked is the one that is sent */
+    refuse(one(",\"headers\":{\"X-A\":\"ok\",\"X-A\":1}"), 0, "1", "headers",
+           "value of \"X-A\" must be a string");
+    it = body_item(",\"headers\":{\"X-A\":1,\"X-A\":\"ok\"}");
+    ck_assert_str_eq(apr_table_get(it->headers, "X-A"), "ok");
+
+    /* many members: duplicates found by hash */
+    lim.max_fields = 3;
+    it = body_item(",\"headers\":{\"A\":\"1\",\"B\":\"1\",\"A\":\"2\","
+                   "\"A\":\"3\",\"B\":\"2\",\"C\":\"1\",\"A\":\"4\","
+                   "\"A\":\"5\",\"B\":\"3\",\"A\":\"6\"}");
+    arr = apr_table_elts(it->headers);
+    e = (const apr_table_entry_t *)arr->elts;
+    ck_assert_int_eq(arr->nelts, 3);
+    ck_assert_str_eq(e[0].key, "A");
+    ck_assert_str_eq(e[0].val, "6");
+    ck_assert_str_eq(e[1].key, "B");
+    ck_assert_str_eq(e[1].val, "3");
+    ck_assert_str_eq(e[2].key, "C");
+    ck_assert_str_eq(e[2].val, "1");
+    refuse(one(",\"headers\":{\"A\":\"1\",\"B\":\"1\",\"A\":\"2\","
+               "\"A\":\"3\",\"B\":\"2\",\"C\":\"1\",\"A\":\"4\","
+               "\"A\":\"5\",\"B\":\"3\",\"D\":\"6\"}"),
+           0, "1", "headers",
+           "holds 4 headers, more than the server allows (3)");
+}
+END_TEST
+
 /* ------------------------------------------------------------------ */
 /* dependsOn                                                          */
 /* ------------------------------------------------------------------ */
@@ -809,6 +946,9 @@ Suite *batch_parse_suite(void)
     tcase_add_test(tc, bodies_json_type);
     tcase_add_test(tc, bodies_text_type);
     tcase_add_test(tc, bodies_binary_type);
+    tcase_add_test(tc, bodies_verbatim);
+    tcase_add_test(tc, json_reader_rules);
+    tcase_add_test(tc, duplicate_members);
     tcase_add_test(tc, depends_ok);
     tcase_add_test(tc, depends_refused);
     suite_add_tcase(s, tc);

@@ -2,7 +2,8 @@
  * Copyright 2026 the mod_batch authors.
  *
  * unit.h: the libcheck suites of the pure core (batch_util.c,
- * batch_parse.c, batch_sched.c, batch_encode.c), run together by main.c.
+ * batch_json.c, batch_parse.c, batch_sched.c, batch_encode.c), run
+ * together by main.c.
  * Each test gets its own APR pool from a checked fixture.
  */
 #ifndef BATCH_UNIT_H
@@ -12,6 +13,7 @@
 #include <apr_pools.h>
 
 Suite *batch_util_suite(void);
+Suite *batch_json_suite(void);
 Suite *batch_parse_suite(void);
 Suite *batch_sched_suite(void);
 Suite *batch_encode_suite(void);

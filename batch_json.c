@@ -1,0 +1,712 @@
+/* Licensed under the Apache License, Version 2.0 (see LICENSE).
+ * Copyright 2026 the mod_batch authors.
+ *
+ * batch_json.c: the strict JSON reader under the first stage of parse ->
+ * schedule -> dispatch -> encode. batch_parse.c hands it the batch
+ * request; it checks the text against RFC 8259 and builds the tree in the
+ * same single pass, in an APR pool, without recursion: the grammar,
+ * well-formed UTF-8, no raw control characters or NUL bytes, the nesting
+ * limit, nothing after the value. Strings are decoded (surrogate pairs
+ * joined, lone surrogates refused); numbers stay the text they were
+ * written as; every value remembers its byte span, so that an item body
+ * can be forwarded as the very bytes the client sent. Pure: APR only, no
+ * malloc, no logging.
+ */
+
+#include <string.h>
+
+#include <apr_strings.h>
+
+#include "batch_util.h"
+#include "batch_json.h"
+
+/* An open container: where it started and where its members begin on the
+ * reader's stack. */
+typedef struct frame_t {
+    batch_json_type_t type; /* BATCH_JSON_ARRAY or BATCH_JSON_OBJECT */
+    unsigned flags;
+    apr_size_t start;
+    apr_size_t base;
+} frame_t;
+
+typedef struct reader_t {
+    const unsigned char *s;
+    apr_size_t len;
+    apr_pool_t *p;
+    /* members (or elements, name unused) of every open container, the
+     * innermost last; copied out into an exact-size array on close */
+    batch_json_member_t *stack;
+    apr_size_t sp, cap;
+    frame_t *frames;
+    int nframes, fcap;
+    const char *why;
+    apr_size_t at;
+} reader_t;
+
+/* ------------------------------------------------------------------ */
+/* errors                                                             */
+/* ------------------------------------------------------------------ */
+
+static apr_status_t fail_at(reader_t *r, apr_size_t at, const char *prefix,
+                            const char *what)
+{
+    r->at = at;
+    r->why =
+        apr_psprintf(r->p, "%s%s at byte %" APR_SIZE_T_FMT, prefix, what, at);
+    return APR_EINVAL;
+}
+
+static apr_status_t bad(reader_t *r, apr_size_t at, const char *what)
+{
+    return fail_at(r, at, "is not valid JSON: ", what);
+}
+
+static apr_status_t bad_end(reader_t *r)
+{
+    return bad(r, r->len, "unexpected end of data");
+}
+
+static apr_size_t utf8_seq(const unsigned char *u, apr_size_t i,
+                           apr_size_t len);
+
+/* An unexpected byte at i: a NUL byte and broken UTF-8 have their own
+ * reasons wherever they appear; otherwise what was expected. */
+static apr_status_t bad_char(reader_t *r, apr_size_t i, const char *what)
+{
+    if (i >= r->len) {
+        return bad_end(r);
+    }
+    if (r->s[i] == '\0') {
+        return bad(r, i, "contains a NUL byte");
+    }
+    if (r->s[i] >= 0x80 && utf8_seq(r->s, i, r->len) == 0) {
+        return fail_at(r, i, "", "is not valid UTF-8");
+    }
+    return bad(r, i, what);
+}
+
+/* ------------------------------------------------------------------ */
+/* strings                                                            */
+/* ------------------------------------------------------------------ */
+
+/* Length of the well-formed UTF-8 sequence at u[i] (lead byte >= 0x80),
+ * 0 when there is none. The same rules as batch_util_utf8_valid(): no
+ * overlongs, no surrogates, nothing above U+10FFFF, written as the
+ * ranges of RFC 3629's table so that the second byte alone decides. */
+static apr_size_t utf8_seq(const unsigned char *u, apr_size_t i, apr_size_t len)
+{
+    unsigned char c = u[i], lo = 0x80, hi = 0xBF;
+    apr_size_t n, k;
+
+    if (c >= 0xC2 && c <= 0xDF) {
+        n = 2;
+    }
+    else if (c >= 0xE0 && c <= 0xEF) {
+        n = 3;
+        lo = c == 0xE0 ? 0xA0 : 0x80;
+        hi = c == 0xED ? 0x9F : 0xBF;
+    }
+    else if (c >= 0xF0 && c <= 0xF4) {
+        n = 4;
+        lo = c == 0xF0 ? 0x90 : 0x80;
+        hi = c == 0xF4 ? 0x8F : 0xBF;
+    }
+    else {
+        return 0;
+    }
+    if (len - i < n || u[i + 1] < lo || u[i + 1] > hi) {
+        return 0;
+    }
+    for (k = 2; k < n; k++) {
+        if ((u[i + k] & 0xC0) != 0x80) {
+            return 0;
+        }
+    }
+    return n;
+}
+
+static int hex_value(unsigned char c)
+{
+    if (c >= '0' && c <= '9') {
+        return c - '0';
+    }
+    c |= 0x20;
+    if (c >= 'a' && c <= 'f') {
+        return c - 'a' + 10;
+    }
+    return -1;
+}
+
+/* The 4 hex digits at s[i]; -1 when they are not. The caller made sure
+ * they are inside the text. */
+static long hex4(const unsigned char *s, apr_size_t i)
+{
+    long v = 0;
+    int k;
+
+    for (k = 0; k < 4; k++) {
+        int h = hex_value(s[i + k]);
+        if (h < 0) {
+            return -1;
+        }
+        v = (v << 4) | h;
+    }
+    return v;
+}
+
+/* Check the \u escape at s[i] == '\\' (s[i + 1] == 'u'): its length (6,
+ * or 12 for a surrogate pair), or 0 after filling the error. */
+static apr_size_t check_u_escape(reader_t *r, apr_size_t i, unsigned *flags)
+{
+    const unsigned char *s = r->s;
+    apr_size_t len = r->len, k;
+    long cp, lo;
+
+    for (k = i + 2; k < i + 6; k++) {
+        if (k >= len) {
+            bad_end(r);
+            return 0;
+        }
+        if (hex_value(s[k]) < 0) {
+            bad_char(r, k, "a \\u escape needs 4 hex digits");
+            return 0;
+        }
+    }
+    cp = hex4(s, i + 2);
+    if (cp == 0) {
+        *flags |= BATCH_JSON_F_NUL;
+    }
+    if (cp >= 0xDC00 && cp <= 0xDFFF) {
+        bad(r, i, "a string holds a lone surrogate escape (not a character)");
+        return 0;
+    }
+    if (cp < 0xD800 || cp > 0xDBFF) {
+        return 6;
+    }
+    /* a high surrogate must be followed by a low one */
+    lo = (len - i >= 12 && s[i + 6] == '\\' && s[i + 7] == 'u') ? hex4(s, i + 8)
+                                                                : -1;
+    if (lo < 0xDC00 || lo > 0xDFFF) {
+        bad(r, i, "a string holds a lone surrogate escape (not a character)");
+        return 0;
+    }
+    return 12;
+}
+
+static char *put_utf8(char *o, apr_uint32_t cp)
+{
+    if (cp < 0x80) {
+        *o++ = (char)cp;
+    }
+    else if (cp < 0x800) {
+        *o++ = (char)(0xC0 | (cp >> 6));
+        *o++ = (char)(0x80 | (cp & 0x3F));
+    }
+    else if (cp < 0x10000) {
+        *o++ = (char)(0xE0 | (cp >> 12));
+        *o++ = (char)(0x80 | ((cp >> 6) & 0x3F));
+        *o++ = (char)(0x80 | (cp & 0x3F));
+    }
+    else {
+        *o++ = (char)(0xF0 | (cp >> 18));
+        *o++ = (char)(0x80 | ((cp >> 12) & 0x3F));
+        *o++ = (char)(0x80 | ((cp >> 6) & 0x3F));
+        *o++ = (char)(0x80 | (cp & 0x3F));
+    }
+    return o;
+}
+
+/* Decode the checked string body s[b..e) with its escapes into out; no
+ * escape makes the text longer, so out has e - b + 1 bytes. */
+static apr_size_t decode(char *out, const unsigned char *s, apr_size_t b,
+                         apr_size_t e)
+{
+    char *o = out;
+
+    while (b < e) {
+        const unsigned char *bs = memchr(s + b, '\\', e - b);
+        apr_size_t run = bs ? (apr_size_t)(bs - (s + b)) : e - b;
+        apr_uint32_t cp;
+
+        memcpy(o, s + b, run);
+        o += run;
+        b += run;
+        if (b >= e) {
+            break;
+        }
+        switch (s[b + 1]) {
+        case 'b':
+            *o++ = '\b';
+            break;
+        case 'f':
+            *o++ = '\f';
+            break;
+        case 'n':
+            *o++ = '\n';
+            break;
+        case 'r':
+            *o++ = '\r';
+            break;
+        case 't':
+            *o++ = '\t';
+            break;
+        case 'u':
+            cp = (apr_uint32_t)hex4(s, b + 2);
+            if (cp >= 0xD800 && cp <= 0xDBFF) {
+                cp = 0x10000 + ((cp - 0xD800) << 10)
+                     + ((apr_uint32_t)hex4(s, b + 8) - 0xDC00);
+                b += 6;
+            }
+            o = put_utf8(o, cp);
+            b += 4;
+            break;
+        default: /* '"', '\\', '/' */
+            *o++ = (char)s[b + 1];
+            break;
+        }
+        b += 2;
+    }
+    *o = '\0';
+    return (apr_size_t)(o - out);
+}
+
+/* The string at s[*pi] == '"': checked, then decoded into the pool when it
+ * has escapes, else left where it is; *pi moves past the closing quote. */
+static apr_status_t read_string(reader_t *r, apr_size_t *pi, const char **pstr,
+                                apr_size_t *pn, unsigned *flags)
+{
+    const unsigned char *s = r->s;
+    apr_size_t len = r->len, b = *pi + 1, i = b;
+    int escaped = 0;
+    char *out;
+
+    for (;;) {
+        unsigned char c;
+
+        while (i < len && batch_util_json_plain[s[i]]) {
+            i++;
+        }
+        if (i >= len) {
+            return bad_end(r);
+        }
+        c = s[i];
+        if (c == '"') {
+            break;
+        }
+        if (c == '\\') {
+            apr_size_t n = 2;
+
+            if (i + 1 >= len) {
+                return bad_end(r);
+            }
+            switch (s[i + 1]) {
+            case '"':
+            case '\\':
+            case '/':
+            case 'b':
+            case 'f':
+            case 'n':
+            case 'r':
+            case 't':
+                break;
+            case 'u':
+                if ((n = check_u_escape(r, i, flags)) == 0) {
+                    return APR_EINVAL;
+                }
+                break;
+            default:
+                return bad_char(r, i + 1, "a string has an invalid escape");
+            }
+            escaped = 1;
+            i += n;
+        }
+        else if (c >= 0x80) {
+            apr_size_t n = utf8_seq(s, i, len);
+
+            if (n == 0) {
+                return fail_at(r, i, "", "is not valid UTF-8");
+            }
+            i += n;
+        }
+        else if (c == '\0') {
+            return bad(r, i, "contains a NUL byte");
+        }
+        else {
+            return bad(r, i, "a string contains a raw control character");
+        }
+    }
+    if (escaped) {
+        out = apr_palloc(r->p, i - b + 1);
+        *pn = decode(out, s, b, i);
+        *pstr = out;
+    }
+    else {
+        /* most strings: the text itself is the value, no copy */
+        *pstr = (const char *)s + b;
+        *pn = i - b;
+    }
+    *pi = i + 1;
+    return APR_SUCCESS;
+}
+
+/* ------------------------------------------------------------------ */
+/* numbers and words                                                  */
+/* ------------------------------------------------------------------ */
+
+#define IS_DIGIT(c) ((c) >= '0' && (c) <= '9')
+
+/* The number at s[*pi] by RFC 8259's grammar; no range limit, the text is
+ * what is kept. */
+static apr_status_t read_number(reader_t *r, apr_size_t *pi)
+{
+    const unsigned char *s = r->s;
+    apr_size_t len = r->len, i = *pi;
+
+    if (s[i] == '-') {
+        i++;
+    }
+    if (i >= len || !IS_DIGIT(s[i])) {
+        return bad_char(r, i, "a number has no digits");
+    }
+    if (s[i] == '0') {
+        i++;
+        if (i < len && IS_DIGIT(s[i])) {
+            return bad(r, i - 1, "a number has a leading zero");
+        }
+    }
+    else {
+        while (i < len && IS_DIGIT(s[i])) {
+            i++;
+        }
+    }
+    if (i < len && s[i] == '.') {
+        i++;
+        if (i >= len || !IS_DIGIT(s[i])) {
+            return bad_char(r, i, "a number has no digits after '.'");
+        }
+        while (i < len && IS_DIGIT(s[i])) {
+            i++;
+        }
+    }
+    if (i < len && (s[i] == 'e' || s[i] == 'E')) {
+        i++;
+        if (i < len && (s[i] == '+' || s[i] == '-')) {
+            i++;
+        }
+        if (i >= len || !IS_DIGIT(s[i])) {
+            return bad_char(r, i, "a number has no exponent digits");
+        }
+        while (i < len && IS_DIGIT(s[i])) {
+            i++;
+        }
+    }
+    *pi = i;
+    return APR_SUCCESS;
+}
+
+#define IS_ALNUM(c)                                                            \
+    (IS_DIGIT(c) || ((c) >= 'a' && (c) <= 'z') || ((c) >= 'A' && (c) <= 'Z'))
+
+/* A word at s[*pi] (a letter): true, false or null, nothing else (no NaN,
+ * no Infinity, no True). */
+static apr_status_t read_word(reader_t *r, apr_size_t *pi,
+                              batch_json_type_t *type)
+{
+    const unsigned char *s = r->s;
+    apr_size_t i = *pi, j = i;
+
+    while (j < r->len && IS_ALNUM(s[j])) {
+        j++;
+    }
+    if (j - i == 4 && !memcmp(s + i, "true", 4)) {
+        *type = BATCH_JSON_TRUE;
+    }
+    else if (j - i == 5 && !memcmp(s + i, "false", 5)) {
+        *type = BATCH_JSON_FALSE;
+    }
+    else if (j - i == 4 && !memcmp(s + i, "null", 4)) {
+        *type = BATCH_JSON_NULL;
+    }
+    else {
+        return bad(r, i, "a word that is not true, false or null");
+    }
+    *pi = j;
+    return APR_SUCCESS;
+}
+
+/* ------------------------------------------------------------------ */
+/* containers                                                         */
+/* ------------------------------------------------------------------ */
+
+#define IS_WS(c) ((c) == ' ' || (c) == '\n' || (c) == '\r' || (c) == '\t')
+
+static apr_size_t skip_ws(const unsigned char *s, apr_size_t i, apr_size_t len)
+{
+    while (i < len && IS_WS(s[i])) {
+        i++;
+    }
+    return i;
+}
+
+/* Room for one more member of the innermost container; its slot is
+ * stack[sp - 1] afterwards. The old stack stays in the pool: doubling
+ * keeps that below the size of the final one. */
+static batch_json_member_t *push_slot(reader_t *r)
+{
+    if (r->sp == r->cap) {
+        batch_json_member_t *n = apr_palloc(r->p, 2 * r->cap * sizeof(*n));
+        memcpy(n, r->stack, r->sp * sizeof(*n));
+        r->stack = n;
+        r->cap *= 2;
+    }
+    return &r->stack[r->sp++];
+}
+
+static apr_status_t open_container(reader_t *r, batch_json_type_t type,
+                                   apr_size_t at, int depth)
+{
+    frame_t *f;
+
+    if (r->nframes >= depth) {
+        return fail_at(
+            r, at, "",
+            apr_psprintf(r->p, "is nested deeper than %d levels", depth));
+    }
+    if (r->nframes == r->fcap) {
+        frame_t *n = apr_palloc(r->p, 2 * (apr_size_t)r->fcap * sizeof(*n));
+        memcpy(n, r->frames, (apr_size_t)r->nframes * sizeof(*n));
+        r->frames = n;
+        r->fcap *= 2;
+    }
+    f = &r->frames[r->nframes++];
+    f->type = type;
+    f->flags = 0;
+    f->start = at;
+    f->base = r->sp;
+    return APR_SUCCESS;
+}
+
+/* A member name at s[*pi] (whitespace skipped) and its ':', into a new
+ * slot of the innermost object. */
+static apr_status_t read_name(reader_t *r, apr_size_t *pi)
+{
+    batch_json_member_t *m;
+    apr_size_t i = *pi;
+    unsigned flags = 0;
+    apr_status_t rv;
+
+    if (i >= r->len || r->s[i] != '"') {
+        return bad_char(r, i, "expected a member name");
+    }
+    m = push_slot(r);
+    if ((rv = read_string(r, &i, &m->name, &m->name_len, &flags))
+        != APR_SUCCESS) {
+        return rv;
+    }
+    if (flags & BATCH_JSON_F_NUL) {
+        r->frames[r->nframes - 1].flags |= BATCH_JSON_F_NUL_NAME;
+    }
+    i = skip_ws(r->s, i, r->len);
+    if (i >= r->len || r->s[i] != ':') {
+        return bad_char(r, i, "expected ':' after a member name");
+    }
+    *pi = i + 1;
+    return APR_SUCCESS;
+}
+
+/* Close the innermost container at s[end - 1] into v. */
+static void close_container(reader_t *r, batch_json_t *v, apr_size_t end)
+{
+    frame_t *f = &r->frames[--r->nframes];
+    apr_size_t n = r->sp - f->base, k;
+
+    v->type = f->type;
+    v->flags = f->flags;
+    v->start = f->start;
+    v->end = end;
+    v->n = n;
+    v->u.elts = NULL;
+    if (n > 0 && f->type == BATCH_JSON_OBJECT) {
+        v->u.members = apr_palloc(r->p, n * sizeof(batch_json_member_t));
+        memcpy(v->u.members, r->stack + f->base,
+               n * sizeof(batch_json_member_t));
+    }
+    else if (n > 0) {
+        v->u.elts = apr_palloc(r->p, n * sizeof(batch_json_t));
+        for (k = 0; k < n; k++) {
+            v->u.elts[k] = r->stack[f->base + k].value;
+        }
+    }
+    r->sp = f->base;
+}
+
+/* ------------------------------------------------------------------ */
+/* the document                                                       */
+/* ------------------------------------------------------------------ */
+
+/* Read values until the document's one value is complete: each turn of
+ * the loop reads one value at i, then closes every container that ends
+ * after it and stores the result into its parent's open slot. */
+static apr_status_t read_doc(reader_t *r, batch_json_t *v, int depth)
+{
+    const unsigned char *s = r->s;
+    apr_size_t len = r->len, i = 0;
+    apr_status_t rv;
+
+    for (;;) {
+        unsigned char c;
+
+        i = skip_ws(s, i, len);
+        if (i >= len) {
+            return bad_end(r);
+        }
+        c = s[i];
+        v->start = i;
+        v->flags = 0;
+        v->n = 0;
+        v->u.str = NULL;
+        if (c == '"') {
+            v->type = BATCH_JSON_STRING;
+            rv = read_string(r, &i, &v->u.str, &v->n, &v->flags);
+        }
+        else if (c == '-' || IS_DIGIT(c)) {
+            v->type = BATCH_JSON_NUMBER;
+            rv = read_number(r, &i);
+            v->u.str = (const char *)s + v->start;
+            v->n = i - v->start;
+        }
+        else if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z')) {
+            rv = read_word(r, &i, &v->type);
+        }
+        else if (c == '[' || c == '{') {
+            batch_json_type_t t =
+                c == '[' ? BATCH_JSON_ARRAY : BATCH_JSON_OBJECT;
+
+            if ((rv = open_container(r, t, i, depth)) != APR_SUCCESS) {
+                return rv;
+            }
+            i = skip_ws(s, i + 1, len);
+            if (i < len && s[i] == (c == '[' ? ']' : '}')) {
+                close_container(r, v, ++i);
+            }
+            else {
+                /* the first member or element comes next */
+                if (t == BATCH_JSON_ARRAY) {
+                    push_slot(r);
+                }
+                else if ((rv = read_name(r, &i)) != APR_SUCCESS) {
+                    return rv;
+                }
+                continue;
+            }
+        }
+        else {
+            return bad_char(r, i, "expected a value");
+        }
+        if (rv != APR_SUCCESS) {
+            return rv;
+        }
+        if (v->type != BATCH_JSON_ARRAY && v->type != BATCH_JSON_OBJECT) {
+            v->end = i;
+        }
+
+        /* v is complete */
+        for (;;) {
+            frame_t *f;
+            unsigned char close;
+
+            if (r->nframes == 0) {
+                i = skip_ws(s, i, len);
+                if (i < len) {
+                    return bad_char(r, i, "trailing data");
+                }
+                return APR_SUCCESS;
+            }
+            r->stack[r->sp - 1].value = *v;
+            f = &r->frames[r->nframes - 1];
+            close = f->type == BATCH_JSON_ARRAY ? ']' : '}';
+            i = skip_ws(s, i, len);
+            if (i >= len) {
+                return bad_end(r);
+            }
+            if (s[i] == ',') {
+                i = skip_ws(s, i + 1, len);
+                if (f->type == BATCH_JSON_ARRAY) {
+                    push_slot(r);
+                }
+                else if ((rv = read_name(r, &i)) != APR_SUCCESS) {
+                    return rv;
+                }
+                break;
+            }
+            if (s[i] != close) {
+                return bad_char(r, i,
+                                close == ']' ? "expected ',' or ']'"
+                                             : "expected ',' or '}'");
+            }
+            close_container(r, v, ++i);
+        }
+    }
+}
+
+apr_status_t batch_json_parse(const batch_json_t **pvalue, const char **why,
+                              apr_size_t *pat, const char *s, apr_size_t len,
+                              int depth, apr_pool_t *p)
+{
+    reader_t r;
+    batch_json_t *v = apr_palloc(p, sizeof(*v));
+    apr_status_t rv;
+
+    *pvalue = NULL;
+    r.s = (const unsigned char *)(s ? s : "");
+    r.len = s ? len : 0;
+    r.p = p;
+    r.cap = 16;
+    r.sp = 0;
+    r.stack = apr_palloc(p, r.cap * sizeof(*r.stack));
+    r.fcap = 8;
+    r.nframes = 0;
+    r.frames = apr_palloc(p, (apr_size_t)r.fcap * sizeof(*r.frames));
+    r.why = NULL;
+    r.at = 0;
+
+    rv = read_doc(&r, v, depth < 1 ? 1 : depth);
+    if (rv != APR_SUCCESS) {
+        if (why) {
+            *why = r.why;
+        }
+        if (pat) {
+            *pat = r.at;
+        }
+        return rv;
+    }
+    *pvalue = v;
+    return APR_SUCCESS;
+}
+
+/* ------------------------------------------------------------------ */
+/* lookups                                                            */
+/* ------------------------------------------------------------------ */
+
+const batch_json_t *batch_json_getn(const batch_json_t *obj, const char *name,
+                                    apr_size_t name_len)
+{
+    apr_size_t k;
+
+    if (!obj || obj->type != BATCH_JSON_OBJECT) {
+        return NULL;
+    }
+    /* from the end: the last of duplicate names wins */
+    for (k = obj->n; k-- > 0;) {
+        const batch_json_member_t *m = &obj->u.members[k];
+        if (m->name_len == name_len && !memcmp(m->name, name, name_len)) {
+            return &m->value;
+        }
+    }
+    return NULL;
+}
+
+const batch_json_t *batch_json_get(const batch_json_t *obj, const char *name)
+{
+    return batch_json_getn(obj, name, strlen(name));
+}

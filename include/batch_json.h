@@ -1,0 +1,102 @@
+/* Licensed under the Apache License, Version 2.0 (see LICENSE).
+ * Copyright 2026 the mod_batch authors.
+ *
+ * batch_json.h: the strict JSON reader the parser reads the batch request
+ * with. One pass over the text builds a small tree in an APR pool: no
+ * malloc, no pre-pass, no json-c. Pure: APR only.
+ */
+#ifndef BATCH_JSON_H
+#define BATCH_JSON_H
+
+#include <apr_pools.h>
+
+/** Node types. */
+typedef enum {
+    BATCH_JSON_NULL = 0,
+    BATCH_JSON_FALSE,
+    BATCH_JSON_TRUE,
+    BATCH_JSON_NUMBER,
+    BATCH_JSON_STRING,
+    BATCH_JSON_ARRAY,
+    BATCH_JSON_OBJECT
+} batch_json_type_t;
+
+/* batch_json_t.flags: a STRING holds U+0000 (written \u0000). */
+#define BATCH_JSON_F_NUL 0x1
+/* batch_json_t.flags: an OBJECT has a member name holding U+0000. */
+#define BATCH_JSON_F_NUL_NAME 0x2
+
+typedef struct batch_json_member_t batch_json_member_t;
+typedef struct batch_json_t batch_json_t;
+
+/**
+ * One JSON value. start and end are the value's byte span [start, end) in
+ * the source text, without the whitespace around it, so a value can be
+ * copied out verbatim.
+ */
+struct batch_json_t {
+    batch_json_type_t type;
+    unsigned flags;   /* BATCH_JSON_F_* */
+    apr_size_t start; /* first byte of the value in the source */
+    apr_size_t end;   /* one past its last byte */
+    apr_size_t n;     /* STRING: decoded bytes; NUMBER: bytes of its text;
+                         ARRAY: elements; OBJECT: members (duplicates
+                         included); 0 otherwise */
+    union {
+        /* STRING: the decoded UTF-8 bytes, n of them, NOT NUL terminated:
+         * a string without escapes points into the source text, one with
+         * escapes into the pool; may hold NUL bytes (BATCH_JSON_F_NUL).
+         * NUMBER: the number's text inside the source, exactly as
+         * written: no range limit. */
+        const char *str;
+        batch_json_t *elts;           /* ARRAY: n elements, in order */
+        batch_json_member_t *members; /* OBJECT: n members, in order */
+    } u;
+};
+
+/** One member of an object: its decoded name and its value. */
+struct batch_json_member_t {
+    const char *name;    /* decoded UTF-8 as for a STRING: name_len bytes,
+                            NOT NUL terminated, in the source or the pool */
+    apr_size_t name_len; /* bytes; the name may hold NUL (see
+                            BATCH_JSON_F_NUL_NAME on the object) */
+    batch_json_t value;
+};
+
+/**
+ * Read s[0..len) as exactly one JSON text (RFC 8259, strictly): JSON
+ * whitespace around the value and nothing else; no NUL byte anywhere
+ * (a \u0000 escape inside a string is kept); strings well-formed UTF-8
+ * without raw control characters; escapes decoded, surrogate pairs
+ * joined, a lone surrogate escape refused (it is no character, and every
+ * string must be valid UTF-8); numbers by the RFC's grammar, with no
+ * range limit; true, false and null in lower case only; containers
+ * nested at most depth levels ("[]" is one level).
+ * @param pvalue the root; it, every node and array, and every string
+ *               with escapes are allocated from p; numbers and strings
+ *               without escapes point into s, which must outlive the tree
+ * @param why    on failure a phrase that completes "the document ...",
+ *               e.g. "is not valid JSON: a string contains a raw control
+ *               character at byte 12", from p
+ * @param pat    on failure the byte offset of the problem (may be NULL)
+ * @param depth  deepest nesting accepted, >= 1
+ * @return APR_SUCCESS or APR_EINVAL
+ */
+apr_status_t batch_json_parse(const batch_json_t **pvalue, const char **why,
+                              apr_size_t *pat, const char *s, apr_size_t len,
+                              int depth, apr_pool_t *p);
+
+/**
+ * The value of member name in object obj, by a linear scan. With
+ * duplicate names the LAST one wins (json-c's rule, which earlier
+ * versions of mod_batch followed). NULL when obj is not an object or has
+ * no such member.
+ * @param name_len bytes of name (a name may hold NUL)
+ */
+const batch_json_t *batch_json_getn(const batch_json_t *obj, const char *name,
+                                    apr_size_t name_len);
+
+/** batch_json_getn() with a NUL terminated name. */
+const batch_json_t *batch_json_get(const batch_json_t *obj, const char *name);
+
+#endif /* BATCH_JSON_H */
