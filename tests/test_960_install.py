@@ -130,8 +130,12 @@ def scratch_source(srcdir, dest):
     """What CI sees: a clone of the committed sources (a copy without
     build outputs when srcdir is not a git checkout)."""
     git = which("git")
-    if git and subprocess.run([git, "-C", srcdir, "rev-parse", "--git-dir"],
-                              capture_output=True).returncode == 0:
+    top = subprocess.run([git, "-C", srcdir, "rev-parse", "--show-toplevel"],
+                         capture_output=True, text=True) if git else None
+    # srcdir must be the top of its own checkout: a copy inside another
+    # checkout (build/sanitize.sh's build-asan/src) is not one
+    if top is not None and top.returncode == 0 \
+            and os.path.realpath(top.stdout.strip()) == os.path.realpath(srcdir):
         run([git, "clone", "-q", srcdir, dest])
     else:
         shutil.copytree(srcdir, dest, ignore=COPY_IGNORE, symlinks=True)
