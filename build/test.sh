@@ -34,6 +34,10 @@ make -j2
 step "make format-check"
 make format-check
 
+# the 60 s load test (tests marked slow) runs here and in CI;
+# BATCH_TEST_SLOW=0 skips it for a quick local run
+export BATCH_TEST_SLOW="${BATCH_TEST_SLOW:-1}"
+
 step "make check"
 make -k check VERBOSE=1 PYTEST_ARGS="${PYTEST_ARGS:-}"
 
