@@ -12,11 +12,11 @@ import json
 import os
 import re
 import time
-import uuid
 from email.utils import formatdate
 
 import pytest
 
+from harness.helpers import hget, marker, pyb_request
 from harness.client import item
 from harness.conf import BatchConf
 
@@ -26,25 +26,6 @@ B64_STD = re.compile(r"^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]
 # bytes whose base64 uses '+' and '/' (and '-' / '_' in the URL-safe alphabet)
 BIN = bytes([0xfb, 0xff, 0xbf, 0x00, 0x3e, 0x3f, 0xfe, 0x0d, 0x0a, 0x80]) + bytes(range(256))
 UTF8_TEXT = "h\u00e9llo w\u00f6rld \u20ac \U0001f600\nline 2\r\n"
-
-
-def marker():
-    return uuid.uuid4().hex[:12]
-
-
-def pyb_request(pyb, mark):
-    """The one request the backend saw whose path carries mark."""
-    reqs = [q for q in list(pyb.requests) if mark in q["path"]]
-    assert len(reqs) == 1, "backend saw %d requests for %s" % (len(reqs), mark)
-    return reqs[0]
-
-
-def hget(headers, name):
-    """Case-insensitive header lookup in a dict; None when absent."""
-    for k, v in headers.items():
-        if k.lower() == name.lower():
-            return v
-    return None
 
 
 def ctype_norm(v):

@@ -5,31 +5,14 @@ BatchMaxResponseSize, header injection, and backend connection reuse."""
 import json
 import re
 import threading
-import uuid
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
+from harness.helpers import hget, marker, pyb_request
 from harness.client import item
 from harness.conf import BatchConf
 from harness.env import free_port
-
-
-def marker():
-    return uuid.uuid4().hex[:12]
-
-
-def pyb_request(pyb, mark):
-    reqs = [q for q in list(pyb.requests) if mark in q["path"]]
-    assert len(reqs) == 1, "backend saw %d requests for %s" % (len(reqs), mark)
-    return reqs[0]
-
-
-def hget(headers, name):
-    for k, v in headers.items():
-        if k.lower() == name.lower():
-            return v
-    return None
 
 
 class _ConnHandler(BaseHTTPRequestHandler):

@@ -18,7 +18,6 @@ anything else         like /echo.
 import base64
 import gzip
 import json
-import socket
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
