@@ -21,8 +21,12 @@ done
 # "file:line:nnnn" for every use.
 uses=""
 if [ ${#sources[@]} -ne 0 ]; then
-    uses=$(grep -noE 'BATCH_LOGNO\([0-9]+\)' "${sources[@]}" /dev/null \
-        | sed -E 's/^([^:]*):([0-9]+):BATCH_LOGNO\(([0-9]+)\)$/\1:\2:\3/' || true)
+    # whole files, so that a use clang-format split after "BATCH_LOGNO("
+    # still counts
+    uses=$(perl -0777 -ne 'while (/BATCH_LOGNO\(\s*([0-9]+)\s*\)/g) {
+            my $l = (substr($_, 0, $-[0]) =~ tr/\n//) + 1;
+            print "$ARGV:$l:$1\n";
+        }' "${sources[@]}" || true)
 fi
 
 documented=""
