@@ -169,6 +169,13 @@ static apr_status_t capture_out_filter(ap_filter_t *f, apr_bucket_brigade *bb)
                 return rv;
             }
             capture_append(cap, data, len);
+            if (cap->too_large) {
+                /* stop the handler: the item is answered ResponseTooLarge
+                 * whatever follows, and an endless target (a stream, a
+                 * huge file) must not hold the worker */
+                apr_brigade_cleanup(bb);
+                return APR_ENOSPC;
+            }
         }
         apr_bucket_delete(b);
     }
@@ -368,7 +375,44 @@ static void strip_entity_headers(batch_result_t *res)
 /* ------------------------------------------------------------------ */
 /* One item                                                           */
 
+static apr_status_t dispatch_one(batch_result_t *res, request_rec *parent,
+                                 conn_rec *c, const batch_item_t *it,
+                                 apr_off_t max_response, apr_pool_t *ip);
+
 apr_status_t batch_dispatch_item(batch_result_t *res, request_rec *parent,
+                                 conn_rec *c, const batch_item_t *it,
+                                 apr_off_t max_response, apr_pool_t *ip)
+{
+    int saved_keepalive = c->keepalive;
+    int saved_aborted = c->aborted;
+    apr_status_t rv;
+
+    rv = dispatch_one(res, parent, c, it, max_response, ip);
+
+    /* Nothing an item does may close or mark the client's connection:
+     * ap_die() for 400/500 sets keepalive to close, mod_proxy and others
+     * mark the connection aborted when their output (our capture) fails. */
+    if (c->keepalive == AP_CONN_CLOSE && saved_keepalive != AP_CONN_CLOSE) {
+        c->keepalive = saved_keepalive;
+    }
+    if (c->aborted && !saved_aborted) {
+        c->aborted = 0;
+    }
+    if (!ap_is_HTTP_VALID_RESPONSE(res->status)) {
+        /* a hook that returned DONE or garbage during the lookup */
+        ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, parent,
+                      BATCH_LOGNO(0204) "item #%d: status %d is not an HTTP "
+                                        "status; answered 500",
+                      it->index, res->status);
+        res->status = HTTP_INTERNAL_SERVER_ERROR;
+        res->status_line = NULL;
+        res->body = NULL;
+        res->body_len = 0;
+    }
+    return rv;
+}
+
+static apr_status_t dispatch_one(batch_result_t *res, request_rec *parent,
                                  conn_rec *c, const batch_item_t *it,
                                  apr_off_t max_response, apr_pool_t *ip)
 {
@@ -382,7 +426,6 @@ apr_status_t batch_dispatch_item(batch_result_t *res, request_rec *parent,
     apr_bucket_brigade *saved_kept = parent->kept_body;
     char *saved_req = parent->the_request;
     const char *saved_env;
-    int saved_keepalive = c->keepalive;
     request_rec *rr, *fin;
     int rc, status;
 
@@ -524,11 +567,6 @@ apr_status_t batch_dispatch_item(batch_result_t *res, request_rec *parent,
         status = cap->error_status;
     }
     collect(res, fin, status, ip);
-    if (c->keepalive == AP_CONN_CLOSE && saved_keepalive != AP_CONN_CLOSE) {
-        /* an error page of the item must not close the client's
-         * connection (ap_die for 400, 500...) */
-        c->keepalive = saved_keepalive;
-    }
 
     if (cap->read_rv != APR_SUCCESS) {
         ap_log_rerror(APLOG_MARK, APLOG_ERR, cap->read_rv, parent,

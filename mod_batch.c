@@ -75,28 +75,67 @@ static int refuse(request_rec *r, int status, const char *code,
     return send_error(r, &err);
 }
 
-/* Read the whole batch body, at most max bytes (413 beyond). Returns OK
- * and the body in *pbuf (from r->pool), or an HTTP status. */
-static int read_body(request_rec *r, apr_off_t max, char **pbuf,
-                     apr_size_t *plen)
+/* Set once in register_hooks, read-only afterwards. */
+static ap_filter_rec_t *read_guard_frec;
+
+/* While the batch body is read, httpd's HTTP_IN answers a broken chunked
+ * body or one over LimitRequestBody by passing an error bucket down the
+ * output filters, where it would become an HTML error page. This filter
+ * sits first in the chain during the read, keeps the status and drops
+ * everything, so the refusal can be the JSON one of CONTRACT 6. */
+static apr_status_t read_guard_filter(ap_filter_t *f, apr_bucket_brigade *bb)
 {
-    apr_size_t cap, len = 0;
+    int *status = f->ctx;
+    apr_bucket *b;
+
+    for (b = APR_BRIGADE_FIRST(bb); b != APR_BRIGADE_SENTINEL(bb);
+         b = APR_BUCKET_NEXT(b)) {
+        if (AP_BUCKET_IS_ERROR(b) && *status == 0) {
+            *status = ((ap_bucket_error *)b->data)->status;
+        }
+    }
+    apr_brigade_cleanup(bb);
+    return APR_SUCCESS;
+}
+
+/* Outcomes of read_body besides OK. */
+#define READ_TOO_LARGE 1  /* over BatchMaxRequestSize */
+#define READ_OVER_LIMIT 2 /* over LimitRequestBody */
+#define READ_BROKEN 3     /* broken framing, timeout, client gone */
+
+/* The first buffer for a body of announced length: bodies grow into
+ * larger ones as bytes arrive, so a client that only announces a large
+ * body holds no more than this. */
+#define READ_FIRST_BUFFER (64 * 1024)
+
+static int read_body_guarded(request_rec *r, apr_off_t max, char **pbuf,
+                             apr_size_t *plen)
+{
+    apr_size_t cap, len = 0, limit;
     char *buf;
     int rc;
 
+    /* never more than half the address space, so cap * 2 cannot wrap */
+    limit = (max > (apr_off_t)(APR_SIZE_MAX / 4)) ? APR_SIZE_MAX / 4
+                                                  : (apr_size_t)max;
     rc = ap_setup_client_block(r, REQUEST_CHUNKED_DECHUNK);
+    if (rc == HTTP_REQUEST_ENTITY_TOO_LARGE) {
+        return READ_OVER_LIMIT;
+    }
     if (rc != OK) {
-        return rc;
+        return READ_BROKEN;
     }
     if (!ap_should_client_block(r)) {
         *pbuf = apr_pcalloc(r->pool, 1);
         *plen = 0;
         return OK;
     }
-    if (r->remaining > max) {
-        return HTTP_REQUEST_ENTITY_TOO_LARGE;
+    if (r->remaining > (apr_off_t)limit) {
+        return READ_TOO_LARGE;
     }
-    cap = r->remaining > 0 ? (apr_size_t)r->remaining + 1 : 8192;
+    cap = (r->remaining > 0 && r->remaining < READ_FIRST_BUFFER)
+              ? (apr_size_t)r->remaining + 1
+              : (r->remaining > 0 ? READ_FIRST_BUFFER : 8192);
     buf = apr_palloc(r->pool, cap);
     for (;;) {
         long n;
@@ -105,8 +144,8 @@ static int read_body(request_rec *r, apr_off_t max, char **pbuf,
             apr_size_t ncap = cap * 2;
             char *nbuf;
 
-            if ((apr_off_t)ncap > max + 1) {
-                ncap = (apr_size_t)max + 2;
+            if (ncap > limit + 2) {
+                ncap = limit + 2;
             }
             nbuf = apr_palloc(r->pool, ncap);
             memcpy(nbuf, buf, len);
@@ -115,22 +154,44 @@ static int read_body(request_rec *r, apr_off_t max, char **pbuf,
         }
         n = ap_get_client_block(r, buf + len, cap - len - 1);
         if (n < 0) {
-            /* the client went away, timed out or sent a broken
-             * chunked body */
-            return HTTP_BAD_REQUEST;
+            return READ_BROKEN;
         }
         if (n == 0) {
             break;
         }
         len += (apr_size_t)n;
-        if ((apr_off_t)len > max) {
-            return HTTP_REQUEST_ENTITY_TOO_LARGE;
+        if (len > limit) {
+            return READ_TOO_LARGE;
         }
     }
     buf[len] = '\0';
     *pbuf = buf;
     *plen = len;
     return OK;
+}
+
+/* Read the whole batch body, at most max bytes. Returns OK and the body in
+ * *pbuf (from r->pool), or one of the READ_* outcomes. */
+static int read_body(request_rec *r, apr_off_t max, char **pbuf,
+                     apr_size_t *plen)
+{
+    int status = 0, rc;
+    ap_filter_t *guard =
+        ap_add_output_filter_handle(read_guard_frec, &status, r, r->connection);
+
+    rc = read_body_guarded(r, max, pbuf, plen);
+    ap_remove_output_filter(guard);
+    /* the EOS that came with an error bucket was swallowed */
+    r->eos_sent = 0;
+    /* HTTP_IN reports what it refused through the error bucket, and then
+     * may look like a plain end of body to ap_get_client_block() */
+    if (status == HTTP_REQUEST_ENTITY_TOO_LARGE) {
+        rc = READ_OVER_LIMIT;
+    }
+    else if (status != 0 && rc == OK) {
+        rc = READ_BROKEN;
+    }
+    return rc;
 }
 
 /* ------------------------------------------------------------------ */
@@ -199,6 +260,12 @@ static conn_rec *log_connection(request_rec *r)
     return lc;
 }
 
+static int set_one(void *data, const char *key, const char *val)
+{
+    apr_table_setn((apr_table_t *)data, key, val);
+    return 1;
+}
+
 /* Write one access-log line for item it through the normal log hooks
  * (mod_log_config's CustomLog/LogFormat): a copy of the batch request that
  * carries the item's request line, status, bytes and start time, and the
@@ -231,7 +298,8 @@ static void log_item(request_rec *r, conn_rec *lc, const batch_item_t *it,
     lr->sent_bodyct = res->body_len > 0;
     lr->request_time = start;
     lr->content_type = res->content_type;
-    lr->headers_in = apr_table_overlay(ip, it->headers, r->headers_in);
+    lr->headers_in = apr_table_copy(ip, r->headers_in);
+    apr_table_do(set_one, lr->headers_in, it->headers, NULL);
     lr->headers_out = res->headers ? res->headers : apr_table_make(ip, 1);
     lr->err_headers_out = apr_table_make(ip, 1);
     lr->notes = apr_table_make(ip, 1);
@@ -341,14 +409,16 @@ static int batch_handler(request_rec *r)
     }
 
     rc = read_body(r, batch_conf_max_request_size(conf), &buf, &len);
-    if (rc == HTTP_REQUEST_ENTITY_TOO_LARGE) {
+    if (rc != OK) {
+        /* The rest of the body is not read: close the connection. */
+        c->keepalive = AP_CONN_CLOSE;
+    }
+    if (rc == READ_TOO_LARGE) {
         ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r,
                       BATCH_LOGNO(0103) "batch refused: body larger than "
                                         "BatchMaxRequestSize (%" APR_OFF_T_FMT
                                         ")",
                       batch_conf_max_request_size(conf));
-        /* The rest of the body is not read: close the connection. */
-        c->keepalive = AP_CONN_CLOSE;
         return refuse(
             r, HTTP_REQUEST_ENTITY_TOO_LARGE, BATCH_ERR_REQUEST_TOO_LARGE,
             apr_psprintf(r->pool,
@@ -356,16 +426,23 @@ static int batch_handler(request_rec *r)
                          "than BatchMaxRequestSize (%" APR_OFF_T_FMT " bytes)",
                          batch_conf_max_request_size(conf)));
     }
+    if (rc == READ_OVER_LIMIT) {
+        ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r,
+                      BATCH_LOGNO(0109) "batch refused: body larger than "
+                                        "LimitRequestBody");
+        return refuse(r, HTTP_REQUEST_ENTITY_TOO_LARGE,
+                      BATCH_ERR_REQUEST_TOO_LARGE,
+                      "the batch request body is larger than the server's "
+                      "LimitRequestBody");
+    }
     if (rc != OK) {
         ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r,
-                      BATCH_LOGNO(0104) "batch refused: reading the body "
-                                        "gave %d",
-                      rc);
-        c->keepalive = AP_CONN_CLOSE;
+                      BATCH_LOGNO(0104) "batch refused: the body could not "
+                                        "be read");
         return refuse(r, HTTP_BAD_REQUEST, BATCH_ERR_BAD_REQUEST,
                       "the batch request body could not be read (broken "
-                      "chunked encoding, a read timeout, or a body over "
-                      "LimitRequestBody)");
+                      "chunked encoding, a read timeout, or the client "
+                      "went away)");
     }
 
     lim.max_requests = batch_conf_max_requests(conf);
@@ -501,6 +578,8 @@ static void batch_register_hooks(apr_pool_t *p)
     ap_hook_fixups(item_env_back, NULL, NULL, APR_HOOK_REALLY_FIRST);
     ap_hook_post_config(batch_post_config, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_handler(batch_handler, NULL, NULL, APR_HOOK_MIDDLE);
+    read_guard_frec = ap_register_output_filter(
+        "BATCH_READ_GUARD", read_guard_filter, NULL, AP_FTYPE_RESOURCE);
     batch_dispatch_register(p);
 }
 
