@@ -136,18 +136,25 @@ static int parse_int_range(int *pv, const char *arg, int lo, int hi)
     return 1;
 }
 
+/* A whole number directive in [lo, hi]; unit names what it counts in the
+ * message ("" or " of seconds"). */
+static const char *set_int(cmd_parms *cmd, int *field, const char *arg, int lo,
+                           int hi, const char *unit)
+{
+    if (!parse_int_range(field, arg, lo, hi)) {
+        return apr_psprintf(cmd->pool,
+                            "%s: '%s' is not a number%s from %d "
+                            "to %d",
+                            cmd->cmd->name, arg, unit, lo, hi);
+    }
+    return NULL;
+}
+
 static const char *set_max_requests(cmd_parms *cmd, void *dconf,
                                     const char *arg)
 {
-    batch_dir_conf *c = dconf;
-
-    if (!parse_int_range(&c->max_requests, arg, 1, 1000)) {
-        return apr_psprintf(cmd->pool,
-                            "%s: '%s' is not a number from 1 to "
-                            "1000",
-                            cmd->cmd->name, arg);
-    }
-    return NULL;
+    return set_int(cmd, &((batch_dir_conf *)dconf)->max_requests, arg, 1, 1000,
+                   "");
 }
 
 static const char *set_size(cmd_parms *cmd, apr_off_t *field, const char *arg)
@@ -221,15 +228,8 @@ static const char *set_base(cmd_parms *cmd, void *dconf, const char *arg)
 
 static const char *set_timeout(cmd_parms *cmd, void *dconf, const char *arg)
 {
-    batch_dir_conf *c = dconf;
-
-    if (!parse_int_range(&c->timeout, arg, 1, 86400)) {
-        return apr_psprintf(cmd->pool,
-                            "%s: '%s' is not a number of seconds "
-                            "from 1 to 86400",
-                            cmd->cmd->name, arg);
-    }
-    return NULL;
+    return set_int(cmd, &((batch_dir_conf *)dconf)->timeout, arg, 1, 86400,
+                   " of seconds");
 }
 
 static const char *set_log_items(cmd_parms *cmd, void *dconf, const char *arg)
