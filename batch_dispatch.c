@@ -287,18 +287,25 @@ static int inherit_header(const char *name)
     return 1;
 }
 
+struct batch_dispatch_t {
+    request_rec *parent;
+    conn_rec *c;
+    apr_off_t max_response;
+    apr_table_t *inherited; /* the parent's headers minus the strip list */
+    const char *protocol;   /* of the items' request lines */
+};
+
 typedef struct {
     apr_table_t *out;
-    apr_table_t *item;
     const char *connection; /* the batch's Connection header, or NULL */
-    apr_pool_t *pool;       /* scratch: the item pool */
+    apr_pool_t *pool;
 } inherit_ctx_t;
 
 static int inherit_one(void *data, const char *key, const char *val)
 {
     inherit_ctx_t *ctx = data;
 
-    if (inherit_header(key) && apr_table_get(ctx->item, key) == NULL
+    if (inherit_header(key)
         && !(ctx->connection
              && ap_find_token(ctx->pool, ctx->connection, key))) {
         apr_table_addn(ctx->out, key, val);
@@ -306,6 +313,62 @@ static int inherit_one(void *data, const char *key, const char *val)
     return 1;
 }
 
+batch_dispatch_t *batch_dispatch_create(request_rec *parent, conn_rec *c,
+                                        apr_off_t max_response, apr_pool_t *p)
+{
+    batch_dispatch_t *d = apr_pcalloc(p, sizeof(*d));
+    inherit_ctx_t ictx;
+
+    d->parent = parent;
+    d->c = c;
+    d->max_response = max_response;
+    d->protocol = parent->protocol ? parent->protocol : "HTTP/1.1";
+    /* the same for every item of the batch: filtered once */
+    d->inherited = apr_table_make(p, 16);
+    ictx.out = d->inherited;
+    ictx.connection = apr_table_get(parent->headers_in, "Connection");
+    ictx.pool = p;
+    apr_table_do(inherit_one, &ictx, parent->headers_in, NULL);
+    return d;
+}
+
+static int unset_one(void *data, const char *key, const char *val)
+{
+    (void)val;
+    apr_table_unset((apr_table_t *)data, key);
+    return 1;
+}
+
+static int add_one(void *data, const char *key, const char *val)
+{
+    apr_table_addn((apr_table_t *)data, key, val);
+    return 1;
+}
+
+apr_table_t *batch_dispatch_headers(const batch_dispatch_t *d,
+                                    const batch_item_t *it, apr_pool_t *p)
+{
+    apr_table_t *h = apr_table_copy(p, d->inherited);
+
+    /* all names first, then all values: two spellings of one name in the
+     * item must both survive */
+    apr_table_do(unset_one, h, it->headers, NULL);
+    apr_table_do(add_one, h, it->headers, NULL);
+    if (it->has_body) {
+        apr_table_setn(h, "Content-Type", it->body_type);
+        apr_table_setn(h, "Content-Length",
+                       apr_psprintf(p, "%" APR_SIZE_T_FMT, it->body_len));
+    }
+    return h;
+}
+
+char *batch_dispatch_request_line(const batch_dispatch_t *d,
+                                  const batch_item_t *it, apr_pool_t *p)
+{
+    return apr_pstrcat(p, it->method, " ", it->uri, " ", d->protocol, NULL);
+}
+
+/* Copies: the subrequest's strings die with its pool. */
 static int copy_one(void *data, const char *key, const char *val)
 {
     apr_table_add((apr_table_t *)data, key, val);
@@ -376,18 +439,19 @@ static void strip_entity_headers(batch_result_t *res)
 /* One item                                                           */
 
 static apr_status_t dispatch_one(batch_result_t *res, request_rec *parent,
-                                 conn_rec *c, const batch_item_t *it,
-                                 apr_off_t max_response, apr_pool_t *ip);
+                                 conn_rec *c, const batch_dispatch_t *d,
+                                 const batch_item_t *it, apr_pool_t *ip);
 
-apr_status_t batch_dispatch_item(batch_result_t *res, request_rec *parent,
-                                 conn_rec *c, const batch_item_t *it,
-                                 apr_off_t max_response, apr_pool_t *ip)
+apr_status_t batch_dispatch_item(batch_result_t *res, const batch_dispatch_t *d,
+                                 const batch_item_t *it, apr_pool_t *ip)
 {
+    request_rec *parent = d->parent;
+    conn_rec *c = d->c;
     int saved_keepalive = c->keepalive;
     int saved_aborted = c->aborted;
     apr_status_t rv;
 
-    rv = dispatch_one(res, parent, c, it, max_response, ip);
+    rv = dispatch_one(res, parent, c, d, it, ip);
 
     /* Nothing an item does may close or mark the client's connection:
      * ap_die() for 400/500 sets keepalive to close, mod_proxy and others
@@ -413,15 +477,15 @@ apr_status_t batch_dispatch_item(batch_result_t *res, request_rec *parent,
 }
 
 static apr_status_t dispatch_one(batch_result_t *res, request_rec *parent,
-                                 conn_rec *c, const batch_item_t *it,
-                                 apr_off_t max_response, apr_pool_t *ip)
+                                 conn_rec *c, const batch_dispatch_t *d,
+                                 const batch_item_t *it, apr_pool_t *ip)
 {
     ap_filter_t *capf;
     capture_t *cap;
     body_ctx_t *body;
     apr_bucket_brigade *kept;
     apr_table_t *hin;
-    inherit_ctx_t ictx;
+    char *request_line;
     apr_table_t *saved_hin = parent->headers_in;
     apr_bucket_brigade *saved_kept = parent->kept_body;
     char *saved_req = parent->the_request;
@@ -435,29 +499,16 @@ static apr_status_t dispatch_one(batch_result_t *res, request_rec *parent,
     /* The item's request line is held to LimitRequestLine as a direct
      * request's is (414); a longer one would reach core's file mapping
      * and have it log the whole url. */
+    request_line = batch_dispatch_request_line(d, it, ip);
     if (parent->server->limit_req_line > 0
-        && strlen(it->method) + strlen(it->uri)
-                   + strlen(parent->protocol ? parent->protocol : "HTTP/1.1")
-                   + 2
-               > (apr_size_t)parent->server->limit_req_line) {
+        && strlen(request_line) > (apr_size_t)parent->server->limit_req_line) {
         res->status = HTTP_REQUEST_URI_TOO_LARGE;
         return APR_SUCCESS;
     }
 
     /* The item's request headers: the batch's minus the strip list, the
      * item's own laid over them, then the body's framing. */
-    hin = apr_table_make(ip, 16);
-    ictx.out = hin;
-    ictx.item = it->headers;
-    ictx.connection = apr_table_get(parent->headers_in, "Connection");
-    ictx.pool = ip;
-    apr_table_do(inherit_one, &ictx, parent->headers_in, NULL);
-    apr_table_do(copy_one, hin, it->headers, NULL);
-    if (it->has_body) {
-        apr_table_setn(hin, "Content-Type", it->body_type);
-        apr_table_setn(hin, "Content-Length",
-                       apr_psprintf(ip, "%" APR_SIZE_T_FMT, it->body_len));
-    }
+    hin = batch_dispatch_headers(d, it, ip);
 
     /* Always a kept body, empty for bodiless items: mod_proxy forwards a
      * subrequest body (and keeps its backend connection) only when one
@@ -472,7 +523,7 @@ static apr_status_t dispatch_one(batch_result_t *res, request_rec *parent,
 
     cap = apr_pcalloc(ip, sizeof(*cap));
     cap->pool = ip;
-    cap->max = max_response;
+    cap->max = d->max_response;
     cap->discard = res->head;
     capf = apr_pcalloc(ip, sizeof(*capf));
     capf->frec = capture_frec;
@@ -486,9 +537,7 @@ static apr_status_t dispatch_one(batch_result_t *res, request_rec *parent,
     saved_env = apr_table_get(parent->subprocess_env, BATCH_ENV_ITEM_ID);
     parent->headers_in = hin;
     parent->kept_body = kept;
-    parent->the_request =
-        apr_pstrcat(ip, it->method, " ", it->uri, " ",
-                    parent->protocol ? parent->protocol : "HTTP/1.1", NULL);
+    parent->the_request = request_line;
     apr_table_setn(parent->subprocess_env, BATCH_ENV_ITEM_ID, it->id);
 
     rr = ap_sub_req_method_uri(it->method, it->uri, parent, capf);
@@ -542,7 +591,7 @@ static apr_status_t dispatch_one(batch_result_t *res, request_rec *parent,
     if (it->has_body) {
         apr_table_setn(rr->headers_in, "Content-Type", it->body_type);
         apr_table_setn(rr->headers_in, "Content-Length",
-                       apr_psprintf(ip, "%" APR_SIZE_T_FMT, it->body_len));
+                       apr_table_get(hin, "Content-Length"));
     }
     rr->read_length = 0;
     rr->remaining = 0;
@@ -585,14 +634,14 @@ static apr_status_t dispatch_one(batch_result_t *res, request_rec *parent,
             BATCH_LOGNO(
                 0203) "item #%d: response body of %s is "
                       "larger than BatchMaxResponseSize (%" APR_OFF_T_FMT ")",
-            it->index, ap_escape_logitem(ip, it->uri), max_response);
+            it->index, ap_escape_logitem(ip, it->uri), d->max_response);
         set_module_error(res, HTTP_INTERNAL_SERVER_ERROR,
                          BATCH_ERR_RESPONSE_TOO_LARGE,
                          apr_psprintf(ip,
                                       "requests[%d]: the response body "
                                       "is larger than BatchMaxResponseSize "
                                       "(%" APR_OFF_T_FMT " bytes)",
-                                      it->index, max_response));
+                                      it->index, d->max_response));
     }
     else if (res->head || status == HTTP_NO_CONTENT
              || status == HTTP_NOT_MODIFIED) {

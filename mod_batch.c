@@ -260,23 +260,16 @@ static conn_rec *log_connection(request_rec *r)
     return lc;
 }
 
-static int set_one(void *data, const char *key, const char *val)
-{
-    apr_table_setn((apr_table_t *)data, key, val);
-    return 1;
-}
-
 /* Write one access-log line for item it through the normal log hooks
  * (mod_log_config's CustomLog/LogFormat): a copy of the batch request that
  * carries the item's request line, status, bytes and start time, and the
  * batch's log id, so %{BATCH_ITEM_ID}e and %L tie it to its batch.
  * Everything is allocated from the item pool ip. */
-static void log_item(request_rec *r, conn_rec *lc, const batch_item_t *it,
-                     const batch_result_t *res, apr_time_t start,
-                     apr_pool_t *ip)
+static void log_item(request_rec *r, conn_rec *lc, const batch_dispatch_t *d,
+                     const batch_item_t *it, const batch_result_t *res,
+                     apr_time_t start, apr_pool_t *ip)
 {
     request_rec *lr = apr_pmemdup(ip, r, sizeof(*r));
-    const char *q = strchr(it->uri, '?');
 
     lr->pool = ip;
     lr->connection = lc;
@@ -285,12 +278,8 @@ static void log_item(request_rec *r, conn_rec *lc, const batch_item_t *it,
     lr->method = it->method;
     lr->method_number = ap_method_number_of(it->method);
     lr->header_only = res->head;
-    lr->the_request = apr_pstrcat(ip, it->method, " ", it->uri, " ",
-                                  r->protocol ? r->protocol : "HTTP/1.1", NULL);
-    lr->unparsed_uri = apr_pstrdup(ip, it->uri);
-    lr->uri = q ? apr_pstrndup(ip, it->uri, (apr_size_t)(q - it->uri))
-                : lr->unparsed_uri;
-    lr->args = q ? apr_pstrdup(ip, q + 1) : NULL;
+    lr->the_request = batch_dispatch_request_line(d, it, ip);
+    ap_parse_uri(lr, it->uri); /* uri, args, unparsed_uri, parsed_uri */
     lr->filename = NULL;
     lr->status = res->status;
     lr->status_line = NULL;
@@ -298,8 +287,7 @@ static void log_item(request_rec *r, conn_rec *lc, const batch_item_t *it,
     lr->sent_bodyct = res->body_len > 0;
     lr->request_time = start;
     lr->content_type = res->content_type;
-    lr->headers_in = apr_table_copy(ip, r->headers_in);
-    apr_table_do(set_one, lr->headers_in, it->headers, NULL);
+    lr->headers_in = batch_dispatch_headers(d, it, ip);
     lr->headers_out = res->headers ? res->headers : apr_table_make(ip, 1);
     lr->err_headers_out = apr_table_make(ip, 1);
     lr->notes = apr_table_make(ip, 1);
@@ -360,6 +348,7 @@ static int batch_handler(request_rec *r)
     batch_error_t err;
     batch_t *batch;
     batch_sched_t *sched;
+    batch_dispatch_t *disp;
     writer_t w;
     char *buf;
     apr_size_t len;
@@ -482,6 +471,8 @@ static int batch_handler(request_rec *r)
     deadline = r->request_time + batch_conf_timeout(conf);
 
     sched = batch_sched_create(batch, r->pool);
+    disp = batch_dispatch_create(r, c, batch_conf_max_response_size(conf),
+                                 r->pool);
     if (batch_conf_log_items(conf)) {
         lc = log_connection(r);
     }
@@ -503,8 +494,7 @@ static int batch_handler(request_rec *r)
         apr_pool_create(&ip, r->pool);
         apr_pool_tag(ip, "batch_item");
         if (!pre_run_refusal(&res, conf, sched, it, deadline, ip)) {
-            batch_dispatch_item(&res, r, c, it,
-                                batch_conf_max_response_size(conf), ip);
+            batch_dispatch_item(&res, disp, it, ip);
         }
         batch_sched_done(sched, i, res.status);
         if (!ap_is_HTTP_SUCCESS(res.status)) {
@@ -521,7 +511,7 @@ static int batch_handler(request_rec *r)
                 apr_time_now() - start);
         }
         if (lc) {
-            log_item(r, lc, it, &res, start, ip);
+            log_item(r, lc, disp, it, &res, start, ip);
         }
         batch_encode_item(&json, &jlen, it->id, &res, ip);
         write_out(&w, nwritten++ > 0 ? "," : BATCH_ENCODE_OPEN, json, jlen);

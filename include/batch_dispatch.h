@@ -16,22 +16,45 @@
  *  called from register_hooks. */
 void batch_dispatch_register(apr_pool_t *p);
 
+/** What every item of one batch shares: the parent request and the
+ *  connection the items run on, the response limit, and the parent's
+ *  headers already filtered for inheritance. */
+typedef struct batch_dispatch_t batch_dispatch_t;
+
 /**
- * Run item it as a subrequest of parent, on connection c.
+ * Prepare the dispatch of a batch's items as subrequests of parent on
+ * connection c (the parent's headers are filtered once here: no
+ * Content-*, If-*, Range, Expect, hop-by-hop or Connection-named headers).
+ * @param max_response  most body bytes kept (BatchMaxResponseSize); a
+ *                      longer body gives 500 ResponseTooLarge
+ * @param p             owns the result; outlives every item (parent->pool)
+ */
+batch_dispatch_t *batch_dispatch_create(request_rec *parent, conn_rec *c,
+                                        apr_off_t max_response, apr_pool_t *p);
+
+/** The request headers item it is sent with: the inherited ones, the
+ *  item's own laid over them, and the body's Content-Type and
+ *  Content-Length. The table is from p; its strings may be shared. */
+apr_table_t *batch_dispatch_headers(const batch_dispatch_t *d,
+                                    const batch_item_t *it, apr_pool_t *p);
+
+/** "METHOD uri PROTOCOL" of item it, from p. */
+char *batch_dispatch_request_line(const batch_dispatch_t *d,
+                                  const batch_item_t *it, apr_pool_t *p);
+
+/**
+ * Run item it as a subrequest of the batch's parent request.
  * The parent's headers_in, kept_body, the_request and the
  * BATCH_ITEM_ID variable are swapped to the item's values for the
  * duration of the lookup and restored before return.
- * @param res           filled with status, headers, content type and body;
- *                      everything it points to is allocated from ip
- * @param max_response  most body bytes kept (BatchMaxResponseSize); a
- *                      longer body gives 500 ResponseTooLarge
- * @param ip            the item's pool: a child of parent->pool that
- *                      outlives the subrequest (destroyed by the caller
- *                      once the item has been written)
+ * @param res  filled with status, headers, content type and body;
+ *             everything it points to is allocated from ip
+ * @param ip   the item's pool: a child of the parent's pool that
+ *             outlives the subrequest (destroyed by the caller once the
+ *             item has been written)
  * @return APR_SUCCESS (item outcomes, including failures, are in res)
  */
-apr_status_t batch_dispatch_item(batch_result_t *res, request_rec *parent,
-                                 conn_rec *c, const batch_item_t *it,
-                                 apr_off_t max_response, apr_pool_t *ip);
+apr_status_t batch_dispatch_item(batch_result_t *res, const batch_dispatch_t *d,
+                                 const batch_item_t *it, apr_pool_t *ip);
 
 #endif /* BATCH_DISPATCH_H */

@@ -15,6 +15,19 @@
 
 #include "unit.h"
 
+const char *unit_nested(apr_pool_t *p, int levels)
+{
+    char *s = apr_palloc(p, 2 * (apr_size_t)levels + 1);
+    int i;
+
+    for (i = 0; i < levels; i++) {
+        s[i] = '[';
+        s[levels + i] = ']';
+    }
+    s[2 * levels] = '\0';
+    return s;
+}
+
 int main(void)
 {
     SRunner *sr;

@@ -189,28 +189,17 @@ START_TEST(not_utf8)
 }
 END_TEST
 
-static const char *deep_body(int levels)
-{
-    char *s = apr_palloc(pool, 2 * (apr_size_t)levels + 1);
-    int i;
-    for (i = 0; i < levels; i++) {
-        s[i] = '[';
-        s[levels + i] = ']';
-    }
-    s[2 * levels] = '\0';
-    return s;
-}
-
 START_TEST(depth_64_not_65)
 {
     /* top object, "requests", the item: 3 levels before the body */
-    const char *ok = one(apr_pstrcat(pool, ",\"body\":", deep_body(61), NULL));
+    const char *ok =
+        one(apr_pstrcat(pool, ",\"body\":", unit_nested(pool, 61), NULL));
     const char *deep =
-        one(apr_pstrcat(pool, ",\"body\":", deep_body(62), NULL));
+        one(apr_pstrcat(pool, ",\"body\":", unit_nested(pool, 62), NULL));
     batch_t *b = parse_ok(ok);
 
     ck_assert_uint_eq(b->items[0].body_len, 122);
-    ck_assert_mem_eq(b->items[0].body, deep_body(61), 122);
+    ck_assert_mem_eq(b->items[0].body, unit_nested(pool, 61), 122);
     refuse(deep, -1, NULL, NULL, "nested deeper than 64 levels");
 }
 END_TEST

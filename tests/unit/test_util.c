@@ -399,28 +399,16 @@ START_TEST(json_strict_reader)
 }
 END_TEST
 
-static const char *nested(int levels)
-{
-    char *s = apr_palloc(pool, 2 * (apr_size_t)levels + 1);
-    int i;
-    for (i = 0; i < levels; i++) {
-        s[i] = '[';
-        s[levels + i] = ']';
-    }
-    s[2 * levels] = '\0';
-    return s;
-}
-
 START_TEST(json_depth)
 {
     struct json_object *o = NULL;
     const char *why = NULL, *s;
 
-    s = nested(64);
+    s = unit_nested(pool, 64);
     ck_assert_int_eq(batch_util_json_parse(&o, &why, s, strlen(s), 64, pool),
                      APR_SUCCESS);
     json_object_put(o);
-    s = nested(65);
+    s = unit_nested(pool, 65);
     ck_assert_int_eq(batch_util_json_parse(&o, &why, s, strlen(s), 64, pool),
                      APR_EINVAL);
     ck_assert_ptr_nonnull(strstr(why, "deeper than 64"));

@@ -12,6 +12,10 @@
 #include <check.h>
 #include <apr_pools.h>
 
+/** "[[...]]": levels nested empty arrays, from p (shared by the depth
+ *  tests). */
+const char *unit_nested(apr_pool_t *p, int levels);
+
 Suite *batch_util_suite(void);
 Suite *batch_json_suite(void);
 Suite *batch_parse_suite(void);
