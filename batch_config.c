@@ -33,7 +33,32 @@ void *batch_config_create_dir(apr_pool_t *p, char *dir)
     c->base = NULL;
     c->timeout = BATCH_UNSET;
     c->log_items = BATCH_UNSET;
+    c->concurrency = BATCH_UNSET;
     return c;
+}
+
+void *batch_config_create_srv(apr_pool_t *p, server_rec *s)
+{
+    batch_srv_conf *c = apr_pcalloc(p, sizeof(*c));
+
+    (void)s;
+    c->threads = BATCH_UNSET;
+    return c;
+}
+
+/* The largest BatchConcurrency of the configuration being read, for the
+ * start-up notice when it cannot be honoured. Written while the
+ * configuration is read (one thread), read in post_config. */
+static int max_concurrency_seen;
+
+void batch_config_reset(void)
+{
+    max_concurrency_seen = 0;
+}
+
+int batch_config_max_concurrency_seen(void)
+{
+    return max_concurrency_seen;
 }
 
 #define BATCH_MERGE(field, unset)                                              \
@@ -52,6 +77,7 @@ void *batch_config_merge_dir(apr_pool_t *p, void *basev, void *addv)
     BATCH_MERGE(base, NULL);
     BATCH_MERGE(timeout, BATCH_UNSET);
     BATCH_MERGE(log_items, BATCH_UNSET);
+    BATCH_MERGE(concurrency, BATCH_UNSET);
     return conf;
 }
 
@@ -89,6 +115,21 @@ apr_interval_time_t batch_conf_timeout(const batch_dir_conf *c)
 int batch_conf_log_items(const batch_dir_conf *c)
 {
     return c->log_items == 1;
+}
+
+int batch_conf_concurrency(const batch_dir_conf *c)
+{
+    return c->concurrency != BATCH_UNSET ? c->concurrency
+                                         : BATCH_DEFAULT_CONCURRENCY;
+}
+
+int batch_conf_threads(server_rec *s)
+{
+    const batch_srv_conf *c =
+        ap_get_module_config(s->module_config, &batch_module);
+
+    return (c && c->threads != BATCH_UNSET) ? c->threads
+                                            : BATCH_DEFAULT_THREADS;
 }
 
 int batch_conf_method_allowed(const batch_dir_conf *c, const char *method)
@@ -250,6 +291,31 @@ static const char *set_log_items(cmd_parms *cmd, void *dconf, const char *arg)
     return NULL;
 }
 
+static const char *set_concurrency(cmd_parms *cmd, void *dconf, const char *arg)
+{
+    batch_dir_conf *c = dconf;
+    const char *err =
+        set_int(cmd, &c->concurrency, arg, 1, BATCH_MAX_CONCURRENCY, "");
+
+    if (err == NULL && c->concurrency > max_concurrency_seen) {
+        max_concurrency_seen = c->concurrency;
+    }
+    return err;
+}
+
+static const char *set_threads(cmd_parms *cmd, void *dconf, const char *arg)
+{
+    batch_srv_conf *c =
+        ap_get_module_config(cmd->server->module_config, &batch_module);
+    const char *err = ap_check_cmd_context(cmd, GLOBAL_ONLY);
+
+    (void)dconf;
+    if (err != NULL) {
+        return err;
+    }
+    return set_int(cmd, &c->threads, arg, 0, BATCH_MAX_THREADS, "");
+}
+
 const command_rec batch_cmds[] = {
     AP_INIT_TAKE1("BatchMaxRequests", set_max_requests, NULL,
                   RSRC_CONF | ACCESS_CONF,
@@ -274,4 +340,12 @@ const command_rec batch_cmds[] = {
     AP_INIT_TAKE1("BatchLogItems", set_log_items, NULL, RSRC_CONF | ACCESS_CONF,
                   "Also write every item to the access log as its own line "
                   "(On or Off, default Off)"),
+    AP_INIT_TAKE1("BatchConcurrency", set_concurrency, NULL,
+                  RSRC_CONF | ACCESS_CONF,
+                  "Most items of one batch that run at the same time "
+                  "(1-64, default 1; threaded MPMs only)"),
+    AP_INIT_TAKE1("BatchThreads", set_threads, NULL, RSRC_CONF,
+                  "Threads per child process that run concurrent items "
+                  "(0-1024, default 32; 0 turns concurrency off; server "
+                  "config only)"),
     {NULL}};

@@ -10,8 +10,10 @@
  * every byte into the item pool (file and pipe buckets die with the
  * subrequest), and its error pages are kept out of the batch response by
  * making that filter its protocol chain too. The item body is served by an
- * own input filter that ends with EOS, so no handler ever reads the batch
- * body. See DESIGN.md sections 1 to 4 for the traps each step avoids.
+ * own input filter at the bottom of the item's secondary connection that
+ * ends with EOS, so no handler ever reads the batch body. The parent is
+ * the item's dummy parent request (batch_shadow.c), never the batch
+ * request. See DESIGN.md sections 1 to 4 for the traps each step avoids.
  */
 #include <apr_strings.h>
 #include <apr_buckets.h>
@@ -28,6 +30,7 @@
 
 #define CAPTURE_FILTER "BATCH_CAPTURE"
 #define BODY_FILTER "BATCH_BODY"
+#define BODY_NET_FILTER "BATCH_BODY_NET"
 /* Chunks of the captured body: the first one just fits the first read
  * (small API answers are one bucket), later ones double up to the max. */
 #define CAPTURE_CHUNK_MIN 1024
@@ -36,6 +39,7 @@
 /* Set once in register_hooks, read-only afterwards. */
 static ap_filter_rec_t *capture_frec;
 static ap_filter_rec_t *body_frec;
+static ap_filter_rec_t *body_net_frec;
 
 /* ------------------------------------------------------------------ */
 /* Capture of the item's response body                                */
@@ -191,9 +195,12 @@ typedef struct body_ctx_t {
     apr_size_t off;
 } body_ctx_t;
 
-/* Serves the item body, then EOS, in every read mode handlers use; it
- * sits in front of the shared input chain so nothing below it (the batch
- * request's HTTP_IN) is ever read by an item. */
+/* Serves the item body, then EOS, in every read mode handlers use. Two
+ * instances share one position in the body: BATCH_BODY in front of the
+ * subrequest's input chain (ahead of mod_request's KEPT_BODY, which would
+ * serve the kept body a second time), and BATCH_BODY_NET at the bottom of
+ * the item's own connection, where a request made by an internal redirect
+ * reads what is left. No item ever reads the batch request's input. */
 static apr_status_t body_in_filter(ap_filter_t *f, apr_bucket_brigade *bb,
                                    ap_input_mode_t mode, apr_read_type_e block,
                                    apr_off_t readbytes)
@@ -252,6 +259,8 @@ void batch_dispatch_register(apr_pool_t *p)
                                              NULL, AP_FTYPE_PROTOCOL);
     body_frec = ap_register_input_filter(BODY_FILTER, body_in_filter, NULL,
                                          AP_FTYPE_RESOURCE);
+    body_net_frec = ap_register_input_filter(BODY_NET_FILTER, body_in_filter,
+                                             NULL, AP_FTYPE_NETWORK);
 }
 
 /* ------------------------------------------------------------------ */
@@ -288,8 +297,6 @@ static int inherit_header(const char *name)
 }
 
 struct batch_dispatch_t {
-    request_rec *parent;
-    conn_rec *c;
     apr_off_t max_response;
     apr_table_t *inherited; /* the parent's headers minus the strip list */
     const char *protocol;   /* of the items' request lines */
@@ -313,14 +320,12 @@ static int inherit_one(void *data, const char *key, const char *val)
     return 1;
 }
 
-batch_dispatch_t *batch_dispatch_create(request_rec *parent, conn_rec *c,
+batch_dispatch_t *batch_dispatch_create(request_rec *parent,
                                         apr_off_t max_response, apr_pool_t *p)
 {
     batch_dispatch_t *d = apr_pcalloc(p, sizeof(*d));
     inherit_ctx_t ictx;
 
-    d->parent = parent;
-    d->c = c;
     d->max_response = max_response;
     d->protocol = parent->protocol ? parent->protocol : "HTTP/1.1";
     /* the same for every item of the batch: filtered once */
@@ -443,10 +448,10 @@ static apr_status_t dispatch_one(batch_result_t *res, request_rec *parent,
                                  const batch_item_t *it, apr_pool_t *ip);
 
 apr_status_t batch_dispatch_item(batch_result_t *res, const batch_dispatch_t *d,
-                                 const batch_item_t *it, apr_pool_t *ip)
+                                 request_rec *parent, const batch_item_t *it,
+                                 apr_pool_t *ip)
 {
-    request_rec *parent = d->parent;
-    conn_rec *c = d->c;
+    conn_rec *c = parent->connection;
     int saved_keepalive = c->keepalive;
     int saved_aborted = c->aborted;
     apr_status_t rv;
@@ -532,6 +537,17 @@ static apr_status_t dispatch_one(batch_result_t *res, request_rec *parent,
     capf->r = NULL; /* an EOS must never mark the parent as finished */
     capf->c = c;
 
+    /* The item body is also the input of the item's own connection, where
+     * a direct request's body would be: a request made by an internal
+     * redirect (which starts again from the connection's chain) gets what
+     * is left of it and then EOS, never the batch's input. */
+    body = apr_pcalloc(ip, sizeof(*body));
+    body->data = it->has_body ? it->body : "";
+    body->len = it->has_body ? it->body_len : 0;
+    ap_add_input_filter_handle(body_net_frec, body, NULL, c);
+    parent->proto_input_filters = c->input_filters;
+    parent->input_filters = c->input_filters;
+
     /* Put the item on the parent for the lookup, which runs inside
      * ap_sub_req_method_uri: make_sub_request copies these fields. */
     saved_env = apr_table_get(parent->subprocess_env, BATCH_ENV_ITEM_ID);
@@ -598,13 +614,10 @@ static apr_status_t dispatch_one(batch_result_t *res, request_rec *parent,
     rr->read_chunked = 0;
     rr->kept_body = kept;
     rr->no_local_copy = 0; /* let httpd answer 304/412 for the item */
+    ap_add_input_filter_handle(body_frec, body, rr, c);
     if (res->head) {
         rr->header_only = 1;
     }
-    body = apr_pcalloc(ip, sizeof(*body));
-    body->data = it->has_body ? it->body : "";
-    body->len = it->has_body ? it->body_len : 0;
-    ap_add_input_filter_handle(body_frec, body, rr, c);
 
     rc = ap_run_sub_req(rr);
     for (fin = rr; fin->next; fin = fin->next) {

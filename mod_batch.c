@@ -18,6 +18,7 @@
 #include "http_log.h"
 #include "http_protocol.h"
 #include "http_request.h"
+#include "ap_mpm.h"
 #include "util_filter.h"
 
 #include "mod_batch.h"
@@ -26,8 +27,9 @@
 #include "batch_dispatch.h"
 #include "batch_encode.h"
 #include "batch_parse.h"
-#include "batch_sched.h"
+#include "batch_run.h"
 #include "batch_util.h"
+#include "batch_workers.h"
 
 #if __has_include("batch_version.h")
 #include "batch_version.h"
@@ -304,41 +306,44 @@ static int is_json_type(const char *ct)
     return ct && batch_util_media_class(ct) == BATCH_MEDIA_JSON;
 }
 
-/* Checks of CONTRACT 4 before an item runs, in their order. Returns 1
- * and fills res when the item must not run. */
-static int pre_run_refusal(batch_result_t *res, const batch_dir_conf *conf,
-                           const batch_sched_t *sched, const batch_item_t *it,
-                           apr_time_t deadline, apr_pool_t *ip)
+/* What the writer of one batch needs (batch_run calls emit_item). */
+typedef struct emit_ctx_t {
+    request_rec *r;
+    writer_t w;
+    conn_rec *lc; /* BatchLogItems: the log connection, else NULL */
+    const batch_dispatch_t *disp;
+    int nwritten;
+    int nfailed;
+} emit_ctx_t;
+
+/* Write one finished item: debug line, access-log line, JSON. On the
+ * batch's thread, in request order. */
+static apr_status_t emit_item(void *data, const batch_item_t *it,
+                              const batch_result_t *res, apr_time_t start,
+                              apr_pool_t *ip)
 {
-    memset(res, 0, sizeof(*res));
-    res->head = (strcmp(it->method, "HEAD") == 0);
-    if (!batch_conf_method_allowed(conf, it->method)) {
-        res->status = HTTP_METHOD_NOT_ALLOWED;
-        res->error_code = BATCH_ERR_METHOD_NOT_ALLOWED;
-        res->error_message = apr_psprintf(
-            ip, "requests[%d]: \"method\" %s is not allowed in a batch here",
-            it->index, it->method);
-        return 1;
+    emit_ctx_t *e = data;
+    const char *json;
+    apr_size_t jlen;
+
+    if (!ap_is_HTTP_SUCCESS(res->status)) {
+        e->nfailed++;
     }
-    if (!batch_sched_deps_ok(sched, it->index)) {
-        res->status = HTTP_FAILED_DEPENDENCY;
-        res->error_code = BATCH_ERR_FAILED_DEPENDENCY;
-        res->error_message = apr_psprintf(
-            ip,
-            "requests[%d]: a request it depends on (\"dependsOn\") "
-            "failed or was not run",
-            it->index);
-        return 1;
+    if (APLOGrdebug(e->r)) {
+        ap_log_rerror(
+            APLOG_MARK, APLOG_DEBUG, 0, e->r,
+            BATCH_LOGNO(0108) "item %s (#%d): %s %s gave %d, %" APR_SIZE_T_FMT
+                              " bytes, %" APR_TIME_T_FMT " us",
+            ap_escape_logitem(ip, it->id), it->index, it->method,
+            ap_escape_logitem(ip, it->uri), res->status, res->body_len,
+            apr_time_now() - start);
     }
-    if (apr_time_now() > deadline) {
-        res->status = HTTP_GATEWAY_TIME_OUT;
-        res->error_code = BATCH_ERR_TIMEOUT;
-        res->error_message = apr_psprintf(
-            ip, "requests[%d]: BatchTimeout passed before it could start",
-            it->index);
-        return 1;
+    if (e->lc) {
+        log_item(e->r, e->lc, e->disp, it, res, start, ip);
     }
-    return 0;
+    batch_encode_item(&json, &jlen, it->id, res, ip);
+    return write_out(&e->w, e->nwritten++ > 0 ? "," : BATCH_ENCODE_OPEN, json,
+                     jlen);
 }
 
 static int batch_handler(request_rec *r)
@@ -347,15 +352,12 @@ static int batch_handler(request_rec *r)
     batch_limits_t lim;
     batch_error_t err;
     batch_t *batch;
-    batch_sched_t *sched;
-    batch_dispatch_t *disp;
-    writer_t w;
+    batch_run_opts_t opts;
+    emit_ctx_t e;
     char *buf;
     apr_size_t len;
-    apr_time_t deadline;
-    int rc, i, nfailed = 0, nwritten = 0;
+    int rc;
     conn_rec *c = r->connection;
-    conn_rec *lc = NULL;
 
     if (!r->handler || strcmp(r->handler, BATCH_HANDLER) != 0) {
         return DECLINED;
@@ -462,87 +464,106 @@ static int batch_handler(request_rec *r)
     ap_set_content_type(r, "application/json");
     apr_table_setn(r->headers_out, "Cache-Control", "no-store");
 
-    w.r = r;
-    w.bb = apr_brigade_create(r->pool, c->bucket_alloc);
+    e.w.r = r;
+    e.w.bb = apr_brigade_create(r->pool, c->bucket_alloc);
     /* the first item goes out at once, with the response headers; then
      * a flush at most every BATCH_FLUSH_INTERVAL */
-    w.last_flush = 0;
-    w.rv = APR_SUCCESS;
-    deadline = r->request_time + batch_conf_timeout(conf);
+    e.w.last_flush = 0;
+    e.w.rv = APR_SUCCESS;
 
-    sched = batch_sched_create(batch, r->pool);
-    disp = batch_dispatch_create(r, c, batch_conf_max_response_size(conf),
-                                 r->pool);
-    if (batch_conf_log_items(conf)) {
-        lc = log_connection(r);
+    e.r = r;
+    e.disp =
+        batch_dispatch_create(r, batch_conf_max_response_size(conf), r->pool);
+    e.lc = batch_conf_log_items(conf) ? log_connection(r) : NULL;
+    e.nwritten = 0;
+    e.nfailed = 0;
+    opts.conf = conf;
+    opts.disp = e.disp;
+    opts.workers = batch_workers_get();
+    if (opts.workers == NULL) {
+        /* BATCH0005 said why at child start */
+        return refuse(r, HTTP_INTERNAL_SERVER_ERROR, "InternalServerError",
+                      "this server process cannot run batch items");
     }
-    while ((i = batch_sched_next(sched)) >= 0) {
-        const batch_item_t *it = &batch->items[i];
-        batch_result_t res;
-        apr_pool_t *ip;
-        const char *json;
-        apr_size_t jlen;
-        apr_time_t start = apr_time_now();
-
-        if (c->aborted || w.rv != APR_SUCCESS) {
-            ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r,
-                          BATCH_LOGNO(0106) "client has gone; %d of %d "
-                                            "items not run",
-                          batch->nitems - nwritten, batch->nitems);
-            break;
-        }
-        apr_pool_create(&ip, r->pool);
-        apr_pool_tag(ip, "batch_item");
-        if (!pre_run_refusal(&res, conf, sched, it, deadline, ip)) {
-            batch_dispatch_item(&res, disp, it, ip);
-        }
-        batch_sched_done(sched, i, res.status);
-        if (!ap_is_HTTP_SUCCESS(res.status)) {
-            nfailed++;
-        }
-        if (APLOGrdebug(r)) {
-            ap_log_rerror(
-                APLOG_MARK, APLOG_DEBUG, 0, r,
-                BATCH_LOGNO(
-                    0108) "item %s (#%d): %s %s gave %d, %" APR_SIZE_T_FMT
-                          " bytes, %" APR_TIME_T_FMT " us",
-                ap_escape_logitem(ip, it->id), it->index, it->method,
-                ap_escape_logitem(ip, it->uri), res.status, res.body_len,
-                apr_time_now() - start);
-        }
-        if (lc) {
-            log_item(r, lc, disp, it, &res, start, ip);
-        }
-        batch_encode_item(&json, &jlen, it->id, &res, ip);
-        write_out(&w, nwritten++ > 0 ? "," : BATCH_ENCODE_OPEN, json, jlen);
-        apr_pool_destroy(ip);
-    }
-    if (nwritten == batch->nitems) {
-        write_out(&w, NULL, BATCH_ENCODE_CLOSE, sizeof(BATCH_ENCODE_CLOSE) - 1);
+    opts.deadline = r->request_time + batch_conf_timeout(conf);
+    opts.concurrency = batch_conf_concurrency(conf);
+    batch_run(r, batch, &opts, emit_item, &e);
+    if (e.nwritten == batch->nitems) {
+        write_out(&e.w, NULL, BATCH_ENCODE_CLOSE,
+                  sizeof(BATCH_ENCODE_CLOSE) - 1);
     }
 
     apr_table_setn(r->notes, BATCH_NOTE_ITEMS,
                    apr_itoa(r->pool, batch->nitems));
     apr_table_setn(r->notes, BATCH_NOTE_FAILED,
-                   apr_itoa(r->pool, nfailed + (batch->nitems - nwritten)));
+                   apr_itoa(r->pool, e.nfailed + (batch->nitems - e.nwritten)));
     ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r,
                   BATCH_LOGNO(0107) "batch of %d items done, %d outside 2xx",
-                  batch->nitems, nfailed);
+                  batch->nitems, e.nfailed);
     return OK;
 }
 
 /* ------------------------------------------------------------------ */
 /* Module record                                                      */
 
-static int batch_post_config(apr_pool_t *pconf, apr_pool_t *plog,
-                             apr_pool_t *ptemp, server_rec *s)
+static int batch_pre_config(apr_pool_t *pconf, apr_pool_t *plog,
+                            apr_pool_t *ptemp)
 {
     (void)pconf;
     (void)plog;
     (void)ptemp;
+    batch_config_reset();
+    return OK;
+}
+
+static int batch_post_config(apr_pool_t *pconf, apr_pool_t *plog,
+                             apr_pool_t *ptemp, server_rec *s)
+{
+    int threaded = 0, conc = batch_config_max_concurrency_seen();
+
+    (void)pconf;
+    (void)plog;
+    (void)ptemp;
+    /* httpd reads its configuration twice at start-up: speak once */
+    if (ap_state_query(AP_SQ_MAIN_STATE) == AP_SQ_MS_CREATE_PRE_CONFIG) {
+        return OK;
+    }
     ap_log_error(APLOG_MARK, APLOG_INFO, 0, s,
                  BATCH_LOGNO(0001) "mod_batch/%s loaded", BATCH_VERSION);
+    if (ap_mpm_query(AP_MPMQ_IS_THREADED, &threaded) != APR_SUCCESS) {
+        threaded = AP_MPMQ_NOT_SUPPORTED;
+    }
+    if (conc > 1 && threaded == AP_MPMQ_NOT_SUPPORTED) {
+        ap_log_error(APLOG_MARK, APLOG_NOTICE, 0, s,
+                     BATCH_LOGNO(0003) "BatchConcurrency %d is configured, "
+                                       "but the %s MPM has no threads: "
+                                       "batch items run sequential, one "
+                                       "after another",
+                     conc, ap_show_mpm());
+    }
+    else if (conc > 1 && batch_conf_threads(s) == 0) {
+        ap_log_error(APLOG_MARK, APLOG_NOTICE, 0, s,
+                     BATCH_LOGNO(0004) "BatchConcurrency %d is configured, "
+                                       "but BatchThreads is 0: batch "
+                                       "items run sequential, one after "
+                                       "another",
+                     conc);
+    }
     return OK;
+}
+
+/* Every child: the batch threads (started on demand), the allocator
+ * cache and the dummy socket of the items' secondary connections. */
+static void batch_child_init(apr_pool_t *pchild, server_rec *s)
+{
+    apr_status_t rv =
+        batch_workers_child_init(pchild, s, batch_conf_threads(s));
+
+    if (rv != APR_SUCCESS) {
+        ap_log_error(APLOG_MARK, APLOG_CRIT, rv, s,
+                     BATCH_LOGNO(0005) "mod_batch cannot run items in this "
+                                       "child process");
+    }
 }
 
 /* Items reached through an internal redirect (per-dir RewriteRule, CGI
@@ -566,7 +587,9 @@ static void batch_register_hooks(apr_pool_t *p)
 {
     ap_hook_post_read_request(item_env_back, NULL, NULL, APR_HOOK_REALLY_FIRST);
     ap_hook_fixups(item_env_back, NULL, NULL, APR_HOOK_REALLY_FIRST);
+    ap_hook_pre_config(batch_pre_config, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_post_config(batch_post_config, NULL, NULL, APR_HOOK_MIDDLE);
+    ap_hook_child_init(batch_child_init, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_handler(batch_handler, NULL, NULL, APR_HOOK_MIDDLE);
     read_guard_frec = ap_register_output_filter(
         "BATCH_READ_GUARD", read_guard_filter, NULL, AP_FTYPE_RESOURCE);
@@ -576,7 +599,7 @@ static void batch_register_hooks(apr_pool_t *p)
 AP_DECLARE_MODULE(batch) = {STANDARD20_MODULE_STUFF,
                             batch_config_create_dir, /* per-directory config */
                             batch_config_merge_dir,  /* merge per-directory */
-                            NULL,                    /* per-server config */
+                            batch_config_create_srv, /* per-server config */
                             NULL,                    /* merge per-server */
                             batch_cmds,              /* directives */
                             batch_register_hooks,    /* hooks */

@@ -1,8 +1,9 @@
 /* Licensed under the Apache License, Version 2.0 (see LICENSE).
  * Copyright 2026 the mod_batch authors.
  *
- * batch_config.h: the per-directory configuration of mod_batch and the
- * accessors that apply defaults. Every field starts unset so that "unset"
+ * batch_config.h: the per-directory configuration of mod_batch (and the
+ * one server-wide directive, BatchThreads) and the accessors that apply
+ * defaults. Every field starts unset so that "unset"
  * survives nested sections; only the accessors know the defaults.
  */
 #ifndef BATCH_CONFIG_H
@@ -18,6 +19,10 @@
 #define BATCH_DEFAULT_MAX_RESPONSE_SIZE (1024 * 1024)
 #define BATCH_DEFAULT_TIMEOUT 60
 #define BATCH_DEFAULT_METHODS "GET HEAD POST PUT PATCH DELETE"
+#define BATCH_DEFAULT_CONCURRENCY 1
+#define BATCH_MAX_CONCURRENCY 64
+#define BATCH_DEFAULT_THREADS 32
+#define BATCH_MAX_THREADS 1024
 
 typedef struct batch_dir_conf {
     int max_requests;            /* BatchMaxRequests */
@@ -27,12 +32,26 @@ typedef struct batch_dir_conf {
     const char *base;            /* BatchBase, normalized ("" for "/") */
     int timeout;                 /* BatchTimeout, seconds */
     int log_items;               /* BatchLogItems: 1 On, 0 Off */
+    int concurrency;             /* BatchConcurrency */
 } batch_dir_conf;
+
+/** Server-wide settings (main server only: BatchThreads). */
+typedef struct batch_srv_conf {
+    int threads; /* BatchThreads */
+} batch_srv_conf;
 
 extern const command_rec batch_cmds[];
 
 void *batch_config_create_dir(apr_pool_t *p, char *dir);
 void *batch_config_merge_dir(apr_pool_t *p, void *basev, void *addv);
+void *batch_config_create_srv(apr_pool_t *p, server_rec *s);
+
+/** Forget what the previous configuration pass set (pre_config). */
+void batch_config_reset(void);
+/** The largest BatchConcurrency anywhere in the configuration read. */
+int batch_config_max_concurrency_seen(void);
+/** BatchThreads of the main server s (or its default). */
+int batch_conf_threads(server_rec *s);
 
 /** The configuration in effect for r (never NULL). */
 const batch_dir_conf *batch_config_get(request_rec *r);
@@ -44,6 +63,8 @@ const char *batch_conf_base(const batch_dir_conf *c);
 apr_interval_time_t batch_conf_timeout(const batch_dir_conf *c);
 /** 1 when BatchLogItems is On. */
 int batch_conf_log_items(const batch_dir_conf *c);
+/** BatchConcurrency (1 = sequential). */
+int batch_conf_concurrency(const batch_dir_conf *c);
 /** 1 when method (upper case) is in BatchMethods. */
 int batch_conf_method_allowed(const batch_dir_conf *c, const char *method);
 

@@ -16,20 +16,21 @@
  *  called from register_hooks. */
 void batch_dispatch_register(apr_pool_t *p);
 
-/** What every item of one batch shares: the parent request and the
- *  connection the items run on, the response limit, and the parent's
- *  headers already filtered for inheritance. */
+/** What every item of one batch shares: the response limit, the
+ *  protocol of the item request lines, and the batch request's headers
+ *  already filtered for inheritance. */
 typedef struct batch_dispatch_t batch_dispatch_t;
 
 /**
- * Prepare the dispatch of a batch's items as subrequests of parent on
- * connection c (the parent's headers are filtered once here: no
- * Content-*, If-*, Range, Expect, hop-by-hop or Connection-named headers).
+ * Prepare the dispatch of the items of batch request parent (its headers
+ * are filtered once here: no Content-*, If-*, Range, Expect, hop-by-hop
+ * or Connection-named headers). Read-only afterwards, so items on other
+ * threads may share it.
  * @param max_response  most body bytes kept (BatchMaxResponseSize); a
  *                      longer body gives 500 ResponseTooLarge
  * @param p             owns the result; outlives every item (parent->pool)
  */
-batch_dispatch_t *batch_dispatch_create(request_rec *parent, conn_rec *c,
+batch_dispatch_t *batch_dispatch_create(request_rec *parent,
                                         apr_off_t max_response, apr_pool_t *p);
 
 /** The request headers item it is sent with: the inherited ones, the
@@ -43,18 +44,21 @@ char *batch_dispatch_request_line(const batch_dispatch_t *d,
                                   const batch_item_t *it, apr_pool_t *p);
 
 /**
- * Run item it as a subrequest of the batch's parent request.
+ * Run item it as a subrequest of parent, on parent's connection (the
+ * item's own secondary connection and dummy parent, batch_shadow.h).
  * The parent's headers_in, kept_body, the_request and the
  * BATCH_ITEM_ID variable are swapped to the item's values for the
- * duration of the lookup and restored before return.
+ * duration of the lookup and restored before return. Touches nothing of
+ * the batch request.
  * @param res  filled with status, headers, content type and body;
  *             everything it points to is allocated from ip
- * @param ip   the item's pool: a child of the parent's pool that
+ * @param ip   the item's pool, which owns parent and its connection and
  *             outlives the subrequest (destroyed by the caller once the
  *             item has been written)
  * @return APR_SUCCESS (item outcomes, including failures, are in res)
  */
 apr_status_t batch_dispatch_item(batch_result_t *res, const batch_dispatch_t *d,
-                                 const batch_item_t *it, apr_pool_t *ip);
+                                 request_rec *parent, const batch_item_t *it,
+                                 apr_pool_t *ip);
 
 #endif /* BATCH_DISPATCH_H */

@@ -1,0 +1,370 @@
+/* Licensed under the Apache License, Version 2.0 (see LICENSE).
+ * Copyright 2026 the mod_batch authors.
+ *
+ * batch_run.c: the schedule stage in motion. The scheduler (batch_sched.c,
+ * pure) says which item may start; this file runs it and gives results to
+ * the writer in request order.
+ *
+ * Sequential: the batch's thread takes the next item, runs it, writes it.
+ *
+ * Concurrent (CONCURRENCY.md 1): the batch's thread ("main") owns the
+ * scheduler's decisions and every pool; it opens an item's pool (with an
+ * allocator of its own, so another thread may use it), applies the
+ * pre-run checks and queues the item. "Runners" on the child's batch
+ * threads take queued items one after another until none is left. One
+ * runner starts at once; if items are still queued a millisecond later,
+ * main starts more, up to BatchConcurrency: a batch of fast items costs
+ * about two thread hand-offs, a batch of slow ones is fully parallel
+ * after 1 ms. Main writes finished items in request order and never
+ * returns while a runner still runs.
+ *
+ * Rules (CONCURRENCY.md 2.4): a runner allocates only from the item's
+ * pool, never from the batch request's pool or connection; everything
+ * shared (the queue, item states, the scheduler, the counters) is under
+ * the batch mutex; lock order is batch mutex, then the workers' mutex.
+ */
+#include <apr_strings.h>
+#include <apr_thread_mutex.h>
+#include <apr_thread_cond.h>
+
+#include "batch_private.h"
+#include "http_protocol.h"
+
+#include "batch_run.h"
+#include "batch_sched.h"
+#include "batch_shadow.h"
+
+/* How long one runner works alone before more are started. */
+#define BATCH_RAMP apr_time_from_msec(1)
+
+enum { SLOT_WAITING = 0, SLOT_QUEUED, SLOT_RUNNING, SLOT_DONE };
+
+typedef struct slot_t {
+    apr_pool_t *ip;         /* the item's pool, a child of r->pool */
+    apr_allocator_t *alloc; /* ip's own allocator (concurrent), or NULL */
+    batch_result_t res;
+    apr_time_t start;
+    int state;
+} slot_t;
+
+typedef struct run_t {
+    request_rec *r;
+    const batch_t *b;
+    const batch_run_opts_t *o;
+    batch_sched_t *sched;
+    slot_t *slots;
+    /* concurrent mode: the rest is under mu */
+    apr_thread_mutex_t *mu;
+    apr_thread_cond_t *cv; /* to main: an item finished or a runner ended */
+    int *queue;            /* item indices, taken from qhead */
+    int qhead, qtail;
+    int held;    /* queued, running, or finished and not yet written */
+    int runners; /* runner tasks started and not yet ended */
+    int stop;    /* the client has gone: start nothing more */
+} run_t;
+
+/* ------------------------------------------------------------------ */
+/* Items                                                              */
+
+static void slot_open(run_t *run, int i, int own_allocator)
+{
+    slot_t *s = &run->slots[i];
+
+    s->alloc = NULL;
+    if (own_allocator) {
+        s->alloc = batch_workers_allocator_get(run->o->workers);
+        if (s->alloc == NULL) {
+            ap_abort_on_oom();
+        }
+    }
+    apr_pool_create_ex(&s->ip, run->r->pool, NULL, s->alloc);
+    apr_pool_tag(s->ip, "batch_item");
+}
+
+static void slot_close(run_t *run, int i)
+{
+    slot_t *s = &run->slots[i];
+
+    if (s->ip) {
+        apr_pool_destroy(s->ip);
+        s->ip = NULL;
+    }
+    if (s->alloc) {
+        batch_workers_allocator_put(run->o->workers, s->alloc);
+        s->alloc = NULL;
+    }
+}
+
+static void set_refusal(batch_result_t *res, int status, const char *code,
+                        const char *message)
+{
+    res->status = status;
+    res->error_code = code;
+    res->error_message = message;
+}
+
+/* The checks of CONTRACT 4 that need no lookup, in their order (the
+ * timeout is checked when the item starts). 1 when the item must not
+ * run; its result is then filled. */
+static int refused(run_t *run, int i)
+{
+    const batch_item_t *it = &run->b->items[i];
+    slot_t *s = &run->slots[i];
+
+    memset(&s->res, 0, sizeof(s->res));
+    s->res.head = (strcmp(it->method, "HEAD") == 0);
+    s->start = apr_time_now();
+    if (!batch_conf_method_allowed(run->o->conf, it->method)) {
+        set_refusal(&s->res, HTTP_METHOD_NOT_ALLOWED,
+                    BATCH_ERR_METHOD_NOT_ALLOWED,
+                    apr_psprintf(s->ip,
+                                 "requests[%d]: \"method\" %s is not allowed "
+                                 "in a batch here",
+                                 i, it->method));
+        return 1;
+    }
+    if (!batch_sched_deps_ok(run->sched, i)) {
+        set_refusal(&s->res, HTTP_FAILED_DEPENDENCY,
+                    BATCH_ERR_FAILED_DEPENDENCY,
+                    apr_psprintf(s->ip,
+                                 "requests[%d]: a request it depends on "
+                                 "(\"dependsOn\") failed or was not run",
+                                 i));
+        return 1;
+    }
+    return 0;
+}
+
+/* The one dispatch path: on the calling thread, on a secondary connection
+ * of its own, with a parent request of its own. */
+static void run_item(run_t *run, int i, apr_thread_t *thread, int tslot)
+{
+    const batch_item_t *it = &run->b->items[i];
+    slot_t *s = &run->slots[i];
+    request_rec *parent;
+
+    s->start = apr_time_now();
+    if (s->start > run->o->deadline) {
+        set_refusal(&s->res, HTTP_GATEWAY_TIME_OUT, BATCH_ERR_TIMEOUT,
+                    apr_psprintf(s->ip,
+                                 "requests[%d]: BatchTimeout passed before "
+                                 "it could start",
+                                 i));
+        return;
+    }
+    parent = batch_shadow_parent(
+        run->r, s->ip, batch_workers_socket(run->o->workers), thread, tslot);
+    batch_dispatch_item(&s->res, run->o->disp, parent, it, s->ip);
+}
+
+static apr_thread_t *own_thread(request_rec *r)
+{
+#if APR_HAS_THREADS
+    return r->connection->current_thread;
+#else
+    (void)r;
+    return NULL;
+#endif
+}
+
+/* ------------------------------------------------------------------ */
+/* Sequential                                                         */
+
+static int run_sequential(run_t *run, batch_emit_fn *emit, void *ctx)
+{
+    int i, nwritten = 0;
+
+    while ((i = batch_sched_next(run->sched)) >= 0) {
+        slot_t *s = &run->slots[i];
+        apr_status_t rv;
+
+        if (run->r->connection->aborted) {
+            break;
+        }
+        slot_open(run, i, 0);
+        if (!refused(run, i)) {
+            run_item(run, i, own_thread(run->r), -1);
+        }
+        batch_sched_done(run->sched, i, s->res.status);
+        rv = emit(ctx, &run->b->items[i], &s->res, s->start, s->ip);
+        slot_close(run, i);
+        nwritten++;
+        if (rv != APR_SUCCESS) {
+            break;
+        }
+    }
+    return nwritten;
+}
+
+/* ------------------------------------------------------------------ */
+/* Concurrent                                                         */
+
+/* A runner: takes queued items until none is left (or the client has
+ * gone). Runs on a batch thread, or on main when no thread could be had. */
+static void runner(void *arg, apr_thread_t *thread, int tslot)
+{
+    run_t *run = arg;
+
+    apr_thread_mutex_lock(run->mu);
+    while (!run->stop && run->qhead < run->qtail) {
+        int i = run->queue[run->qhead++];
+
+        run->slots[i].state = SLOT_RUNNING;
+        apr_thread_mutex_unlock(run->mu);
+
+        run_item(run, i, thread, tslot);
+
+        apr_thread_mutex_lock(run->mu);
+        run->slots[i].state = SLOT_DONE;
+        batch_sched_done(run->sched, i, run->slots[i].res.status);
+        apr_thread_cond_signal(run->cv);
+    }
+    run->runners--;
+    apr_thread_cond_signal(run->cv);
+    apr_thread_mutex_unlock(run->mu);
+}
+
+/* Queue every item that may start now, while fewer than N are held.
+ * Main, under mu. */
+static void schedule(run_t *run)
+{
+    int i;
+
+    while (run->held < run->o->concurrency
+           && (i = batch_sched_next(run->sched)) >= 0) {
+        slot_open(run, i, 1);
+        run->held++;
+        if (refused(run, i)) {
+            run->slots[i].state = SLOT_DONE;
+            batch_sched_done(run->sched, i, run->slots[i].res.status);
+            continue;
+        }
+        run->slots[i].state = SLOT_QUEUED;
+        run->queue[run->qtail++] = i;
+    }
+}
+
+/* Start n runners. Main, under mu (released while a runner runs here). */
+static void start_runners(run_t *run, int n)
+{
+    while (n-- > 0) {
+        run->runners++;
+        if (batch_workers_push(run->o->workers, runner, run) != APR_SUCCESS) {
+            /* no batch thread at all: main runs what is queued */
+            apr_thread_mutex_unlock(run->mu);
+            runner(run, own_thread(run->r), -1);
+            apr_thread_mutex_lock(run->mu);
+            return;
+        }
+    }
+}
+
+static int run_concurrent(run_t *run, batch_emit_fn *emit, void *ctx)
+{
+    int n = run->b->nitems, par = run->o->concurrency;
+    int next = 0, i;
+    apr_time_t ramp_at = 0;
+
+    if (apr_thread_mutex_create(&run->mu, APR_THREAD_MUTEX_DEFAULT,
+                                run->r->pool)
+            != APR_SUCCESS
+        || apr_thread_cond_create(&run->cv, run->r->pool) != APR_SUCCESS) {
+        return run_sequential(run, emit, ctx);
+    }
+    run->queue = apr_palloc(run->r->pool, sizeof(int) * n);
+
+    apr_thread_mutex_lock(run->mu);
+    for (;;) {
+        int queued, wrote;
+        apr_time_t now;
+
+        if (!run->stop) {
+            schedule(run);
+        }
+        queued = run->qtail - run->qhead;
+        now = apr_time_now();
+        if (!run->stop && queued > 0) {
+            if (run->runners == 0) {
+                ramp_at = now + BATCH_RAMP;
+                start_runners(run, 1);
+            }
+            else if (now >= ramp_at && run->runners < par) {
+                int want = run->runners + queued;
+
+                start_runners(run, (want > par ? par : want) - run->runners);
+            }
+        }
+        /* write what is finished, in order; pools are main's alone */
+        wrote = 0;
+        while (next < n && run->slots[next].state == SLOT_DONE) {
+            slot_t *s = &run->slots[next];
+            apr_status_t rv;
+
+            apr_thread_mutex_unlock(run->mu);
+            rv = emit(ctx, &run->b->items[next], &s->res, s->start, s->ip);
+            slot_close(run, next);
+            apr_thread_mutex_lock(run->mu);
+            run->held--;
+            next++;
+            wrote = 1;
+            if (rv != APR_SUCCESS || run->r->connection->aborted) {
+                run->stop = 1;
+                break;
+            }
+        }
+        if (run->stop || next == n) {
+            break;
+        }
+        if (wrote) {
+            continue; /* room was made: schedule again before waiting */
+        }
+        if (run->qhead < run->qtail && run->runners < par) {
+            now = apr_time_now();
+            apr_thread_cond_timedwait(run->cv, run->mu,
+                                      ramp_at > now ? ramp_at - now : 1000);
+        }
+        else {
+            apr_thread_cond_wait(run->cv, run->mu);
+        }
+    }
+    run->stop = 1; /* runners end after the item they run */
+    while (run->runners > 0) {
+        apr_thread_cond_wait(run->cv, run->mu);
+    }
+    apr_thread_mutex_unlock(run->mu);
+    for (i = next; i < n; i++) {
+        slot_close(run, i);
+    }
+    return next;
+}
+
+/* ------------------------------------------------------------------ */
+
+int batch_run(request_rec *r, const batch_t *b, const batch_run_opts_t *o,
+              batch_emit_fn *emit, void *ctx)
+{
+    run_t run;
+    int nwritten;
+
+    memset(&run, 0, sizeof(run));
+    run.r = r;
+    run.b = b;
+    run.o = o;
+    run.sched = batch_sched_create(b, r->pool);
+    run.slots = apr_pcalloc(r->pool, sizeof(slot_t) * b->nitems);
+
+    if (o->concurrency > 1 && b->nitems > 1
+        && batch_workers_threaded(o->workers)) {
+        nwritten = run_concurrent(&run, emit, ctx);
+    }
+    else {
+        nwritten = run_sequential(&run, emit, ctx);
+    }
+    if (nwritten < b->nitems) {
+        ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r,
+                      BATCH_LOGNO(0106) "client has gone; %d of %d "
+                                        "items not written",
+                      b->nitems - nwritten, b->nitems);
+    }
+    return nwritten;
+}

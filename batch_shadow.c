@@ -1,0 +1,97 @@
+/* Licensed under the Apache License, Version 2.0 (see LICENSE).
+ * Copyright 2026 the mod_batch authors.
+ *
+ * batch_shadow.c: secondary connections and dummy parent requests for
+ * items. The recipe is mod_http2's for its streams (a copy of the
+ * connection with master set, its own pool, config, notes and bucket
+ * allocator, no filters, a dummy socket, then the pre_connection hooks),
+ * with a parent request made by ap_create_request() so that core gives
+ * it a private body brigade. Each step is there because something
+ * crashed without it (CONCURRENCY.md 2 and 5).
+ */
+#include <apr_strings.h>
+
+#include "batch_private.h"
+#include "http_connection.h"
+#include "http_core.h"
+#include "http_protocol.h"
+#include "http_request.h"
+
+#include "batch_shadow.h"
+
+static conn_rec *shadow_connection(conn_rec *c1, apr_pool_t *ip,
+                                   apr_socket_t *sock, apr_thread_t *thread,
+                                   int slot)
+{
+    conn_rec *c2 = apr_pmemdup(ip, c1, sizeof(*c2));
+
+    c2->master = c1->master ? c1->master : c1;
+    c2->pool = ip;
+    c2->conn_config = ap_create_conn_config(ip);
+    /* core's slot is the socket: a dummy, so no module reaches the
+     * client's socket (timeouts, reads) from an item */
+    ap_set_core_module_config(c2->conn_config, sock);
+    c2->notes = apr_table_make(ip, 5);
+    c2->input_filters = NULL;
+    c2->output_filters = NULL;
+    c2->bucket_alloc = apr_bucket_alloc_create(ip);
+    c2->data_in_input_filters = 0;
+    c2->data_in_output_filters = 0;
+    c2->clogging_input_filters = 1;
+    c2->log = NULL;
+    c2->aborted = 0;
+    c2->sbh = NULL; /* no scoreboard slot */
+    c2->cs = NULL;  /* event MPM gives it a state of its own */
+    c2->keepalives = c1->keepalives > 0 ? c1->keepalives : 1;
+    c2->keepalive = AP_CONN_CLOSE;
+#if APR_HAS_THREADS
+    /* mod_lua keeps thread-scope VMs per current_thread */
+    c2->current_thread = thread;
+#else
+    (void)thread;
+#endif
+    /* unique at any moment: mod_unique_id uses the low bits of c->id */
+    c2->id = (c2->master->id << 8) ^ (long)(slot + 1);
+    /* mpm_event's hook gives c2 its own connection state (internal
+     * redirects write to it); core declines secondaries; mod_ssl
+     * declines too, and items see TLS through c->master */
+    ap_run_pre_connection(c2, sock);
+    return c2;
+}
+
+request_rec *batch_shadow_parent(request_rec *r, apr_pool_t *ip,
+                                 apr_socket_t *sock, apr_thread_t *thread,
+                                 int slot)
+{
+    conn_rec *c2 = shadow_connection(r->connection, ip, sock, thread, slot);
+    request_rec *d = ap_create_request(c2);
+
+    d->server = r->server;
+    d->hostname = r->hostname;
+    d->request_time = r->request_time;
+    d->log = r->log;
+    d->log_id = r->log_id;
+    d->htaccess = r->htaccess;
+    /* the same per-dir config as the batch: subrequests compare with
+     * their parent's to skip repeated access checks, as before */
+    d->per_dir_config = r->per_dir_config;
+    d->useragent_addr = r->useragent_addr;
+    d->useragent_ip = r->useragent_ip;
+    d->user = r->user;
+    d->ap_auth_type = r->ap_auth_type;
+    d->method = r->method;
+    d->method_number = r->method_number;
+    d->protocol = r->protocol;
+    d->proto_num = r->proto_num;
+    d->uri = r->uri;
+    d->unparsed_uri = r->unparsed_uri;
+    d->args = r->args;
+    d->parsed_uri = r->parsed_uri;
+    d->filename = r->filename;
+    d->the_request = r->the_request;
+    d->subprocess_env = apr_table_copy(d->pool, r->subprocess_env);
+    ap_copy_method_list(d->allowed_methods, r->allowed_methods);
+    d->read_length = 0;
+    d->expecting_100 = 0;
+    return d;
+}
