@@ -52,6 +52,7 @@ typedef struct run_t {
     const batch_t *b;
     const batch_run_opts_t *o;
     batch_sched_t *sched;
+    batch_shadow_base_t *shadow;
     slot_t *slots;
     /* concurrent mode: the rest is under mu */
     apr_thread_mutex_t *mu;
@@ -152,8 +153,7 @@ static void run_item(run_t *run, int i, apr_thread_t *thread, int tslot)
                                  i));
         return;
     }
-    parent = batch_shadow_parent(
-        run->r, s->ip, batch_workers_socket(run->o->workers), thread, tslot);
+    parent = batch_shadow_parent(run->shadow, s->ip, thread, tslot);
     batch_dispatch_item(&s->res, run->o->disp, parent, it, s->ip);
 }
 
@@ -351,6 +351,8 @@ int batch_run(request_rec *r, const batch_t *b, const batch_run_opts_t *o,
     run.b = b;
     run.o = o;
     run.sched = batch_sched_create(b, r->pool);
+    run.shadow =
+        batch_shadow_prepare(r, batch_workers_socket(o->workers), r->pool);
     run.slots = apr_pcalloc(r->pool, sizeof(slot_t) * b->nitems);
 
     if (o->concurrency > 1 && b->nitems > 1

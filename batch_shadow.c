@@ -14,23 +14,49 @@
 #include "batch_private.h"
 #include "http_connection.h"
 #include "http_core.h"
+#include "http_log.h"
 #include "http_protocol.h"
 #include "http_request.h"
 
 #include "batch_shadow.h"
 
-static conn_rec *shadow_connection(conn_rec *c1, apr_pool_t *ip,
-                                   apr_socket_t *sock, apr_thread_t *thread,
-                                   int slot)
+struct batch_shadow_base_t {
+    request_rec *r;     /* the batch request: read-only fields */
+    conn_rec c1;        /* copy of the client's connection */
+    apr_table_t *env;   /* copy of the batch's subprocess_env */
+    apr_socket_t *sock; /* the dummy socket */
+};
+
+batch_shadow_base_t *batch_shadow_prepare(request_rec *r, apr_socket_t *sock,
+                                          apr_pool_t *p)
 {
+    batch_shadow_base_t *b = apr_palloc(p, sizeof(*b));
+    conn_rec *c1 = r->connection;
+
+    /* one connection log id for the batch and all its items (%{c}L),
+     * when a module makes them */
+    if (c1->log_id == NULL) {
+        ap_run_generate_log_id(c1, NULL, &c1->log_id);
+    }
+    b->r = r;
+    b->c1 = *c1;
+    b->env = apr_table_copy(p, r->subprocess_env);
+    b->sock = sock;
+    return b;
+}
+
+static conn_rec *shadow_connection(const batch_shadow_base_t *b, apr_pool_t *ip,
+                                   apr_thread_t *thread, int slot)
+{
+    const conn_rec *c1 = &b->c1;
     conn_rec *c2 = apr_pmemdup(ip, c1, sizeof(*c2));
 
-    c2->master = c1->master ? c1->master : c1;
+    c2->master = c1->master ? c1->master : b->r->connection;
     c2->pool = ip;
     c2->conn_config = ap_create_conn_config(ip);
     /* core's slot is the socket: a dummy, so no module reaches the
      * client's socket (timeouts, reads) from an item */
-    ap_set_core_module_config(c2->conn_config, sock);
+    ap_set_core_module_config(c2->conn_config, b->sock);
     c2->notes = apr_table_make(ip, 5);
     c2->input_filters = NULL;
     c2->output_filters = NULL;
@@ -55,15 +81,15 @@ static conn_rec *shadow_connection(conn_rec *c1, apr_pool_t *ip,
     /* mpm_event's hook gives c2 its own connection state (internal
      * redirects write to it); core declines secondaries; mod_ssl
      * declines too, and items see TLS through c->master */
-    ap_run_pre_connection(c2, sock);
+    ap_run_pre_connection(c2, b->sock);
     return c2;
 }
 
-request_rec *batch_shadow_parent(request_rec *r, apr_pool_t *ip,
-                                 apr_socket_t *sock, apr_thread_t *thread,
-                                 int slot)
+request_rec *batch_shadow_parent(const batch_shadow_base_t *b, apr_pool_t *ip,
+                                 apr_thread_t *thread, int slot)
 {
-    conn_rec *c2 = shadow_connection(r->connection, ip, sock, thread, slot);
+    const request_rec *r = b->r;
+    conn_rec *c2 = shadow_connection(b, ip, thread, slot);
     request_rec *d = ap_create_request(c2);
 
     d->server = r->server;
@@ -89,7 +115,7 @@ request_rec *batch_shadow_parent(request_rec *r, apr_pool_t *ip,
     d->parsed_uri = r->parsed_uri;
     d->filename = r->filename;
     d->the_request = r->the_request;
-    d->subprocess_env = apr_table_copy(d->pool, r->subprocess_env);
+    d->subprocess_env = apr_table_copy(d->pool, b->env);
     ap_copy_method_list(d->allowed_methods, r->allowed_methods);
     d->read_length = 0;
     d->expecting_100 = 0;

@@ -14,20 +14,32 @@
 
 #include "httpd.h"
 
+/** What the items of one batch copy from the batch: a snapshot of the
+ *  client's connection and of the batch's environment, taken on the
+ *  batch's thread before any item runs (so no item thread reads memory
+ *  the batch's thread may be writing). */
+typedef struct batch_shadow_base_t batch_shadow_base_t;
+
 /**
- * Make a secondary connection of the batch's connection and a parent
- * request on it that carries what the batch request r carries for the
- * lookup (server, per-dir config, user, client address, environment).
- * Everything is allocated from ip, the item's pool.
- * Call from the thread that owns ip; reads r only (r is not modified
- * while items run).
- * @param sock    the dummy socket put in core's connection slot
- * @param thread  the thread the item runs on (mod_lua thread scope)
- * @param slot    that thread's number, for a connection id unique at
- *                any moment (as mod_http2 makes them)
+ * Take the snapshot for the items of batch request r (from p, r's pool).
+ * @param sock  the dummy socket put in core's slot of every secondary
+ *              connection, so no module reaches the client's socket
  */
-request_rec *batch_shadow_parent(request_rec *r, apr_pool_t *ip,
-                                 apr_socket_t *sock, apr_thread_t *thread,
+batch_shadow_base_t *batch_shadow_prepare(request_rec *r, apr_socket_t *sock,
+                                          apr_pool_t *p);
+
+/**
+ * Make a secondary connection and a parent request on it that carries
+ * what the batch request carries for the lookup (server, per-dir config,
+ * user, client address, environment). Everything is allocated from ip,
+ * the item's pool; call from the thread that owns ip.
+ * @param thread  the thread the item runs on (mod_lua thread scope)
+ * @param slot    that thread's number, or -1 for the batch's own thread:
+ *                makes a connection id unique at any moment (as
+ *                mod_http2 makes them)
+ */
+request_rec *batch_shadow_parent(const batch_shadow_base_t *base,
+                                 apr_pool_t *ip, apr_thread_t *thread,
                                  int slot);
 
 #endif /* BATCH_SHADOW_H */
