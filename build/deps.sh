@@ -16,7 +16,7 @@ pkgs=(
     check wrk
     python3 python3-pytest python3-requests
     clang-format
-    curl ca-certificates
+    curl ca-certificates openssl
     debhelper dpkg-dev fakeroot
 )
 # node/npm may come from outside Debian (nodesource, nvm, ...): take
