@@ -35,7 +35,7 @@
 #include "batch_version.h"
 #endif
 #ifndef BATCH_VERSION
-#define BATCH_VERSION "0.1.0"
+#define BATCH_VERSION "0.2.0"
 #endif
 
 module AP_MODULE_DECLARE_DATA batch_module;
