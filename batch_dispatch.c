@@ -373,13 +373,6 @@ char *batch_dispatch_request_line(const batch_dispatch_t *d,
     return apr_pstrcat(p, it->method, " ", it->uri, " ", d->protocol, NULL);
 }
 
-/* Copies: the subrequest's strings die with its pool. */
-static int copy_one(void *data, const char *key, const char *val)
-{
-    apr_table_add((apr_table_t *)data, key, val);
-    return 1;
-}
-
 static int item_is_conditional(const batch_item_t *it)
 {
     return apr_table_get(it->headers, "If-Match") != NULL
@@ -407,22 +400,24 @@ static void set_module_error(batch_result_t *res, int status, const char *code,
     res->body_len = 0;
 }
 
-/* Copy status, headers and content type out of the subrequest (whose
- * pool is about to go) into the item pool. */
+/* Status, headers and content type of the subrequest, by reference: the
+ * subrequest's pool descends from the item pool ip (through the item's
+ * secondary connection and dummy parent), so nothing of it goes before
+ * the item has been written; it is freed with ip. */
 static void collect(batch_result_t *res, request_rec *fin, int status,
                     apr_pool_t *ip)
 {
     res->status = status;
-    res->headers = apr_table_make(ip, 8);
-    apr_table_do(copy_one, res->headers, fin->headers_out, NULL);
-    apr_table_do(copy_one, res->headers, fin->err_headers_out, NULL);
-    res->content_type =
-        fin->content_type ? apr_pstrdup(ip, fin->content_type) : NULL;
+    res->headers =
+        apr_is_empty_table(fin->err_headers_out)
+            ? fin->headers_out
+            : apr_table_overlay(ip, fin->headers_out, fin->err_headers_out);
+    res->content_type = fin->content_type;
     /* keep a status line only when it carries a reason phrase ("418 I'm a
      * teapot"); a bare "404" from a CGI Status header has none */
     if (fin->status_line && atoi(fin->status_line) == status
         && strlen(fin->status_line) > 4 && fin->status_line[3] == ' ') {
-        res->status_line = apr_pstrdup(ip, fin->status_line);
+        res->status_line = fin->status_line;
     }
 }
 
@@ -578,8 +573,7 @@ static apr_status_t dispatch_one(batch_result_t *res, request_rec *parent,
         ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, parent,
                       BATCH_LOGNO(0201) "item #%d: lookup of %s gave %d",
                       it->index, ap_escape_logitem(ip, it->uri), rr->status);
-        ap_destroy_sub_req(rr);
-        return APR_SUCCESS;
+        return APR_SUCCESS; /* rr goes with ip */
     }
     if (rr->handler && strcmp(rr->handler, BATCH_HANDLER) == 0) {
         set_module_error(res, HTTP_BAD_REQUEST, BATCH_ERR_NESTED,
@@ -682,6 +676,7 @@ static apr_status_t dispatch_one(batch_result_t *res, request_rec *parent,
         apr_rfc822_date(date, ap_rationalize_mtime(fin, fin->mtime));
         apr_table_setn(res->headers, "Last-Modified", date);
     }
-    ap_destroy_sub_req(rr);
+    /* not ap_destroy_sub_req(rr): the result points into it; it goes
+     * with ip once the item has been written */
     return APR_SUCCESS;
 }

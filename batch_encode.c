@@ -72,6 +72,22 @@ static void sb_puts(sb_t *b, const char *s)
     sb_put(b, s, strlen(s));
 }
 
+/* A non-negative int in decimal (an HTTP status). */
+static void sb_int(sb_t *b, int v)
+{
+    char digits[12];
+    int n = 0;
+
+    if (v < 0) {
+        v = 0;
+    }
+    do {
+        digits[sizeof(digits) - 1 - n++] = (char)('0' + v % 10);
+        v /= 10;
+    } while (v > 0 && n < (int)sizeof(digits));
+    sb_put(b, digits + sizeof(digits) - n, (apr_size_t)n);
+}
+
 static void sb_putc(sb_t *b, char c)
 {
     sb_reserve(b, 1);
@@ -104,12 +120,18 @@ static void sb_str(sb_t *b, const char *s, apr_size_t n)
 
     sb_reserve(b, n + 2);
     b->buf[b->len++] = '"';
+    run = batch_util_json_plain_run((const unsigned char *)s, 0, n);
+    if (run == n) {
+        /* the common case: nothing to escape */
+        memcpy(b->buf + b->len, s, n);
+        b->len += n;
+        b->buf[b->len++] = '"';
+        return;
+    }
     while (i < n) {
         unsigned char c = (unsigned char)s[i];
 
-        for (run = i; run < n && batch_util_json_plain[(unsigned char)s[run]];
-             run++) {
-        }
+        run = batch_util_json_plain_run((const unsigned char *)s, i, n);
         c = run < n ? (unsigned char)s[run] : 0;
         if (run > i) {
             sb_put(b, s + i, run - i);
@@ -377,14 +399,44 @@ const char *batch_encode_error(const batch_error_t *err, apr_pool_t *p)
 
 typedef struct hdr_t {
     const char *name;  /* first spelling seen */
+    apr_size_t nlen;   /* strlen(name) */
     const char *value; /* repeated values joined with ", " */
 } hdr_t;
 
+typedef struct name_t {
+    const char *name;
+    apr_size_t len;
+} name_t;
+
+#define NAME(s)                                                                \
+    {                                                                          \
+        s, sizeof(s) - 1                                                       \
+    }
+
 /* Hop-by-hop headers (RFC 9110 7.6.1) and the framing the batch
- * response replaces; none describes the item to the client. */
-static const char *const dropped_headers[] = {
-    "Connection",        "Keep-Alive", "Proxy-Connection", "TE", "Trailer",
-    "Transfer-Encoding", "Upgrade",    "Content-Length",   NULL};
+ * response replaces; none describes the item to the client. Content-Type
+ * is written first, under its exact name. */
+static const name_t dropped_headers[] = {
+    NAME("Connection"),        NAME("Keep-Alive"),
+    NAME("Proxy-Connection"),  NAME("TE"),
+    NAME("Trailer"),           NAME("Upgrade"),
+    NAME("Transfer-Encoding"), NAME("Content-Length"),
+    NAME("Content-Type")};
+
+/* 1 when name (n bytes) is one of dropped_headers, in any case; the
+ * length is compared first, so most names cost no string compare. */
+static int is_dropped(const char *name, apr_size_t n)
+{
+    apr_size_t i;
+
+    for (i = 0; i < sizeof(dropped_headers) / sizeof(dropped_headers[0]); i++) {
+        if (dropped_headers[i].len == n
+            && !apr_cstr_casecmpn(name, dropped_headers[i].name, n)) {
+            return 1;
+        }
+    }
+    return 0;
+}
 
 static char *fold(const char *s, apr_pool_t *p)
 {
@@ -455,23 +507,22 @@ static void put_headers(sb_t *b, const apr_table_t *t, const char *ctype,
         int i, j;
 
         for (i = 0; i < arr->nelts; i++) {
-            if (e[i].key && !apr_cstr_casecmp(e[i].key, "Connection")) {
+            if (e[i].key && (e[i].key[0] | 0x20) == 'c'
+                && !apr_cstr_casecmp(e[i].key, "Connection")) {
                 conn = connection_names(arr, p);
                 break;
             }
         }
         for (i = 0; i < arr->nelts; i++) {
             const char *val = e[i].val ? e[i].val : "";
-            const char *const *d;
+            apr_size_t n;
             hdr_t *h = NULL;
 
-            if (!e[i].key || !apr_cstr_casecmp(e[i].key, "Content-Type")) {
+            if (!e[i].key) {
                 continue;
             }
-            for (d = dropped_headers; *d && apr_cstr_casecmp(e[i].key, *d);
-                 d++) {
-            }
-            if (*d) {
+            n = strlen(e[i].key);
+            if (is_dropped(e[i].key, n)) {
                 continue;
             }
             if (conn
@@ -482,7 +533,7 @@ static void put_headers(sb_t *b, const apr_table_t *t, const char *ctype,
              * proxied ones): a linear search beats a hash per item */
             for (j = 0; j < out->nelts; j++) {
                 hdr_t *o = &((hdr_t *)out->elts)[j];
-                if (!apr_cstr_casecmp(o->name, e[i].key)) {
+                if (o->nlen == n && !apr_cstr_casecmpn(o->name, e[i].key, n)) {
                     h = o;
                     break;
                 }
@@ -493,6 +544,7 @@ static void put_headers(sb_t *b, const apr_table_t *t, const char *ctype,
             }
             h = apr_array_push(out);
             h->name = e[i].key;
+            h->nlen = n;
             h->value = val;
         }
         for (i = 0; i < out->nelts; i++) {
@@ -501,7 +553,7 @@ static void put_headers(sb_t *b, const apr_table_t *t, const char *ctype,
                 sb_putc(b, ',');
             }
             first = 0;
-            sb_strz(b, h->name);
+            sb_str(b, h->name, h->nlen);
             sb_putc(b, ':');
             sb_strz(b, h->value);
         }
@@ -603,7 +655,9 @@ apr_status_t batch_encode_item(const char **pjson, apr_size_t *plen,
             256 + (mode == BODY_DATA ? res->body_len + res->body_len / 3 : 0));
     sb_puts(&b, "{\"id\":");
     sb_strz(&b, id);
-    sb_puts(&b, apr_psprintf(p, ",\"status\":%d,\"headers\":", res->status));
+    sb_puts(&b, ",\"status\":");
+    sb_int(&b, res->status);
+    sb_puts(&b, ",\"headers\":");
     put_headers(&b, headers, ctype, p);
     if (mode == BODY_ERROR) {
         sb_puts(&b, ",\"body\":");

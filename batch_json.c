@@ -283,9 +283,7 @@ static apr_status_t read_string(reader_t *r, apr_size_t *pi, const char **pstr,
     for (;;) {
         unsigned char c;
 
-        while (i < len && batch_util_json_plain[s[i]]) {
-            i++;
-        }
+        i = batch_util_json_plain_run(s, i, len);
         if (i >= len) {
             return bad_end(r);
         }

@@ -89,8 +89,12 @@ request_rec *batch_shadow_parent(const batch_shadow_base_t *b, apr_pool_t *ip,
                                  apr_thread_t *thread, int slot)
 {
     const request_rec *r = b->r;
+    static const apr_size_t walk_notes[] = {AP_NOTE_DIRECTORY_WALK,
+                                            AP_NOTE_LOCATION_WALK,
+                                            AP_NOTE_FILE_WALK, AP_NOTE_IF_WALK};
     conn_rec *c2 = shadow_connection(b, ip, thread, slot);
     request_rec *d = ap_create_request(c2);
+    apr_size_t i;
 
     d->server = r->server;
     d->hostname = r->hostname;
@@ -116,6 +120,13 @@ request_rec *batch_shadow_parent(const batch_shadow_base_t *b, apr_pool_t *ip,
     d->filename = r->filename;
     d->the_request = r->the_request;
     d->subprocess_env = apr_table_copy(d->pool, b->env);
+    /* the batch request's walk caches (read-only to subrequests, which
+     * copy what they use): items reuse its directory, location and file
+     * walks as subrequests of the batch request did */
+    for (i = 0; i < sizeof(walk_notes) / sizeof(walk_notes[0]); i++) {
+        *ap_get_request_note(d, walk_notes[i]) =
+            *ap_get_request_note(b->r, walk_notes[i]);
+    }
     ap_copy_method_list(d->allowed_methods, r->allowed_methods);
     d->read_length = 0;
     d->expecting_100 = 0;

@@ -561,9 +561,7 @@ static int valid_string(const unsigned char *s, apr_size_t len, apr_size_t *pi)
     while (i < len) {
         unsigned char c;
 
-        while (i < len && batch_util_json_plain[s[i]]) {
-            i++;
-        }
+        i = batch_util_json_plain_run(s, i, len);
         if (i >= len) {
             break;
         }

@@ -51,10 +51,10 @@ char *batch_dispatch_request_line(const batch_dispatch_t *d,
  * duration of the lookup and restored before return. Touches nothing of
  * the batch request.
  * @param res  filled with status, headers, content type and body;
- *             everything it points to is allocated from ip
- * @param ip   the item's pool, which owns parent and its connection and
- *             outlives the subrequest (destroyed by the caller once the
- *             item has been written)
+ *             everything it points to lives in ip
+ * @param ip   the item's pool: it owns parent, its connection and the
+ *             subrequest (res points into them), and is destroyed by the
+ *             caller once the item has been written
  * @return APR_SUCCESS (item outcomes, including failures, are in res)
  */
 apr_status_t batch_dispatch_item(batch_result_t *res, const batch_dispatch_t *d,
