@@ -19,7 +19,7 @@ class TestHttp2:
             "  LoadModule http2_module %s/mod_http2.so" % env.libexecdir,
             "</IfModule>",
             "Protocols h2c http/1.1",
-        ]).install()
+        ]).add_batch("/batchc", ["BatchConcurrency 8"]).install()
 
     def _curl(self, env, args):
         curl = shutil.which("curl")
@@ -67,3 +67,33 @@ class TestHttp2:
         x = json.loads(out)["responses"][0]
         assert x["status"] == 200
         assert not {k.lower() for k in x["headers"]} & {"upgrade", "connection"}
+
+    def test_batch_720_03(self, env):
+        # CONTRACT §4: over h2c, concurrent items (BatchConcurrency 8) answer exactly as sequential ones
+        items = [
+            {"id": "s", "method": "GET", "url": "/static/small.json"},
+            {"id": "p", "method": "GET", "url": "/products/1"},
+            {"id": "x", "method": "POST", "url": "/products",
+             "body": {"title": "T"}, "dependsOn": ["p"]},
+            {"id": "c", "method": "POST", "url": "/cgi/echo.py",
+             "headers": {"Content-Type": "text/plain"}, "body": "hello"},
+            {"id": "r", "method": "GET", "url": "/rw/static"},
+            {"id": "m", "method": "GET", "url": "/static/missing.txt"},
+            {"id": "n", "method": "GET", "url": "/batch"},
+            {"id": "h", "method": "HEAD", "url": "/static/a.txt"},
+        ]
+        body = json.dumps({"requests": items})
+        outs = []
+        for path in ("/batch", "/batchc"):
+            out = self._curl(env, [
+                "--http2-prior-knowledge",
+                "-H", "Content-Type: application/json",
+                "-H", "X-Test-Name: %s" % env.test_name,
+                "--data-binary", body, env.url(path)])
+            rs = json.loads(out)["responses"]
+            for x in rs:
+                x["headers"].pop("Date", None)
+            outs.append(rs)
+        assert [x["status"] for x in outs[0]] == [200, 200, 201, 200, 200, 404, 400, 200]
+        assert outs[1] == outs[0]
+
