@@ -41,6 +41,16 @@ export BATCH_TEST_SLOW="${BATCH_TEST_SLOW:-1}"
 step "make check"
 make -k check VERBOSE=1 PYTEST_ARGS="${PYTEST_ARGS:-}"
 
+# the concurrency tests again under the other MPMs (make check ran event),
+# with the python and config.ini that make check uses
+python3=$(sed -n 's/^python *= *//p' tests/config.ini)
+for mpm in worker prefork; do
+    step "MPM=$mpm pytest tests/test_850_concurrency.py tests/test_860_https.py"
+    MPM=$mpm BATCH_TEST_CONFIG="$PWD/tests/config.ini" PYTHONDONTWRITEBYTECODE=1 \
+        "${python3:-/usr/bin/python3}" -m pytest -ra -p no:cacheprovider \
+        tests/test_850_concurrency.py tests/test_860_https.py
+done
+
 # ASan/UBSan rerun of the whole pytest suite (1 to 4 minutes on 2 cores);
 # BATCH_CI_SANITIZE=0 bash build/test.sh skips it
 if [ "${BATCH_CI_SANITIZE:-1}" = 1 ]; then

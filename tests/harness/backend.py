@@ -3,7 +3,10 @@ mod_proxy_http, or directly on env.port3.
 
 Every request is recorded (backend.requests, backend.hits) before it is
 answered, so a test can prove that nothing ran: take `n = pyb.hits` before the
-batch and compare afterwards. Paths (all also honour ?sleep=MS and ?status=N):
+batch and compare afterwards. A record holds method, path, headers, body,
+time (arrival, before any ?sleep) and end (just before the response is
+written; None until then), so tests can see which requests overlapped.
+Paths (all also honour ?sleep=MS and ?status=N):
 
   /echo[...]           200 JSON {method, path, query, headers, body, body_base64}
   /hit[...]            200 JSON {"hits": N} (a side-effect probe)
@@ -58,7 +61,13 @@ class _Handler(BaseHTTPRequestHandler):
         data = ("\r\n".join(head) + "\r\n\r\n").encode("latin-1")
         if not nobody and self.command != "HEAD":
             data += body
+        self._done()
         self.wfile.write(data)  # one write per response (no Nagle stalls)
+
+    def _done(self):
+        rec = getattr(self, "_rec", None)
+        if rec is not None and rec["end"] is None:
+            rec["end"] = time.time()
 
     def _handle(self):
         srv = self.server.backend
@@ -68,9 +77,10 @@ class _Handler(BaseHTTPRequestHandler):
         with srv.lock:
             srv.hits += 1
             hits = srv.hits
-            srv.requests.append({"method": self.command, "path": self.path,
-                                 "headers": dict(self.headers.items()), "body": body,
-                                 "time": time.time()})
+            self._rec = {"method": self.command, "path": self.path,
+                         "headers": dict(self.headers.items()), "body": body,
+                         "time": time.time(), "end": None}
+            srv.requests.append(self._rec)
         if "sleep" in q:
             time.sleep(int(q["sleep"]) / 1000.0)
         status = int(q.get("status", "200"))
@@ -88,6 +98,7 @@ class _Handler(BaseHTTPRequestHandler):
                               q.get("type", "text/plain"))
         if path.startswith("/chunked"):
             n = int(q.get("bytes", "0"))
+            self._done()
             self.wfile.write(("HTTP/1.1 %d OK\r\nContent-Type: text/plain\r\n"
                               "Transfer-Encoding: chunked\r\n\r\n" % status).encode())
             chunk = (b"c" * 8191 + b"\n")
@@ -100,6 +111,7 @@ class _Handler(BaseHTTPRequestHandler):
             return None
         if path.startswith("/truncate"):
             n = int(q.get("bytes", "1000"))
+            self._done()
             self.wfile.write(("HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\n"
                               "Content-Length: %d\r\n\r\n" % n).encode() + b"t" * (n // 2))
             self.close_connection = True
@@ -120,6 +132,12 @@ class _Handler(BaseHTTPRequestHandler):
     do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_HEAD = do_OPTIONS = _handle
 
 
+class _Server(ThreadingHTTPServer):
+    # concurrent batch items open many connections at once: a backlog of 5
+    # would drop SYNs (a 1 s retransmit) and distort overlap and timing
+    request_queue_size = 128
+
+
 class Backend:
     """A ThreadingHTTPServer on 127.0.0.1:port, run in a daemon thread."""
 
@@ -132,8 +150,8 @@ class Backend:
         self._thread = None
 
     def start(self):
-        ThreadingHTTPServer.allow_reuse_address = True
-        self._server = ThreadingHTTPServer(("127.0.0.1", self.port), _Handler)
+        _Server.allow_reuse_address = True
+        self._server = _Server(("127.0.0.1", self.port), _Handler)
         self._server.daemon_threads = True
         self._server.backend = self
         self._thread = threading.Thread(target=self._server.serve_forever,
