@@ -36,6 +36,9 @@
 
 /* How long one runner works alone before more are started. */
 #define BATCH_RAMP apr_time_from_msec(1)
+/* Longest time finished items wait for the batch's thread to write them
+ * (the writer flushes at most this often too, CONTRACT 6). */
+#define BATCH_WRITE_INTERVAL apr_time_from_msec(100)
 
 enum { SLOT_WAITING = 0, SLOT_QUEUED, SLOT_RUNNING, SLOT_DONE };
 
@@ -62,6 +65,8 @@ typedef struct run_t {
     int held;    /* queued, running, or finished and not yet written */
     int runners; /* runner tasks started and not yet ended */
     int stop;    /* the client has gone: start nothing more */
+    int next;    /* the next item to write */
+    unsigned char *has_dependents; /* per item: another depends on it */
 } run_t;
 
 /* ------------------------------------------------------------------ */
@@ -217,7 +222,16 @@ static void runner(void *arg, apr_thread_t *thread, int tslot)
         apr_thread_mutex_lock(run->mu);
         run->slots[i].state = SLOT_DONE;
         batch_sched_done(run->sched, i, run->slots[i].res.status);
-        apr_thread_cond_signal(run->cv);
+        /* Wake main only when it has something urgent to do: the first
+         * item goes out at once; dependents of this item may start now;
+         * nothing is left to take, so main must schedule (or write to
+         * make room). Otherwise main writes what is done when it next
+         * wakes (BATCH_WRITE_INTERVAL at the latest), which saves a
+         * thread wake-up per item. */
+        if ((i == run->next && run->next == 0) || run->has_dependents[i]
+            || run->qhead == run->qtail) {
+            apr_thread_cond_signal(run->cv);
+        }
     }
     run->runners--;
     apr_thread_cond_signal(run->cv);
@@ -262,7 +276,7 @@ static void start_runners(run_t *run, int n)
 static int run_concurrent(run_t *run, batch_emit_fn *emit, void *ctx)
 {
     int n = run->b->nitems, par = run->o->concurrency;
-    int next = 0, i;
+    int i, j;
     apr_time_t ramp_at = 0;
 
     if (apr_thread_mutex_create(&run->mu, APR_THREAD_MUTEX_DEFAULT,
@@ -272,11 +286,18 @@ static int run_concurrent(run_t *run, batch_emit_fn *emit, void *ctx)
         return run_sequential(run, emit, ctx);
     }
     run->queue = apr_palloc(run->r->pool, sizeof(int) * n);
+    run->has_dependents = apr_pcalloc(run->r->pool, n);
+    for (i = 0; i < n; i++) {
+        for (j = 0; j < run->b->items[i].ndeps; j++) {
+            run->has_dependents[run->b->items[i].deps[j]] = 1;
+        }
+    }
 
     apr_thread_mutex_lock(run->mu);
     for (;;) {
         int queued, wrote;
         apr_time_t now;
+        apr_interval_time_t wait;
 
         if (!run->stop) {
             schedule(run);
@@ -296,35 +317,38 @@ static int run_concurrent(run_t *run, batch_emit_fn *emit, void *ctx)
         }
         /* write what is finished, in order; pools are main's alone */
         wrote = 0;
-        while (next < n && run->slots[next].state == SLOT_DONE) {
-            slot_t *s = &run->slots[next];
+        while (run->next < n && run->slots[run->next].state == SLOT_DONE) {
+            int k = run->next;
+            slot_t *s = &run->slots[k];
             apr_status_t rv;
 
             apr_thread_mutex_unlock(run->mu);
-            rv = emit(ctx, &run->b->items[next], &s->res, s->start, s->ip);
-            slot_close(run, next);
+            rv = emit(ctx, &run->b->items[k], &s->res, s->start, s->ip);
+            slot_close(run, k);
             apr_thread_mutex_lock(run->mu);
             run->held--;
-            next++;
+            run->next++;
             wrote = 1;
             if (rv != APR_SUCCESS || run->r->connection->aborted) {
                 run->stop = 1;
                 break;
             }
         }
-        if (run->stop || next == n) {
+        if (run->stop || run->next == n) {
             break;
         }
         if (wrote) {
             continue; /* room was made: schedule again before waiting */
         }
+        wait = BATCH_WRITE_INTERVAL;
         if (run->qhead < run->qtail && run->runners < par) {
             now = apr_time_now();
-            apr_thread_cond_timedwait(run->cv, run->mu,
-                                      ramp_at > now ? ramp_at - now : 1000);
+            if (ramp_at - now < wait) {
+                wait = ramp_at > now ? ramp_at - now : 0;
+            }
         }
-        else {
-            apr_thread_cond_wait(run->cv, run->mu);
+        if (wait > 0) {
+            apr_thread_cond_timedwait(run->cv, run->mu, wait);
         }
     }
     run->stop = 1; /* runners end after the item they run */
@@ -332,10 +356,10 @@ static int run_concurrent(run_t *run, batch_emit_fn *emit, void *ctx)
         apr_thread_cond_wait(run->cv, run->mu);
     }
     apr_thread_mutex_unlock(run->mu);
-    for (i = next; i < n; i++) {
+    for (i = run->next; i < n; i++) {
         slot_close(run, i);
     }
-    return next;
+    return run->next;
 }
 
 /* ------------------------------------------------------------------ */
