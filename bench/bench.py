@@ -1,6 +1,8 @@
 #!/usr/bin/python3
-"""mod_batch benchmark: throughput, CPU per item, memory and an instruction
-profile, measured side by side in one run.  Run it through bench/run.sh.
+"""mod_batch benchmark: throughput, CPU per item, memory, an instruction
+profile and the concurrency part (BatchConcurrency/BatchThreads, and an
+optional before/after against a --baseline-module build), measured side by
+side in one run.  Run it through bench/run.sh.
 
 Stdlib only.  See bench/README.md for what each number means.
 """
@@ -19,6 +21,8 @@ import subprocess
 import sys
 import tempfile
 import time
+
+import concurrency
 
 BENCH_DIR = os.path.dirname(os.path.abspath(__file__))
 SRC_DIR = os.path.dirname(BENCH_DIR)
@@ -108,18 +112,22 @@ def status_kb(pid, key):
 
 
 class Httpd:
-    def __init__(self, bench, backend=False):
+    """One apache2 instance.  The default front and backend use the main
+    config; the concurrency part starts more fronts, each from its own
+    rendering of httpd.conf.in (name = pid file and error log)."""
+
+    def __init__(self, bench, backend=False, name=None, conf=None, port=None, defines=()):
         self.b = bench
         self.backend = backend
-        self.name = "backend" if backend else "front"
+        self.name = name or ("backend" if backend else "front")
+        self.conf = conf or bench.conf
+        self.defines = list(defines) + (["BACKEND"] if backend else [])
         self.pidfile = os.path.join(bench.root, "run", self.name + ".pid")
-        self.port = bench.port2 if backend else bench.port
+        self.port = port or (bench.port2 if backend else bench.port)
         self.proc = None
 
     def start(self):
-        args = [HTTPD, "-f", self.b.conf, "-DFOREGROUND"]
-        if self.backend:
-            args.append("-DBACKEND")
+        args = [HTTPD, "-f", self.conf, "-DFOREGROUND"] + ["-D" + d for d in self.defines]
         if os.path.exists(self.pidfile):
             os.unlink(self.pidfile)
         self.proc = subprocess.Popen(args, stdin=subprocess.DEVNULL)
@@ -178,11 +186,14 @@ class Bench:
         self.warm = 1
         self.cg_batches = args.callgrind_batches or (100 if self.quick else 200)
         self.mem_reps = 2 if self.quick else 3
-        self.port, self.port2 = free_port(), free_port()
+        self.port, self.port2, self.port3 = free_port(), free_port(), free_port()
+        self.clk_tck = CLK_TCK
+        self.cpu_ticks = cpu_ticks
+        self.parts = parse_parts(args)
         self.root = tempfile.mkdtemp(prefix="mod_batch-bench-", dir="/tmp")
         self.conf = os.path.join(self.root, "conf", "httpd.conf")
         self.results = {"machine": {}, "params": {}, "cases": [], "memory": {},
-                        "profile": {}, "ratios": {}, "checks": {}}
+                        "profile": {}, "ratios": {}, "checks": {}, "concurrency": {}}
 
     # -- setup
     def setup(self):
@@ -199,15 +210,7 @@ class Bench:
         shutil.copy(os.path.join(BENCH_DIR, "lua", "item.lua"), os.path.join(r, "lua"))
         with open(os.path.join(r, "lua", "item.json"), "wb") as f:
             f.write(ITEM_JSON)
-        with open(os.path.join(BENCH_DIR, "httpd.conf.in")) as f:
-            tmpl = string.Template(f.read())
-        user = ""
-        if os.geteuid() == 0:
-            user = "User www-data\nGroup www-data\n"
-        text = tmpl.substitute(root=r, port=self.port, port2=self.port2,
-                               libexecdir=LIBEXECDIR, module=self.module)
-        with open(self.conf, "w") as f:
-            f.write(user + text)
+        self.render_conf(self.conf, [], test=False)
         for key, _, url in TARGETS:
             for n in BATCH_NS:
                 with open(self.body_path(key, n), "wb") as f:
@@ -218,12 +221,49 @@ class Bench:
         for p, _, files in os.walk(r):
             for fn in files:
                 os.chmod(os.path.join(p, fn), 0o644)
-        t = subprocess.run([HTTPD, "-t", "-f", self.conf], capture_output=True, text=True)
+        self.config_test(self.conf, [])
+
+    def render_conf(self, path, defines, test=True, **kw):
+        """Write one instance's config from httpd.conf.in; kw overrides
+        port, name, module, batch_threads, proxy_max."""
+        with open(os.path.join(BENCH_DIR, "httpd.conf.in")) as f:
+            tmpl = string.Template(f.read())
+        vals = dict(root=self.root, port=self.port, port2=self.port2, port3=self.port3,
+                    libexecdir=LIBEXECDIR, module=self.module, name="front",
+                    batch_threads=32, proxy_max=64)
+        vals.update(kw)
+        user = ""
+        if os.geteuid() == 0:
+            user = "User www-data\nGroup www-data\n"
+        with open(path, "w") as f:
+            f.write(user + tmpl.substitute(vals))
+        os.chmod(path, 0o644)
+        if test:
+            self.config_test(path, defines)
+
+    def config_test(self, path, defines):
+        t = subprocess.run([HTTPD, "-t", "-f", path] + ["-D" + d for d in defines],
+                           capture_output=True, text=True)
         if t.returncode != 0:
-            raise SystemExit("config test failed:\n" + t.stdout + t.stderr)
+            raise SystemExit("config test failed (%s):\n%s%s" % (path, t.stdout, t.stderr))
+
+    def extra_front(self, name, module, defines, **kw):
+        """A further front instance (own port, config, pid file, error log)."""
+        port = free_port()
+        conf = os.path.join(self.root, "conf", name + ".conf")
+        self.render_conf(conf, defines, port=port, name=name, module=os.path.abspath(module), **kw)
+        return Httpd(self, name=name, conf=conf, port=port, defines=defines)
 
     def body_path(self, key, n):
         return os.path.join(self.root, "bodies", "%s-%d.json" % (key, n))
+
+    def write_body(self, key, url, n):
+        path = self.body_path(key, n)
+        if not os.path.exists(path):
+            with open(path, "wb") as f:
+                f.write(batch_body(url, n))
+            os.chmod(path, 0o644)
+        return path
 
     def machine(self):
         m = self.results["machine"]
@@ -287,11 +327,11 @@ class Bench:
         return r.status, data, r.getheaders()
 
     # -- load generators
-    def run_wrk(self, url, body_file, dur):
+    def run_wrk(self, url, body_file, dur, port=None, conns=4):
         env = dict(os.environ, BENCH_BODY=body_file or "")
-        cmd = ["wrk", "-t1", "-c4", "-d%ds" % dur, "--timeout", "10s",
+        cmd = ["wrk", "-t1", "-c%d" % conns, "-d%ds" % dur, "--timeout", "10s",
                "-s", os.path.join(BENCH_DIR, "wrk", "report.lua"),
-               "http://127.0.0.1:%d%s" % (self.port, url)]
+               "http://127.0.0.1:%d%s" % (port or self.port, url)]
         out = subprocess.run(cmd, capture_output=True, text=True, env=env)
         m = re.search(r"BENCH_JSON (\{.*\})", out.stdout)
         if not m:
@@ -586,23 +626,37 @@ class Bench:
                 v = " ".join(m[k]) if isinstance(m[k], list) else m[k]
                 L.append("| %s | %s |" % ("load avg (start)" if k == "loadavg" else k, v))
         L.append("")
+        if self.args.only:
+            L.append("Only: %s (`--only %s`).\n" % (", ".join(self.parts), self.args.only))
+        if self.results["cases"] or self.results.get("memory") or self.results.get("profile"):
+            self.markdown_main(L)
+        conc = self.results.get("concurrency")
+        if conc and conc.get("params", {}).get("skipped"):
+            L.append("## Concurrency\n\nSkipped: %s.\n" % conc["params"]["skipped"])
+        elif conc:
+            L.extend(self.conc.markdown())
+        return "\n".join(L) + "\n"
+
+    def markdown_main(self, L):
+        m = self.results["machine"]
+        f = lambda v, fmt: "–" if v is None else fmt % v
         L.append("Client and server share the %s cores (wrk -t1 -c4; h2load -c1); one event-MPM "
                  "child (ServerLimit 1), access log off, LogLevel warn. %d round(s) of %d s per case "
                  "(+1 s warm-up), medians shown. CPU = utime+stime of the front apache2 processes "
                  "(parent + child) over the run, per item served; the proxy backend is a second "
                  "apache2 instance and its CPU is listed separately.\n"
                  % (m["nproc"], self.rounds, self.dur))
-        L.append("## Throughput\n")
-        L.append("| item target | mode | items/req | items/s | req/s | p50 ms | p99 ms | CPU µs/item | backend CPU µs/item | errors |")
-        L.append("|---|---|--:|--:|--:|--:|--:|--:|--:|--:|")
-        f = lambda v, fmt: "–" if v is None else fmt % v
-        for r in self.results["cases"]:
-            L.append("| %s | %s | %d | %s | %s | %s | %s | %s | %s | %d |" % (
-                r["label"], r["mode"], r["n"], f(r["items_per_s"], "%.0f"), f(r["req_per_s"], "%.0f"),
-                f(r["p50_ms"], "%.2f"), f(r["p99_ms"], "%.2f"), f(r["cpu_us_per_item"], "%.1f"),
-                f(r["backend_cpu_us_per_item"], "%.1f") if r["target"] == "proxy" else "–",
-                r["errors"]))
-        L.append("")
+        if self.results["cases"]:
+            L.append("## Throughput\n")
+            L.append("| item target | mode | items/req | items/s | req/s | p50 ms | p99 ms | CPU µs/item | backend CPU µs/item | errors |")
+            L.append("|---|---|--:|--:|--:|--:|--:|--:|--:|--:|")
+            for r in self.results["cases"]:
+                L.append("| %s | %s | %d | %s | %s | %s | %s | %s | %s | %d |" % (
+                    r["label"], r["mode"], r["n"], f(r["items_per_s"], "%.0f"), f(r["req_per_s"], "%.0f"),
+                    f(r["p50_ms"], "%.2f"), f(r["p99_ms"], "%.2f"), f(r["cpu_us_per_item"], "%.1f"),
+                    f(r["backend_cpu_us_per_item"], "%.1f") if r["target"] == "proxy" else "–",
+                    r["errors"]))
+            L.append("")
         L.append("## Target ratios (N = 20, small static item)\n")
         L.append("| ratio | value | target | met |\n|---|--:|---|---|")
         for t in self.results["ratios"]["targets"]:
@@ -610,15 +664,16 @@ class Bench:
             vs = "–" if v is None else ("%.2f %s" % (v, t["unit"]) if t["unit"] != "x" else "%.2f×" % v)
             L.append("| %s | %s | %s | %s |" % (t["name"], vs, t["target"], "yes" if t["pass"] else "**no**"))
         L.append("")
-        L.append("Same ratios for every item target:\n")
-        L.append("| item target | items/s batch20 ÷ h1 | items/s batch20 ÷ h2c m20 | CPU/item batch20 ÷ h1 | CPU/item batch20 ÷ h2c m20 |")
-        L.append("|---|--:|--:|--:|--:|")
-        for key, label, _ in TARGETS:
-            x = self.results["ratios"][key]
-            L.append("| %s | %s | %s | %s | %s |" % (label, f(x["items_s_batch20_over_h1"], "%.2f"),
-                     f(x["items_s_batch20_over_h2m20"], "%.2f"), f(x["cpu_item_batch20_over_h1"], "%.2f"),
-                     f(x["cpu_item_batch20_over_h2m20"], "%.2f")))
-        L.append("")
+        if self.results["cases"]:
+            L.append("Same ratios for every item target:\n")
+            L.append("| item target | items/s batch20 ÷ h1 | items/s batch20 ÷ h2c m20 | CPU/item batch20 ÷ h1 | CPU/item batch20 ÷ h2c m20 |")
+            L.append("|---|--:|--:|--:|--:|")
+            for key, label, _ in TARGETS:
+                x = self.results["ratios"][key]
+                L.append("| %s | %s | %s | %s | %s |" % (label, f(x["items_s_batch20_over_h1"], "%.2f"),
+                         f(x["items_s_batch20_over_h2m20"], "%.2f"), f(x["cpu_item_batch20_over_h1"], "%.2f"),
+                         f(x["cpu_item_batch20_over_h2m20"], "%.2f")))
+            L.append("")
         mem = self.results.get("memory")
         if mem:
             L.append("## Memory (fresh worker child per case, VmHWM growth over one batch, `/batchbig` with BatchMaxResponseSize 2M)\n")
@@ -664,8 +719,8 @@ class Bench:
                 L.append("| %s | %s | %.2f |" % (fn["fn"], fn["obj"], fn["self_pct"]))
             L.append("")
         ck = self.results["checks"]
-        L.append("Sanity checks (every item 200 before timing): %s\n" % ("passed" if ck.get("ok") else "**FAILED**"))
-        return "\n".join(L) + "\n"
+        if "ok" in ck:
+            L.append("Sanity checks (every item 200 before timing): %s\n" % ("passed" if ck.get("ok") else "**FAILED**"))
 
     def run(self):
         self.outdir = self.args.out
@@ -674,34 +729,43 @@ class Bench:
                                   "warmup_s": self.warm, "wrk": "-t1 -c4", "h2load": "-c1 -m1|-m20",
                                   "callgrind_batches": self.cg_batches, "mem_reps": self.mem_reps,
                                   "port": self.port, "port2": self.port2, "root": self.root}
+        self.results["params"]["parts"] = self.parts
         self.machine()
         self.setup()
         self.backend = Httpd(self, backend=True)
         self.front = Httpd(self)
-        log("server root %s, front :%d, backend :%d, module %s"
-            % (self.root, self.port, self.port2, self.module))
+        self.conc = concurrency.Conc(self)
+        log("server root %s, front :%d, backend :%d, module %s, parts %s"
+            % (self.root, self.port, self.port2, self.module, ",".join(self.parts)))
         try:
-            self.backend.start()
-            self.front.start()
-            if not self.check():
-                log("sanity check failed; numbers below are suspect")
-            if not self.args.skip_throughput:
-                self.throughput()
-            if not self.args.skip_memory:
-                log("memory: fresh child per case")
-                self.memory()
-            self.front.stop()
-            if not self.args.skip_profile:
+            if "throughput" in self.parts or "memory" in self.parts:
+                self.backend.start()
+                self.front.start()
+                if not self.check():
+                    log("sanity check failed; numbers below are suspect")
+                if "throughput" in self.parts:
+                    self.throughput()
+                if "memory" in self.parts:
+                    log("memory: fresh child per case")
+                    self.memory()
+                self.front.stop()
+                self.backend.stop()
+            if "profile" in self.parts:
                 self.profile()
+            if "concurrency" in self.parts:
+                self.conc.run()
         finally:
             self.front.stop()
             self.backend.stop()
+            self.conc.stop_all()
         self.ratios()
         md = self.markdown()
-        with open(os.path.join(self.outdir, "results.json"), "w") as f:
+        # a partial run (--only) does not overwrite the full results.md
+        base = "results" if not self.args.only else "results-" + "-".join(self.parts)
+        with open(os.path.join(self.outdir, base + ".json"), "w") as f:
             json.dump(self.results, f, indent=1, default=str)
         if md:
-            with open(os.path.join(self.outdir, "results.md"), "w") as f:
+            with open(os.path.join(self.outdir, base + ".md"), "w") as f:
                 f.write(md)
             print(md)
         if not self.args.keep:
@@ -858,9 +922,23 @@ def analyze_callgrind(path, items):
     }
 
 
+PARTS = ("throughput", "memory", "profile", "concurrency")
+
+
+def parse_parts(args):
+    if args.only:
+        parts = [p.strip() for p in args.only.split(",") if p.strip()]
+        bad = [p for p in parts if p not in PARTS]
+        if bad or not parts:
+            raise SystemExit("--only: unknown part %s (parts: %s)" % (", ".join(bad), ", ".join(PARTS)))
+        return [p for p in PARTS if p in parts]
+    return [p for p in PARTS if not getattr(args, "skip_" + p)]
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__)
-    ap.add_argument("--quick", action="store_true", help="~2-3 min: 1 round of 3 s per case")
+    ap.add_argument("--quick", action="store_true",
+                    help="~4 min: 1 round of 3 s per case (concurrency part: 2 rounds, ~2 min)")
     ap.add_argument("--module", default=os.environ.get("BATCH_MODULE")
                     or os.path.join(SRC_DIR, ".libs", "mod_batch.so"))
     ap.add_argument("--out", default=BENCH_DIR, help="where results.md/.json go")
@@ -871,9 +949,21 @@ def main():
     ap.add_argument("--skip-throughput", action="store_true")
     ap.add_argument("--skip-memory", action="store_true")
     ap.add_argument("--skip-profile", action="store_true")
+    ap.add_argument("--skip-concurrency", action="store_true")
+    ap.add_argument("--only", metavar="PARTS",
+                    help="comma-separated parts to run: %s; writes results-PARTS.md/.json "
+                         "instead of results.md/.json" % ",".join(PARTS))
+    ap.add_argument("--baseline-module", metavar="PATH",
+                    default=os.environ.get("BATCH_BASELINE_MODULE") or None,
+                    help="a mod_batch.so of an earlier version: the concurrency part then "
+                         "compares sequential /batch throughput and CPU/item with it, side by side")
+    ap.add_argument("--conc-reps", type=int, help="concurrency part: latency samples per case (default 15, --quick 7)")
     args = ap.parse_args()
     if not os.path.isfile(args.module):
         raise SystemExit("module not found: %s (build it or set BATCH_MODULE)" % args.module)
+    if args.baseline_module and not os.path.isfile(args.baseline_module):
+        raise SystemExit("baseline module not found: %s (bench/build-module.sh COMMIT DIR builds one)"
+                         % args.baseline_module)
     Bench(args).run()
 
 

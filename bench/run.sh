@@ -3,10 +3,17 @@
 #
 #   bash bench/run.sh [--quick] [bench.py options]
 #
-#   --quick            about 2-3 minutes (default run: about 7-9 minutes)
+#   --quick            about 4 minutes (default run: about 13-14 minutes)
 #   BATCH_MODULE=path  benchmark that mod_batch.so instead of building
 #   --out DIR          write results.md / results.json there (default bench/)
 #   --keep             keep the private server root under /tmp
+#   --only concurrency only the concurrency part (BatchConcurrency/BatchThreads;
+#                      about 2 minutes with --quick, 5-6 without); writes
+#                      results-concurrency.md/.json, results.md stays
+#   --baseline-module PATH  (or BATCH_BASELINE_MODULE=PATH) a mod_batch.so of
+#                      an earlier version: sequential /batch throughput and
+#                      CPU/item side by side with it (bench/build-module.sh
+#                      COMMIT DIR builds one from a git commit)
 #
 # Builds the module in the source tree (autoreconf -fi && ./configure &&
 # make) when .libs/mod_batch.so is missing and BATCH_MODULE is not set, and
