@@ -241,6 +241,7 @@ class TestEquivalence:
     def _conf(self, env):
         conc_conf(env).install()
 
+    @pytest.mark.valgrind
     @pytest.mark.parametrize("path", ["/batch-c2", "/batch-c8", "/batch-c20"])
     def test_batch_850_01(self, env, client, path):
         # CONTRACT §4/§6: the mixed set (static, proxied GET/POST/PUT/PATCH/HEAD,
