@@ -4,10 +4,14 @@
  * mod_batch.c: the module record, its hooks and the "batch" handler.
  * The handler is thin: it refuses what is not a batch (405, 415, 413),
  * reads the whole body (so the shared input chain is at EOS before any
- * item runs), parses it (batch_parse.c), then walks the items in the
- * scheduler's order (batch_sched.c), runs each one (batch_dispatch.c) and
- * streams its encoded response (batch_encode.c) as soon as it is done:
- * {"responses":[ item, item, ... ]}.
+ * item runs), parses it (batch_parse.c), then has batch_run.c run the
+ * items in the scheduler's order (batch_sched.c), one after another or
+ * BatchConcurrency at a time on the child's batch threads
+ * (batch_workers.c), each on its own secondary connection
+ * (batch_shadow.c, batch_dispatch.c), and streams every encoded response
+ * (batch_encode.c) in request order as soon as it is done:
+ * {"responses":[ item, item, ... ]}. The child_init hook starts the
+ * child's batch workers.
  */
 #include <apr_strings.h>
 #include <apr_buckets.h>
