@@ -51,6 +51,16 @@ for mpm in worker prefork; do
         tests/test_850_concurrency.py tests/test_860_https.py
 done
 
+# the whole suite again with BatchConcurrency 8 on the standard batch
+# locations: every test must give the same answers when items run
+# concurrently (tests marked "sequential" assert one-after-another timing
+# or order and are skipped; the package test and the slow load test ran
+# above)
+step "BATCH_TEST_CONCURRENCY=8 pytest tests/ (items run concurrently)"
+BATCH_TEST_CONCURRENCY=8 BATCH_TEST_SLOW=0 BATCH_TEST_CONFIG="$PWD/tests/config.ini" \
+    PYTHONDONTWRITEBYTECODE=1 "${python3:-/usr/bin/python3}" -m pytest -ra \
+    -p no:cacheprovider --ignore=tests/test_960_install.py tests/
+
 # ASan/UBSan rerun of the whole pytest suite (1 to 4 minutes on 2 cores);
 # BATCH_CI_SANITIZE=0 bash build/test.sh skips it
 if [ "${BATCH_CI_SANITIZE:-1}" = 1 ]; then

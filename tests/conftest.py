@@ -28,6 +28,9 @@ Markers
   valgrind   the subset build/valgrind.sh runs (pytest -m valgrind) against
              apache2 -X under memcheck (BATCH_TEST_VALGRIND=1)
   slow       long runs (load tests); skipped unless BATCH_TEST_SLOW=1
+  sequential asserts the timing or order of items run one after another;
+             skipped when BATCH_TEST_CONCURRENCY=N (N > 1) runs the whole
+             suite with BatchConcurrency N on the standard batch locations
 
 Backends of the front server (http://127.0.0.1:PORT), stable paths that
 every test file may rely on:
@@ -88,9 +91,17 @@ from harness.env import HttpdEnv, HttpdError
 def pytest_configure(config):
     config.addinivalue_line("markers", "valgrind: part of the build/valgrind.sh subset")
     config.addinivalue_line("markers", "slow: long run, skipped unless BATCH_TEST_SLOW=1")
+    config.addinivalue_line("markers", "sequential: asserts the timing or order of "
+                            "sequential items; skipped under BATCH_TEST_CONCURRENCY")
 
 
 def pytest_collection_modifyitems(config, items):
+    if os.environ.get("BATCH_TEST_CONCURRENCY", "0") not in ("", "0", "1"):
+        skip_seq = pytest.mark.skip(reason="sequential: asserts one-after-another "
+                                    "timing or order (BATCH_TEST_CONCURRENCY is set)")
+        for it in items:
+            if "sequential" in it.keywords:
+                it.add_marker(skip_seq)
     if os.environ.get("BATCH_TEST_SLOW") == "1":
         return
     skip = pytest.mark.skip(reason="slow: set BATCH_TEST_SLOW=1 to run")

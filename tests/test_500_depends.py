@@ -40,6 +40,7 @@ def pyb_paths_since(pyb, before):
 class TestOrder:
     """Default configuration: BatchConcurrency 1, default BatchMethods."""
 
+    @pytest.mark.sequential
     def test_batch_500_01(self, client, env):
         # CONTRACT §4: with BatchConcurrency 1 items run one after another in request order
         before = len(env.pyb.requests)
@@ -57,6 +58,7 @@ class TestOrder:
         hits = [rs["i%d" % n]["body"]["hits"] for n in range(6)]
         assert hits == sorted(hits) and len(set(hits)) == 6
 
+    @pytest.mark.sequential
     def test_batch_500_02(self, client):
         # CONTRACT §4: sequential: each CGI item starts after the previous one ended
         items = [item(str(n), "/cgi/sleep.py?s=0.3") for n in range(3)]
@@ -172,6 +174,7 @@ class TestMethods:
     def _conf(self, env):
         BatchConf(env).add_batch("/batch", ["BatchMethods GET"]).install()
 
+    @pytest.mark.sequential
     def test_batch_500_10(self, client, env):
         # CONTRACT §4: a method outside BatchMethods -> item 405 MethodNotAllowed without running; GET items run
         n = env.pyb.count()
@@ -226,6 +229,7 @@ class TestTimeout:
         BatchConf(env).add_batch("/batch", ["BatchTimeout 1",
                                             "BatchMethods GET POST"]).install()
 
+    @pytest.mark.sequential
     def test_batch_500_13(self, client, env):
         # CONTRACT §4: once BatchTimeout has passed, items not yet started get 504 BatchTimeout and do not run
         n = env.pyb.count()
@@ -242,6 +246,7 @@ class TestTimeout:
         assert env.pyb.count() == n
         assert elapsed < 10, elapsed
 
+    @pytest.mark.sequential
     def test_batch_500_14(self, client, env):
         # CONTRACT §4 check order: 405 before 424 before 504 before NestedBatch, once the timeout has passed
         n = env.pyb.count()

@@ -10,6 +10,8 @@ import socket
 import time
 import uuid
 
+import pytest
+
 from harness.client import RawResponse, item
 
 HELLO = re.compile(rb'"hello"\s*:\s*"world"')
@@ -117,6 +119,7 @@ class TestStreaming:
         assert t_first - t0 < 1.0, ("item 1 arrived only %.2f s after the request, with the "
                                     "slow item (end at %.2f s)" % (t_first - t0, t_end - t0))
 
+    @pytest.mark.sequential
     def test_batch_700_04(self, env):
         # CONTRACT §6: once 100 ms have passed, the items written so far are flushed before a
         # later slow item runs (static, 300 ms, then 1.5 s)
@@ -133,6 +136,7 @@ class TestStreaming:
         assert t_first - t0 < 1.2 and t_second - t0 < 1.2, (t_first - t0, t_second - t0)
         assert t_end - t_second > 0.8
 
+    @pytest.mark.sequential
     def test_batch_700_05(self, env, pyb):
         # CONTRACT §4/§6: a client that disconnects after the first part stops new items
         mark = uuid.uuid4().hex[:10]

@@ -218,6 +218,7 @@ class TestProxy:
             got = pyb_request(pyb, "%s-%02d" % (m, i))
             assert (hget(got["headers"], "Connection") or "").lower() != "close", got["headers"]
 
+    @pytest.mark.sequential
     def test_batch_800_21(self, client):
         # DESIGN §2 extra finding: sequential proxied GET items reuse backend connections
         srv = self.conn_srv

@@ -128,6 +128,7 @@ class TestHostileInput:
         assert pyb.count() == hits
         assert_alive(client)
 
+    @pytest.mark.sequential
     def test_batch_900_03(self, env, client, pyb):
         # CONTRACT §4/§6: a client that disconnects mid-response stops the
         # remaining items from starting (flushes every 100 ms notice it)

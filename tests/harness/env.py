@@ -14,6 +14,9 @@ back to Debian defaults when it is missing. Environment overrides:
   BATCH_TEST_KEEP=1                 keep the server root after the session
   BATCH_TEST_LOGLEVEL=debug|trace4  LogLevel batch:LEVEL (as -v / -vv do)
   MPM=event|worker|prefork          the MPM (default event)
+  BATCH_TEST_CONCURRENCY=N          BatchConcurrency N on the standard batch
+                                    locations (/batch, /v1.0/$batch), so the
+                                    whole suite runs its items concurrently
   BATCH_HTTPD_PRELOAD=lib.so        LD_PRELOAD for apache2 only (sanitizers);
                                     ASan/UBSan report files named by log_path=
                                     in ASAN_OPTIONS/UBSAN_OPTIONS fail the test
@@ -97,6 +100,7 @@ class HttpdEnv:
                        or os.path.join(self.builddir, ".libs", "mod_batch.so"))
         self.no_module = os.environ.get("BATCH_TEST_NO_MODULE") == "1"
         self.mpm = os.environ.get("MPM", "event")
+        self.std_concurrency = int(os.environ.get("BATCH_TEST_CONCURRENCY", "0") or 0)
         if self.mpm not in ("event", "worker", "prefork"):
             raise HttpdError("MPM must be event, worker or prefork, not %r" % self.mpm)
         level = os.environ.get("BATCH_TEST_LOGLEVEL")
@@ -202,12 +206,15 @@ class HttpdEnv:
         os.chmod(path, 0o644)
 
     def std_batch_conf(self):
+        extra = ""
+        if self.std_concurrency:
+            extra = "    BatchConcurrency %d\n" % self.std_concurrency
         return ('<Location "/batch">\n'
-                '    SetHandler batch\n'
+                '    SetHandler batch\n' + extra +
                 '</Location>\n'
                 '<Location "/v1.0/$batch">\n'
                 '    SetHandler batch\n'
-                '    BatchBase /v1.0\n'
+                '    BatchBase /v1.0\n' + extra +
                 '</Location>\n')
 
     def write_batch_conf(self, std=True):
