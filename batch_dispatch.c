@@ -404,14 +404,13 @@ static void set_module_error(batch_result_t *res, int status, const char *code,
  * subrequest's pool descends from the item pool ip (through the item's
  * secondary connection and dummy parent), so nothing of it goes before
  * the item has been written; it is freed with ip. */
-static void collect(batch_result_t *res, request_rec *fin, int status,
-                    apr_pool_t *ip)
+static void collect(batch_result_t *res, request_rec *fin, int status)
 {
     res->status = status;
-    res->headers =
-        apr_is_empty_table(fin->err_headers_out)
-            ? fin->headers_out
-            : apr_table_overlay(ip, fin->headers_out, fin->err_headers_out);
+    res->headers = apr_is_empty_table(fin->err_headers_out)
+                       ? fin->headers_out
+                       : apr_table_overlay(fin->pool, fin->headers_out,
+                                           fin->err_headers_out);
     res->content_type = fin->content_type;
     /* keep a status line only when it carries a reason phrase ("418 I'm a
      * teapot"); a bare "404" from a CGI Status header has none */
@@ -569,7 +568,7 @@ static apr_status_t dispatch_one(batch_result_t *res, request_rec *parent,
 
     if (rr->status != HTTP_OK) {
         /* The lookup refused it (401, 403, 404, 400, a redirect...). */
-        collect(res, rr, rr->status, ip);
+        collect(res, rr, rr->status);
         ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, parent,
                       BATCH_LOGNO(0201) "item #%d: lookup of %s gave %d",
                       it->index, ap_escape_logitem(ip, it->uri), rr->status);
@@ -622,7 +621,7 @@ static apr_status_t dispatch_one(batch_result_t *res, request_rec *parent,
     if (cap->error_status && ap_is_HTTP_SUCCESS(status)) {
         status = cap->error_status;
     }
-    collect(res, fin, status, ip);
+    collect(res, fin, status);
 
     if (cap->read_rv != APR_SUCCESS) {
         ap_log_rerror(APLOG_MARK, APLOG_ERR, cap->read_rv, parent,

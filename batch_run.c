@@ -63,7 +63,8 @@ typedef struct run_t {
     int *queue;            /* item indices, taken from qhead */
     int qhead, qtail;
     int held;    /* queued, running, or finished and not yet written */
-    int runners; /* runner tasks started and not yet ended */
+    int runners; /* runner tasks pushed (or running) and not yet ended */
+    int pending; /* of those, pushed to the pool and not yet started */
     int stop;    /* the client has gone: start nothing more */
     int next;    /* the next item to write */
     unsigned char *has_dependents; /* per item: another depends on it */
@@ -205,12 +206,10 @@ static int run_sequential(run_t *run, batch_emit_fn *emit, void *ctx)
 /* Concurrent                                                         */
 
 /* A runner: takes queued items until none is left (or the client has
- * gone). Runs on a batch thread, or on main when no thread could be had. */
-static void runner(void *arg, apr_thread_t *thread, int tslot)
+ * gone). Called with mu held; returns with it released. Runs on a batch
+ * thread, or on main when no thread could be had. */
+static void runner_loop(run_t *run, apr_thread_t *thread, int tslot)
 {
-    run_t *run = arg;
-
-    apr_thread_mutex_lock(run->mu);
     while (!run->stop && run->qhead < run->qtail) {
         int i = run->queue[run->qhead++];
 
@@ -238,6 +237,16 @@ static void runner(void *arg, apr_thread_t *thread, int tslot)
     apr_thread_mutex_unlock(run->mu);
 }
 
+/* The task a batch thread runs (batch_workers_push). */
+static void runner_task(void *arg, apr_thread_t *thread, int tslot)
+{
+    run_t *run = arg;
+
+    apr_thread_mutex_lock(run->mu);
+    run->pending--;
+    runner_loop(run, thread, tslot);
+}
+
 /* Queue every item that may start now, while fewer than N are held.
  * Main, under mu. */
 static void schedule(run_t *run)
@@ -263,10 +272,12 @@ static void start_runners(run_t *run, int n)
 {
     while (n-- > 0) {
         run->runners++;
-        if (batch_workers_push(run->o->workers, runner, run) != APR_SUCCESS) {
+        run->pending++;
+        if (batch_workers_push(run->o->workers, runner_task, run)
+            != APR_SUCCESS) {
             /* no batch thread at all: main runs what is queued */
-            apr_thread_mutex_unlock(run->mu);
-            runner(run, own_thread(run->r), -1);
+            run->pending--;
+            runner_loop(run, own_thread(run->r), -1);
             apr_thread_mutex_lock(run->mu);
             return;
         }
@@ -309,10 +320,18 @@ static int run_concurrent(run_t *run, batch_emit_fn *emit, void *ctx)
                 ramp_at = now + BATCH_RAMP;
                 start_runners(run, 1);
             }
-            else if (now >= ramp_at && run->runners < par) {
-                int want = run->runners + queued;
+            else if (now >= ramp_at && run->runners < par
+                     && queued > run->pending) {
+                /* one more runner per queued item that no runner pushed
+                 * so far will take, up to N; the next step no sooner
+                 * than BATCH_RAMP from now */
+                int more = queued - run->pending;
 
-                start_runners(run, (want > par ? par : want) - run->runners);
+                if (more > par - run->runners) {
+                    more = par - run->runners;
+                }
+                start_runners(run, more);
+                ramp_at = now + BATCH_RAMP;
             }
         }
         /* write what is finished, in order; pools are main's alone */
@@ -341,7 +360,7 @@ static int run_concurrent(run_t *run, batch_emit_fn *emit, void *ctx)
             continue; /* room was made: schedule again before waiting */
         }
         wait = BATCH_WRITE_INTERVAL;
-        if (run->qhead < run->qtail && run->runners < par) {
+        if (run->qtail - run->qhead > run->pending && run->runners < par) {
             now = apr_time_now();
             if (ramp_at - now < wait) {
                 wait = ramp_at > now ? ramp_at - now : 0;
@@ -352,6 +371,12 @@ static int run_concurrent(run_t *run, batch_emit_fn *emit, void *ctx)
         }
     }
     run->stop = 1; /* runners end after the item they run */
+    /* runners still waiting in the pool's queue (every batch thread busy
+     * elsewhere) would find nothing to do: take them back rather than
+     * wait for a thread */
+    i = batch_workers_cancel(run->o->workers, runner_task, run);
+    run->runners -= i;
+    run->pending -= i;
     while (run->runners > 0) {
         apr_thread_cond_wait(run->cv, run->mu);
     }

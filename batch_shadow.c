@@ -33,10 +33,14 @@ batch_shadow_base_t *batch_shadow_prepare(request_rec *r, apr_socket_t *sock,
     batch_shadow_base_t *b = apr_palloc(p, sizeof(*b));
     conn_rec *c1 = r->connection;
 
-    /* one connection log id for the batch and all its items (%{c}L),
-     * when a module makes them */
+    /* one connection log id (%{c}L) and one request log id (%L) for the
+     * batch and all its items, as when items were subrequests of the
+     * batch request on its connection */
     if (c1->log_id == NULL) {
         ap_run_generate_log_id(c1, NULL, &c1->log_id);
+    }
+    if (r->log_id == NULL) {
+        ap_run_generate_log_id(c1, r, &r->log_id);
     }
     b->r = r;
     b->c1 = *c1;
@@ -76,8 +80,10 @@ static conn_rec *shadow_connection(const batch_shadow_base_t *b, apr_pool_t *ip,
 #else
     (void)thread;
 #endif
-    /* unique at any moment: mod_unique_id uses the low bits of c->id */
-    c2->id = (c2->master->id << 8) ^ (long)(slot + 1);
+    /* unique at any moment (mod_unique_id uses the low bits of c->id):
+     * mod_http2's recipe, with room for every BatchThreads slot (up to
+     * 1024, plus the batch's own thread) below the master's id */
+    c2->id = (c2->master->id << 11) ^ (long)(slot + 1);
     /* mpm_event's hook gives c2 its own connection state (internal
      * redirects write to it); core declines secondaries; mod_ssl
      * declines too, and items see TLS through c->master */

@@ -187,6 +187,33 @@ apr_status_t batch_workers_push(batch_workers_t *w, batch_task_fn *fn,
     return rv;
 }
 
+int batch_workers_cancel(batch_workers_t *w, batch_task_fn *fn, void *arg)
+{
+    task_t **pt, *t;
+    int n = 0;
+
+    if (!batch_workers_threaded(w)) {
+        return 0;
+    }
+    apr_thread_mutex_lock(w->mu);
+    w->tail = NULL;
+    for (pt = &w->head; (t = *pt) != NULL;) {
+        if (t->fn == fn && t->arg == arg) {
+            *pt = t->next;
+            t->next = w->spare;
+            w->spare = t;
+            w->queued--;
+            n++;
+        }
+        else {
+            w->tail = t;
+            pt = &t->next;
+        }
+    }
+    apr_thread_mutex_unlock(w->mu);
+    return n;
+}
+
 apr_allocator_t *batch_workers_allocator_get(batch_workers_t *w)
 {
     apr_allocator_t *a = NULL;

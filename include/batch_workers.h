@@ -43,6 +43,10 @@ int batch_workers_threaded(const batch_workers_t *w);
 apr_status_t batch_workers_push(batch_workers_t *w, batch_task_fn *fn,
                                 void *arg);
 
+/** Take back the tasks fn(arg) still waiting in the queue (not started).
+ *  @return how many were taken back */
+int batch_workers_cancel(batch_workers_t *w, batch_task_fn *fn, void *arg);
+
 /** An allocator for one item pool (no mutex, max_free bounded), taken
  *  from the cache or made; give it back with batch_workers_allocator_put
  *  once the pool that used it is destroyed. */

@@ -171,6 +171,24 @@ def max_overlap(recs):
     return best
 
 
+def child_threads(env):
+    """Threads of all child processes of the server (from /proc)."""
+    with open(env.pid_path) as f:
+        parent = int(f.read().split()[0])
+    total = 0
+    for pid in os.listdir("/proc"):
+        if not pid.isdigit():
+            continue
+        try:
+            with open("/proc/%s/stat" % pid) as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == parent:
+            total += int(fields[17])  # num_threads
+    return total
+
+
 def wait_for(pred, timeout, step=0.02):
     end = time.time() + timeout
     while time.time() < end:
@@ -845,3 +863,61 @@ class TestThreadsOff:
         a = normalise(ok_batch(client, MIXED, "/batch-c1", headers=ALICE).content)
         b = normalise(ok_batch(client, MIXED, "/batch-c8", headers=ALICE).content)
         assert_same(a, b, "/batch-c1", "/batch-c8")
+
+
+class TestSharedThreads:
+    """CONCURRENCY.md §5.6 / docs/concurrency.md: the batch threads of a child
+    are shared first come first served. A batch whose own items are done
+    must not wait for batch threads that other batches hold: runners it
+    queued for the ramp-up, and that never got a thread, are taken back."""
+
+    @pytest.fixture(autouse=True, scope="class")
+    def _conf(self, env):
+        conc_conf(env).add("BatchThreads 3").install()
+
+    def test_batch_850_91(self, env, client, pyb):
+        # CONCURRENCY.md §1: a batch starts about one runner per queued item, not
+        # BatchConcurrency of them: 5 slow items at BatchConcurrency 64 start at most
+        # 5 batch threads (of BatchThreads 32)
+        if not threaded(env):
+            pytest.skip("prefork has no batch threads")
+        BatchConf(env).add("BatchThreads 32").add_batch(
+            "/batch-c64", ["BatchConcurrency 64"]).install()
+        before = child_threads(env)
+        m = marker()
+        r = ok_batch(client, [pyb_item(m, "s%d" % k, 400) for k in range(5)], "/batch-c64")
+        assert [x["status"] for x in r.json()["responses"]] == [200] * 5
+        assert max_overlap(backend_reqs(pyb, m)) >= 3
+        started = child_threads(env) - before
+        assert 1 <= started <= 7, "%d batch threads started for 5 items" % started
+        conc_conf(env).add("BatchThreads 3").install()
+
+    def test_batch_850_90(self, env, client, pyb):
+        # CONTRACT §4: batch B (10 x 20 ms) finishes in its own time while batch A
+        # holds 2 of the 3 batch threads with two 3 s items
+        if not threaded(env):
+            pytest.skip("prefork runs items on the batch's own worker")
+        m = marker()
+        slow = [pyb_item(m, "a1", 3000), pyb_item(m, "a2", 3000)]
+        result = {}
+
+        def send_a():
+            with requests.Session() as s:
+                result["a"] = post(s, env, "/batch-c8", slow, timeout=30)
+
+        t = threading.Thread(target=send_a)
+        t.start()
+        try:
+            assert wait_for(lambda: len(backend_reqs(pyb, m)) >= 2, 10), \
+                "batch A's two items did not start"
+            fast = [pyb_item(m, "b%d" % k, 20) for k in range(10)]
+            t0 = time.time()
+            r = ok_batch(client, fast, "/batch-c8")
+            elapsed = time.time() - t0
+            assert [x["status"] for x in r.json()["responses"]] == [200] * 10
+            # A's items were still running all along
+            assert rec_of(pyb, m, "a1")["end"] is None or rec_of(pyb, m, "a1")["end"] > t0 + elapsed
+            assert elapsed < 2.0, "batch B took %.2f s: it waited for A's threads" % elapsed
+        finally:
+            t.join(30)
+        assert result["a"].status_code == 200
