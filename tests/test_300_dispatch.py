@@ -15,6 +15,8 @@ import pytest
 
 from harness.client import item
 from harness.conf import BatchConf
+from harness.env import gen_text
+from harness.helpers import check_ids, run
 
 A_TXT = "hello from a.txt\n"
 ME = {"displayName": "Alice Example", "id": "alice", "mail": "alice@example.org"}
@@ -23,22 +25,6 @@ V1 = "/v1.0/$batch"
 
 def basic(user, pw):
     return "Basic " + base64.b64encode(("%s:%s" % (user, pw)).encode()).decode()
-
-
-def gen_text(n):
-    line = (b"abcdefghijklmnopqrstuvwxyz0123456789" * 2)[:63] + b"\n"
-    return (line * (n // 64 + 1))[:n]
-
-
-def check_ids(items, responses):
-    """CONTRACT §6: one response per item, in request order, ids matching."""
-    assert [r["id"] for r in responses] == [i["id"] for i in items], responses
-
-
-def run(client, items, **kw):
-    rs = client.batch_ok(items, **kw)
-    check_ids(items, rs)
-    return {r["id"]: r for r in rs}
 
 
 def assert_item_error(res, status, code, message=None):

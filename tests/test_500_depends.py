@@ -10,17 +10,7 @@ import pytest
 
 from harness.client import item
 from harness.conf import BatchConf
-
-
-def check_ids(items, responses):
-    """CONTRACT §6: one response per item, in request order, ids matching."""
-    assert [r["id"] for r in responses] == [i["id"] for i in items], responses
-
-
-def run(client, items, **kw):
-    rs = client.batch_ok(items, **kw)
-    check_ids(items, rs)
-    return {r["id"]: r for r in rs}
+from harness.helpers import run
 
 
 def assert_item_error(res, status, code):

@@ -9,13 +9,7 @@ import pytest
 
 from harness.client import item
 from harness.conf import BatchConf
-
-LINE = (b"abcdefghijklmnopqrstuvwxyz0123456789" * 2)[:63] + b"\n"
-
-
-def gen_text(n):
-    return (LINE * (n // 64 + 1))[:n]
-
+from harness.env import gen_text
 
 def pyb_bytes(n):
     return (b"x" * 63 + b"\n") * (n // 64) + b"y" * (n % 64)

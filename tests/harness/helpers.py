@@ -20,3 +20,15 @@ def hget(headers, name):
         if k.lower() == name.lower():
             return v
     return None
+
+
+def check_ids(items, responses):
+    """CONTRACT §6: one response per item, in request order, ids matching."""
+    assert [r["id"] for r in responses] == [i["id"] for i in items], responses
+
+
+def run(client, items, **kw):
+    """POST items (asserting 200 and ids in order); responses by id."""
+    rs = client.batch_ok(items, **kw)
+    check_ids(items, rs)
+    return {r["id"]: r for r in rs}
