@@ -445,22 +445,12 @@ apr_status_t batch_dispatch_item(batch_result_t *res, const batch_dispatch_t *d,
                                  request_rec *parent, const batch_item_t *it,
                                  apr_pool_t *ip)
 {
-    conn_rec *c = parent->connection;
-    int saved_keepalive = c->keepalive;
-    int saved_aborted = c->aborted;
     apr_status_t rv;
 
-    rv = dispatch_one(res, parent, c, d, it, ip);
-
-    /* Nothing an item does may close or mark the client's connection:
-     * ap_die() for 400/500 sets keepalive to close, mod_proxy and others
-     * mark the connection aborted when their output (our capture) fails. */
-    if (c->keepalive == AP_CONN_CLOSE && saved_keepalive != AP_CONN_CLOSE) {
-        c->keepalive = saved_keepalive;
-    }
-    if (c->aborted && !saved_aborted) {
-        c->aborted = 0;
-    }
+    /* What an item does to its connection (ap_die() closing it for a
+     * 400/500, mod_proxy marking it aborted when our capture fails) stays
+     * on the item's own secondary connection: the client's is untouched. */
+    rv = dispatch_one(res, parent, parent->connection, d, it, ip);
     if (!ap_is_HTTP_VALID_RESPONSE(res->status)) {
         /* a hook that returned DONE or garbage during the lookup */
         ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, parent,

@@ -36,9 +36,6 @@
 
 /* How long one runner works alone before more are started. */
 #define BATCH_RAMP apr_time_from_msec(1)
-/* Longest time finished items wait for the batch's thread to write them
- * (the writer flushes at most this often too, CONTRACT 6). */
-#define BATCH_WRITE_INTERVAL apr_time_from_msec(100)
 
 enum { SLOT_WAITING = 0, SLOT_QUEUED, SLOT_RUNNING, SLOT_DONE };
 
@@ -120,8 +117,8 @@ static int refused(run_t *run, int i)
 
     memset(&s->res, 0, sizeof(s->res));
     s->res.head = (strcmp(it->method, "HEAD") == 0);
-    s->start = apr_time_now();
     if (!batch_conf_method_allowed(run->o->conf, it->method)) {
+        s->start = apr_time_now();
         set_refusal(&s->res, HTTP_METHOD_NOT_ALLOWED,
                     BATCH_ERR_METHOD_NOT_ALLOWED,
                     apr_psprintf(s->ip,
@@ -131,6 +128,7 @@ static int refused(run_t *run, int i)
         return 1;
     }
     if (!batch_sched_deps_ok(run->sched, i)) {
+        s->start = apr_time_now();
         set_refusal(&s->res, HTTP_FAILED_DEPENDENCY,
                     BATCH_ERR_FAILED_DEPENDENCY,
                     apr_psprintf(s->ip,
@@ -225,7 +223,7 @@ static void runner_loop(run_t *run, apr_thread_t *thread, int tslot)
          * item goes out at once; dependents of this item may start now;
          * nothing is left to take, so main must schedule (or write to
          * make room). Otherwise main writes what is done when it next
-         * wakes (BATCH_WRITE_INTERVAL at the latest), which saves a
+         * wakes (BATCH_FLUSH_INTERVAL at the latest), which saves a
          * thread wake-up per item. */
         if ((i == run->next && run->next == 0) || run->has_dependents[i]
             || run->qhead == run->qtail) {
@@ -359,7 +357,7 @@ static int run_concurrent(run_t *run, batch_emit_fn *emit, void *ctx)
         if (wrote) {
             continue; /* room was made: schedule again before waiting */
         }
-        wait = BATCH_WRITE_INTERVAL;
+        wait = BATCH_FLUSH_INTERVAL;
         if (run->qtail - run->qhead > run->pending && run->runners < par) {
             now = apr_time_now();
             if (ramp_at - now < wait) {

@@ -44,9 +44,6 @@
 
 module AP_MODULE_DECLARE_DATA batch_module;
 
-/* Flush the streamed response once this long has passed since the last
- * flush (CONTRACT 6), so a client that has gone is noticed quickly. */
-#define BATCH_FLUSH_INTERVAL apr_time_from_msec(100)
 #define BATCH_ALLOW "POST, OPTIONS"
 
 /* ------------------------------------------------------------------ */

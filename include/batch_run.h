@@ -19,6 +19,11 @@
 #include "batch_dispatch.h"
 #include "batch_workers.h"
 
+/* The streamed response is flushed once this long has passed since the
+ * last flush (CONTRACT 6), so a client that has gone is noticed quickly;
+ * finished concurrent items wait at most this long to be written. */
+#define BATCH_FLUSH_INTERVAL apr_time_from_msec(100)
+
 /**
  * Write one finished item (encode, log, pass to the client). Called on
  * the batch's thread, in request order; ip is the item's pool and is
