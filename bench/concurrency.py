@@ -56,6 +56,16 @@ def _med(xs):
     return statistics.median(xs) if xs else None
 
 
+def _wrk_row(rounds, **label):
+    """One table row from the interleaved rounds of a wrk case: the label,
+    the error total, the rounds, and the median of every measured figure."""
+    row = dict(label, errors=sum(x["errors"] for x in rounds), rounds=rounds)
+    for k in ("items_per_s", "batches_per_s", "p50_ms", "p99_ms", "cpu_us_per_item",
+              "ctxsw_per_batch"):
+        row[k] = _med([x[k] for x in rounds])
+    return row
+
+
 def _loadavg():
     try:
         return " ".join(open("/proc/loadavg").read().split()[:3])
@@ -338,13 +348,9 @@ class Conc:
         rows = []
         for c in cases:
             rs = raw[c]
-            row = {"clients": c[0], "path": c[1],
-                   "mode": "sequential (BatchConcurrency 1)" if c[1] == "/batch" else "20 at a time (BatchConcurrency 20)",
-                   "errors": sum(x["errors"] for x in rs), "rounds": rs}
-            for k in ("items_per_s", "batches_per_s", "p50_ms", "p99_ms", "cpu_us_per_item",
-                      "ctxsw_per_batch"):
-                row[k] = _med([x[k] for x in rs])
-            rows.append(row)
+            rows.append(_wrk_row(rs, clients=c[0], path=c[1],
+                                 mode="sequential (BatchConcurrency 1)" if c[1] == "/batch"
+                                 else "20 at a time (BatchConcurrency 20)"))
         ratios = {}
         for cl in (1, 4):
             s = next(r for r in rows if r["clients"] == cl and r["path"] == "/batch")
@@ -473,11 +479,7 @@ class Conc:
         rows = []
         for cl, name, srv in cases:
             rs = raw[(cl, name)]
-            row = {"clients": cl, "module": name, "errors": sum(x["errors"] for x in rs), "rounds": rs}
-            for k in ("items_per_s", "batches_per_s", "p50_ms", "p99_ms", "cpu_us_per_item",
-                      "ctxsw_per_batch"):
-                row[k] = _med([x[k] for x in rs])
-            rows.append(row)
+            rows.append(_wrk_row(rs, clients=cl, module=name))
         ratios = {}
         for cl in (1, 4):
             b_ = next(r for r in rows if r["clients"] == cl and r["module"] == "baseline")
