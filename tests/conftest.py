@@ -46,7 +46,8 @@ every test file may rely on:
                            application/json (direct clients only)
   /old                     Redirect 302 -> /static/a.txt
   /cgi/echo.py             mod_cgid: JSON of method, uri, query, content_type,
-                           content_length, body, headers (HTTP_*), item_id
+                           content_length, body, headers (HTTP_*), item_id,
+                           atomicity_group (BATCH_ATOMICITY_GROUP)
   /cgi/status.py?code=N[&body=T][&type=M]   status N
   /cgi/bytes.py?n=N[&type=M]                N bytes of text
   /cgi/sleep.py?s=S                         sleeps S seconds

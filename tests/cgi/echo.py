@@ -4,7 +4,8 @@
 Keys: method, uri (REQUEST_URI), query, content_type, content_length,
 body (text, or base64 when not UTF-8, see body_base64), headers (all HTTP_*
 variables, as HTTP header names), item_id (BATCH_ITEM_ID or null),
-path_info, script_name, remote_user.
+atomicity_group (BATCH_ATOMICITY_GROUP or null), path_info, script_name,
+remote_user.
 """
 import base64
 import json
@@ -34,6 +35,7 @@ def main():
         "body_base64": b64,
         "headers": headers,
         "item_id": env.get("BATCH_ITEM_ID"),
+        "atomicity_group": env.get("BATCH_ATOMICITY_GROUP"),
         "path_info": env.get("PATH_INFO"),
         "script_name": env.get("SCRIPT_NAME"),
         "remote_user": env.get("REMOTE_USER"),
