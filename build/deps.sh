@@ -4,7 +4,9 @@
 #
 # build/deps.sh: install every Debian package needed to build and test
 # mod_batch (debhelper, dpkg-dev and fakeroot are for the Debian package
-# and its test, tests/test_960_install.py). Idempotent: asks dpkg first and
+# and its test, tests/test_960_install.py; python3-googleapi, ruby and
+# ruby-google-api-client are the real multipart clients of
+# tests/test_1010_multipart_clients.py). Idempotent: asks dpkg first and
 # runs apt-get (update, then install) only when something is missing. Runs
 # as root, or through sudo.
 set -eu
@@ -15,6 +17,7 @@ pkgs=(
     pkg-config autoconf automake libtool autoconf-archive make gcc
     check wrk
     python3 python3-pytest python3-requests
+    python3-googleapi python3-httplib2 ruby ruby-google-api-client
     clang-format
     curl ca-certificates openssl
     debhelper dpkg-dev fakeroot

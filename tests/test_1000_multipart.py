@@ -10,12 +10,10 @@ proves that an item did not run; CGI echo (tests/cgi/echo.py) shows what an
 item received: body bytes, headers, BATCH_ITEM_ID and BATCH_ATOMICITY_GROUP.
 """
 import base64
-import json
 import re
 import time
 
 import pytest
-import requests
 
 from harness import multipart as mp
 from harness.client import item
@@ -29,13 +27,7 @@ DATA_BIN = bytes(range(256)) * 4          # htdocs/static/data.bin
 
 @pytest.fixture(scope="module", autouse=True)
 def multipart_built(env):
-    # PRE-MERGE GUARD (remove this fixture once multipart has landed): the
-    # module is skipped only while the server still answers 415 to multipart.
-    body = mp.build([mp.http("GET", "/static/a.txt")], "probe")
-    r = requests.post(env.url("/batch"), data=body, timeout=30,
-                      headers={"Content-Type": mp.ctype("probe"), "X-Test-Name": "probe"})
-    if r.status_code == 415:
-        pytest.skip("multipart not built (the server answers 415 to multipart/mixed)")
+    mp.skip_unless_built(env)   # PRE-MERGE GUARD: remove this fixture after the merge
 
 
 # ------------------------------------------------------------------ helpers

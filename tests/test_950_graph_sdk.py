@@ -14,75 +14,21 @@ package.json + package-lock.json, so reruns do not touch the network. When the
 source tree is not writable, the install goes to a copy in a temp dir.
 """
 import base64
-import fcntl
-import hashlib
 import json
-import os
-import shutil
 import subprocess
-import tempfile
-import time
 
 import pytest
 
 from harness.conf import BatchConf
+from harness.interop import npm_install
 
-INTEROP_SRC = os.path.join(os.path.dirname(os.path.abspath(__file__)), "interop")
-MARKER = ".mod_batch-lock.sha256"
-NPM_TIMEOUT = 600
 NODE_TIMEOUT = 180
-
-
-def _tool(name):
-    path = shutil.which(name)
-    if not path:
-        pytest.fail("%s not found on PATH: the Graph SDK interop test needs node (>= 18) "
-                    "and npm (CI installs them with build/deps.sh)" % name, pytrace=False)
-    return path
-
-
-def _lock_hash(d):
-    h = hashlib.sha256()
-    for name in ("package.json", "package-lock.json"):
-        with open(os.path.join(d, name), "rb") as f:
-            h.update(name.encode() + b"\0" + f.read() + b"\0")
-    return h.hexdigest()
 
 
 @pytest.fixture(scope="session")
 def interop(tmp_path_factory):
     """The tests/interop directory with node_modules installed: (dir, node)."""
-    node, npm = _tool("node"), _tool("npm")
-    out = subprocess.run([node, "--version"], capture_output=True, text=True)
-    major = int(out.stdout.strip().lstrip("v").split(".")[0] or 0)
-    assert major >= 18, "node %s is too old (global fetch/Request need >= 18)" % out.stdout
-    d = INTEROP_SRC
-    if not os.access(d, os.W_OK):
-        d = str(tmp_path_factory.mktemp("interop"))
-        for name in ("package.json", "package-lock.json", "graph_batch.mjs"):
-            shutil.copy(os.path.join(INTEROP_SRC, name), d)
-    want = _lock_hash(d)
-    marker = os.path.join(d, "node_modules", MARKER)
-    lock = os.path.join(tempfile.gettempdir(), "mod_batch-npm-%s.lock"
-                        % hashlib.sha256(d.encode()).hexdigest()[:16])
-    with open(lock, "w") as lk:
-        fcntl.flock(lk, fcntl.LOCK_EX)   # concurrent sessions install once
-        try:
-            with open(marker) as f:
-                have = f.read().strip()
-        except OSError:
-            have = None
-        if have != want:
-            t0 = time.time()
-            r = subprocess.run([npm, "ci", "--no-audit", "--no-fund", "--ignore-scripts",
-                                "--loglevel=error"], cwd=d, capture_output=True, text=True,
-                               timeout=NPM_TIMEOUT)
-            assert r.returncode == 0, "npm ci failed in %s (rc %d):\n%s\n%s" % (
-                d, r.returncode, r.stdout[-3000:], r.stderr[-3000:])
-            with open(marker, "w") as f:
-                f.write(want + "\n")
-            print("\nnpm ci in %s: %.1fs" % (d, time.time() - t0))
-    return d, node
+    return npm_install(tmp_path_factory, who="the Graph SDK interop test")
 
 
 @pytest.fixture(scope="class")
