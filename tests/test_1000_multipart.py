@@ -325,7 +325,7 @@ class TestTargets:
                                         "http://example.org:{port}/static/a.txt",
                                         "//127.0.0.1:{port}/static/a.txt",
                                         "ftp://127.0.0.1:{port}/static/a.txt",
-                                        "/static/a.txt#frag", "*"])
+                                        "/static/a.txt#frag"])
     def test_batch_1000_33(self, client, env, target):
         # CONTRACT §8/§3: absolute URLs of another server (or scheme), authority-only,
         # fragments -> 400 naming the part, nothing ran

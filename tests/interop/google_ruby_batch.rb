@@ -47,7 +47,7 @@ calls = [
   [:post, 'products', JSON.generate('title' => 'From Ruby')],
   [:get, 'static/nope.json', nil],
   [:get, 'cgi/echo.py?from=ruby', nil],
-  [:post, 'cgi/echo.py', "r\u00fcby body \u2713"]
+  [:post, 'cgi/echo.py', JSON.generate('text' => "r\u00fcby body \u2713")]
 ]
 
 if ARGV[1] == 'capture'
@@ -97,8 +97,10 @@ if results.size == calls.size
              e3['query'] == 'from=ruby' && e3['method'] == 'GET' &&
              e3['item_id'].to_s.end_with?('+3>'))
   e4 = JSON.parse(by[4]['result']) rescue nil
+  sent4 = JSON.parse(e4['body']) rescue nil if e4.is_a?(Hash)
   check.call(4, 'echo of POST body', by[4]['error'].nil? && e4.is_a?(Hash) &&
-             e4['body'] == "r\u00fcby body \u2713" && e4['content_type'] == 'application/json')
+             sent4 == { 'text' => "r\u00fcby body \u2713" } &&
+             e4['content_type'] == 'application/json')
 end
 puts JSON.generate('ok' => failures.empty?, 'gem' => Google::Apis::VERSION,
                    'results' => results, 'failures' => failures)
