@@ -237,7 +237,8 @@ class TestFraming:
         assert a.header("Content-Length") == "17" and a.header("Content-Type") == "text/plain"
         assert (old.status, old.reason) == (302, "Found")
         assert old.header("Location").endswith("/static/a.txt")
-        assert head.status == 200 and head.body == b"" and head.header("Content-Length") is None
+        assert head.status == 200 and head.body == b""
+        assert head.header("Content-Length") in (None, "0")     # never the GET's 17
         assert nc.status == 204 and nc.body == b"" and nc.header("Content-Length") is None
 
     def test_batch_1000_14(self, client):
