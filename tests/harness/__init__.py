@@ -5,4 +5,6 @@ conf.py   BatchConf: per-class conf/test.conf builder
 log.py    error-log watcher (per-test offsets, expected lines, crash markers)
 client.py requests wrapper and raw-socket helper (X-Test-Name on every call)
 backend.py the Python misbehaving-backend (ThreadingHTTPServer)
+multipart.py multipart batch builder and strict response parser (CONTRACT §8)
+interop.py npm ci of tests/interop/ for the Node clients (Graph SDK, @odata/client)
 """
