@@ -284,8 +284,11 @@ class Bench:
         except OSError:
             pass
         for tool, arg in (("wrk", "-v"), ("h2load", "--version"), ("valgrind", "--version")):
-            out = subprocess.run([tool, arg], capture_output=True, text=True)
-            m[tool] = (out.stdout + out.stderr).strip().splitlines()[0]
+            try:
+                out = subprocess.run([tool, arg], capture_output=True, text=True)
+                m[tool] = ((out.stdout + out.stderr).strip().splitlines() or ["?"])[0]
+            except OSError:
+                m[tool] = "not installed"  # only the parts that use it need it
         try:
             m["git"] = subprocess.run(["git", "-C", SRC_DIR, "rev-parse", "--short", "HEAD"],
                                       capture_output=True, text=True).stdout.strip()

@@ -33,6 +33,12 @@ batch_media_t batch_util_media_class(const char *content_type);
  *  nothing above U+10FFFF). NUL bytes are allowed. */
 int batch_util_utf8_valid(const char *s, apr_size_t len);
 
+/** Length (2-4) of the well-formed UTF-8 sequence at u[i], whose lead
+ *  byte is >= 0x80; 0 when there is none (broken, overlong, surrogate,
+ *  above U+10FFFF or cut short by len). */
+apr_size_t batch_util_utf8_seq(const unsigned char *u, apr_size_t i,
+                               apr_size_t len);
+
 /** Number of code points in valid UTF-8 s[0..len). */
 apr_size_t batch_util_utf8_chars(const char *s, apr_size_t len);
 
@@ -66,25 +72,15 @@ const char *batch_util_base64_encode(apr_size_t *poutlen, const char *in,
 const char *batch_util_json_escape(apr_size_t *poutlen, const char *s,
                                    apr_size_t len, apr_pool_t *p);
 
-struct json_object;
-
 /**
- * Parse s[0..len) as exactly one strict JSON document (RFC 8259): valid
- * UTF-8, no NUL byte, nesting at most depth levels, nothing but JSON
- * whitespace after the value. Beyond json-c's JSON_TOKENER_STRICT it also
- * refuses what json-c would accept or silently change: NaN and Infinity,
- * "1.", raw control characters in strings, integers outside the 64-bit
- * range (json-c clamps them) and member names holding \u0000.
- * @param pobj  the tree (NULL for the document "null"); malloc'ed by
- *              json-c: the caller owns it and must json_object_put() it
- * @param why   on failure a short reason ("is not valid UTF-8"), static
- *              or from p
- * @param depth deepest nesting accepted (json-c's own count: "[]" is 1)
- * @return APR_SUCCESS, APR_EINVAL, or APR_ENOMEM
+ * Scan one number at s[*pi] (a '-' or a digit) by RFC 8259's grammar,
+ * with no range limit (the text is kept as it is): no leading zero, no
+ * "1.", no ".5", no "+1", no "1e".
+ * @return NULL with *pi just past the number, or a reason ("a number has
+ *         a leading zero") with *pi at the offending byte (len at the end)
  */
-apr_status_t batch_util_json_parse(struct json_object **pobj, const char **why,
-                                   const char *s, apr_size_t len, int depth,
-                                   apr_pool_t *p);
+const char *batch_util_json_number(const unsigned char *s, apr_size_t len,
+                                   apr_size_t *pi);
 
 /** 1 for the bytes a JSON string holds as they are: 0x20-0x7F but '"'
  *  and '\\' (shared by the validator and the encoder's escaping). */

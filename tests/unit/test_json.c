@@ -5,7 +5,7 @@
  * the batch request: every grammar case, escapes and surrogates, UTF-8
  * (checked exhaustively against batch_util_utf8_valid()), NUL bytes,
  * depth 64/65, duplicate names, source spans and big numbers. json-c
- * (through batch_util_json_parse(), the reader mod_batch used before) and
+ * (through json_oracle_parse(), the reader mod_batch used before) and
  * batch_util_json_valid() serve as oracles: on a list of documents and
  * on mutants of them, all three agree except for the documented
  * differences.
@@ -20,6 +20,7 @@
 #include "unit.h"
 #include "batch_json.h"
 #include "batch_util.h"
+#include "json_oracle.h"
 
 static apr_pool_t *pool;
 
@@ -637,7 +638,7 @@ static int agree(const char *s, apr_size_t len, int depth, const char **pmsg)
     int old_ok, new_ok, valid;
 
     old_ok =
-        batch_util_json_parse(&o, &old_why, s, len, depth, pool) == APR_SUCCESS;
+        json_oracle_parse(&o, &old_why, s, len, depth, pool) == APR_SUCCESS;
     json_object_put(o);
     new_ok = batch_json_parse(&v, &new_why, NULL, s, len, depth, pool)
              == APR_SUCCESS;

