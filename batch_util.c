@@ -10,6 +10,7 @@
 
 #include <string.h>
 
+#include <apr_cstr.h>
 #include <apr_lib.h>
 #include <apr_strings.h>
 
@@ -65,6 +66,22 @@ apr_status_t batch_util_parse_size(apr_off_t *psize, const char *s)
     }
     *psize = v * mult;
     return APR_SUCCESS;
+}
+
+/* ------------------------------------------------------------------ */
+/* results                                                            */
+/* ------------------------------------------------------------------ */
+
+void batch_util_result_error(batch_result_t *res, int status, const char *code,
+                             const char *message)
+{
+    res->status = status;
+    res->error_code = code;
+    res->error_message = message;
+    res->headers = NULL;
+    res->content_type = NULL;
+    res->body = NULL;
+    res->body_len = 0;
 }
 
 /* ------------------------------------------------------------------ */
@@ -241,6 +258,66 @@ int batch_util_header_value_ok(const char *s, apr_size_t len)
         }
     }
     return 1;
+}
+
+/* ------------------------------------------------------------------ */
+/* hop-by-hop headers                                                 */
+/* ------------------------------------------------------------------ */
+
+static int name_is(const char *name, apr_size_t len, const char *what,
+                   apr_size_t wlen)
+{
+    return len == wlen && !apr_cstr_casecmpn(name, what, len);
+}
+
+#define NAME_IS(name, len, what) name_is(name, len, what, sizeof(what) - 1)
+
+int batch_util_hop_by_hop(const char *name, apr_size_t len)
+{
+    /* by length first: most names cost no string compare */
+    switch (len) {
+    case 2:
+        return NAME_IS(name, len, "TE");
+    case 7:
+        return NAME_IS(name, len, "Trailer") || NAME_IS(name, len, "Upgrade");
+    case 10:
+        return NAME_IS(name, len, "Connection")
+               || NAME_IS(name, len, "Keep-Alive");
+    case 16:
+        return NAME_IS(name, len, "Proxy-Connection");
+    case 17:
+        return NAME_IS(name, len, "Transfer-Encoding");
+    default:
+        return 0;
+    }
+}
+
+int batch_util_token_listed(const char *list, const char *name, apr_size_t len)
+{
+    const char *v = list;
+
+    if (!list || len == 0) {
+        return 0;
+    }
+    while (*v) {
+        const char *s, *t;
+
+        while (*v == ' ' || *v == '\t' || *v == ',') {
+            v++;
+        }
+        s = v;
+        while (*v && *v != ',') {
+            v++;
+        }
+        t = v;
+        while (t > s && (t[-1] == ' ' || t[-1] == '\t')) {
+            t--;
+        }
+        if ((apr_size_t)(t - s) == len && !apr_cstr_casecmpn(s, name, len)) {
+            return 1;
+        }
+    }
+    return 0;
 }
 
 /* ------------------------------------------------------------------ */

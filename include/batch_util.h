@@ -24,6 +24,15 @@
 apr_status_t batch_util_parse_size(apr_off_t *psize, const char *s);
 
 /**
+ * Make res an item that mod_batch itself refused or failed (CONTRACT 4,
+ * 6): status, error code (BATCH_ERR_*) and message, which the encoder
+ * writes as {"error":{...}}; whatever the item produced (headers,
+ * content type, body) is dropped. status_line and head are kept.
+ */
+void batch_util_result_error(batch_result_t *res, int status, const char *code,
+                             const char *message);
+
+/**
  * Class of a Content-Type value (parameters and case ignored, CONTRACT 5).
  * NULL or empty gives BATCH_MEDIA_BINARY.
  */
@@ -48,6 +57,23 @@ int batch_util_is_token(const char *s);
 /** 1 when s[0..len) is a valid header value: no CTL other than HTAB
  *  (so no CR, LF, NUL, DEL); bytes >= 0x80 are allowed. */
 int batch_util_header_value_ok(const char *s, apr_size_t len);
+
+/**
+ * 1 when name (len bytes, any case) is a hop-by-hop header of RFC 9110
+ * 7.6.1: Connection, Keep-Alive, Proxy-Connection, TE, Trailer,
+ * Transfer-Encoding, Upgrade. The one list the parser (what an item may
+ * not set), the dispatcher (what an item does not inherit) and the
+ * encoder (what an item's response does not pass on) start from.
+ */
+int batch_util_hop_by_hop(const char *name, apr_size_t len);
+
+/**
+ * 1 when name (len bytes) is an element of list, a comma-separated field
+ * value such as Connection's (RFC 9110 5.6.1: optional whitespace around
+ * elements, empty elements ignored), compared case-insensitively. NULL
+ * list: 0.
+ */
+int batch_util_token_listed(const char *list, const char *name, apr_size_t len);
 
 /**
  * Decode base64 in the standard or the URL-safe alphabet, padding
