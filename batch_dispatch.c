@@ -13,7 +13,7 @@
  * own input filter at the bottom of the item's secondary connection that
  * ends with EOS, so no handler ever reads the batch body. The parent is
  * the item's dummy parent request (batch_shadow.c), never the batch
- * request. See DESIGN.md sections 1 to 4 for the traps each step avoids.
+ * request.
  */
 #include <apr_strings.h>
 #include <apr_buckets.h>

@@ -7,7 +7,7 @@
  *
  * Sequential: the batch's thread takes the next item, runs it, writes it.
  *
- * Concurrent (CONCURRENCY.md 1): the batch's thread ("main") owns the
+ * Concurrent: the batch's thread ("main") owns the
  * scheduler's decisions and every pool; it opens an item's pool (with an
  * allocator of its own, so another thread may use it), applies the
  * pre-run checks and queues the item. "Runners" on the child's batch
@@ -18,7 +18,7 @@
  * after 1 ms. Main writes finished items in request order and never
  * returns while a runner still runs.
  *
- * Rules (CONCURRENCY.md 2.4): a runner allocates only from the item's
+ * Rules: a runner allocates only from the item's
  * pool, never from the batch request's pool or connection; everything
  * shared (the queue, item states, the scheduler, the counters) is under
  * the batch mutex; lock order is batch mutex, then the workers' mutex.

@@ -10,6 +10,7 @@
 
 #include <string.h>
 
+#include <apr_base64.h>
 #include <apr_cstr.h>
 #include <apr_lib.h>
 #include <apr_strings.h>
@@ -324,9 +325,6 @@ int batch_util_token_listed(const char *list, const char *name, apr_size_t len)
 /* base64                                                             */
 /* ------------------------------------------------------------------ */
 
-static const char b64_std[] =
-    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-
 /* Value of c in either alphabet; 64/65 flag which alphabet-specific
  * character it was so that a mix of both can be refused. */
 static int b64_value(unsigned char c, int *alphabet)
@@ -351,6 +349,10 @@ static int b64_value(unsigned char c, int *alphabet)
     return -1;
 }
 
+/* Our own decoder, not apr_base64_decode(): that one stops quietly at
+ * the first byte outside its alphabet and knows no URL-safe alphabet, so
+ * it cannot tell a body that is not base64 (a 400, CONTRACT 5) from one
+ * that is. */
 apr_status_t batch_util_base64_decode(const char **pout, apr_size_t *poutlen,
                                       const char *in, apr_size_t inlen,
                                       apr_pool_t *p)
@@ -397,29 +399,21 @@ apr_status_t batch_util_base64_decode(const char **pout, apr_size_t *poutlen,
 const char *batch_util_base64_encode(apr_size_t *poutlen, const char *in,
                                      apr_size_t inlen, apr_pool_t *p)
 {
-    const unsigned char *u = (const unsigned char *)in;
-    apr_size_t i, o = 0;
+    /* apr_base64_encode_binary() takes an int length: whole groups of 3
+     * bytes at a time, so that only the last one is padded */
+    const apr_size_t chunk = (apr_size_t)3 << 20;
     char *out = apr_palloc(p, (inlen + 2) / 3 * 4 + 1);
+    apr_size_t i = 0, o = 0;
 
-    for (i = 0; i + 2 < inlen; i += 3) {
-        out[o++] = b64_std[u[i] >> 2];
-        out[o++] = b64_std[((u[i] & 0x03) << 4) | (u[i + 1] >> 4)];
-        out[o++] = b64_std[((u[i + 1] & 0x0F) << 2) | (u[i + 2] >> 6)];
-        out[o++] = b64_std[u[i + 2] & 0x3F];
-    }
-    if (inlen - i == 1) {
-        out[o++] = b64_std[u[i] >> 2];
-        out[o++] = b64_std[(u[i] & 0x03) << 4];
-        out[o++] = '=';
-        out[o++] = '=';
-    }
-    else if (inlen - i == 2) {
-        out[o++] = b64_std[u[i] >> 2];
-        out[o++] = b64_std[((u[i] & 0x03) << 4) | (u[i + 1] >> 4)];
-        out[o++] = b64_std[(u[i + 1] & 0x0F) << 2];
-        out[o++] = '=';
-    }
-    out[o] = '\0';
+    do {
+        apr_size_t n = inlen - i < chunk ? inlen - i : chunk;
+
+        /* the count includes the NUL it writes */
+        o += (apr_size_t)apr_base64_encode_binary(
+                 out + o, (const unsigned char *)in + i, (int)n)
+             - 1;
+        i += n;
+    } while (i < inlen);
     if (poutlen) {
         *poutlen = o;
     }
