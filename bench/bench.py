@@ -58,6 +58,11 @@ def log(*a):
     print("[bench %s]" % time.strftime("%H:%M:%S"), *a, file=sys.stderr, flush=True)
 
 
+def batch_body(url, n):
+    reqs = [{"id": str(i + 1), "method": "GET", "url": url} for i in range(n)]
+    return json.dumps({"requests": reqs}, separators=(",", ":")).encode()
+
+
 # ---------------------------------------------------------------- processes
 
 class Httpd(ForegroundHttpd):
