@@ -530,6 +530,9 @@ static int valid_string(const unsigned char *s, apr_size_t len, apr_size_t *pi)
     return 0;
 }
 
+/* isdigit() is 0-9 in every locale (C11 7.4.1.5); a compare is cheaper */
+#define IS_DIGIT(c) ((c) >= '0' && (c) <= '9')
+
 const char *batch_util_json_number(const unsigned char *s, apr_size_t len,
                                    apr_size_t *pi)
 {
@@ -538,29 +541,29 @@ const char *batch_util_json_number(const unsigned char *s, apr_size_t len,
     if (s[i] == '-') {
         i++;
     }
-    if (i >= len || !apr_isdigit(s[i])) {
+    if (i >= len || !IS_DIGIT(s[i])) {
         *pi = i;
         return "a number has no digits";
     }
     if (s[i] == '0') {
-        if (i + 1 < len && apr_isdigit(s[i + 1])) {
+        if (i + 1 < len && IS_DIGIT(s[i + 1])) {
             *pi = i;
             return "a number has a leading zero";
         }
         i++;
     }
     else {
-        while (i < len && apr_isdigit(s[i])) {
+        while (i < len && IS_DIGIT(s[i])) {
             i++;
         }
     }
     if (i < len && s[i] == '.') {
         i++;
-        if (i >= len || !apr_isdigit(s[i])) {
+        if (i >= len || !IS_DIGIT(s[i])) {
             *pi = i;
             return "a number has no digits after '.'";
         }
-        while (i < len && apr_isdigit(s[i])) {
+        while (i < len && IS_DIGIT(s[i])) {
             i++;
         }
     }
@@ -569,11 +572,11 @@ const char *batch_util_json_number(const unsigned char *s, apr_size_t len,
         if (i < len && (s[i] == '+' || s[i] == '-')) {
             i++;
         }
-        if (i >= len || !apr_isdigit(s[i])) {
+        if (i >= len || !IS_DIGIT(s[i])) {
             *pi = i;
             return "a number has no exponent digits";
         }
-        while (i < len && apr_isdigit(s[i])) {
+        while (i < len && IS_DIGIT(s[i])) {
             i++;
         }
     }
