@@ -6,9 +6,9 @@
  * array (CONTRACT 5 and 6): the headers a client may see, the body in the
  * form its media type calls for, and the {"error":{...}} bodies that
  * mod_batch generates itself. The text is written with a small
- * pool-backed string builder rather than through json-c, which is used
- * only to check and re-serialize a JSON response body. Whatever bytes an
- * item produced, the output is valid UTF-8 JSON. Pure: APR and json-c.
+ * pool-backed string builder; a JSON response body is checked by
+ * batch_util_json_valid() and copied as it is. Whatever bytes an item
+ * produced, the output is valid UTF-8 JSON. Pure: APR only.
  */
 
 #include <string.h>
@@ -20,7 +20,7 @@
 #include "batch_encode.h"
 
 /* Deepest JSON response body still inlined as a value; a deeper one is
- * passed on as a string (json-c serializes recursively). */
+ * passed on as a string. */
 #define ENCODE_JSON_DEPTH 512
 
 /* ------------------------------------------------------------------ */
