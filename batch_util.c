@@ -8,6 +8,7 @@
  * APR only: no httpd, no logging, no state.
  */
 
+#include <errno.h>
 #include <string.h>
 
 #include <apr_base64.h>
@@ -28,18 +29,18 @@ apr_status_t batch_util_parse_size(apr_off_t *psize, const char *s)
      * honest either way. */
     const apr_off_t max =
         (apr_off_t)((~(apr_uint64_t)0) >> 1 >> (64 - 8 * sizeof(apr_off_t)));
-    apr_off_t v = 0, mult = 1;
-    const char *c = s;
+    apr_int64_t v;
+    apr_off_t mult = 1;
+    char *c;
 
+    /* apr_strtoi64 also takes leading space and a sign: not here */
     if (!s || !apr_isdigit(*s)) {
         return APR_EINVAL;
     }
-    for (; apr_isdigit(*c); c++) {
-        int d = *c - '0';
-        if (v > (max - d) / 10) {
-            return APR_EINVAL;
-        }
-        v = v * 10 + d;
+    errno = 0;
+    v = apr_strtoi64(s, &c, 10);
+    if (errno == ERANGE || v > max) {
+        return APR_EINVAL;
     }
     switch (*c) {
     case '\0':
@@ -65,7 +66,7 @@ apr_status_t batch_util_parse_size(apr_off_t *psize, const char *s)
     if (*c != '\0' || v < 1 || v > max / mult) {
         return APR_EINVAL;
     }
-    *psize = v * mult;
+    *psize = (apr_off_t)v * mult;
     return APR_SUCCESS;
 }
 
