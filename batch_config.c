@@ -155,22 +155,16 @@ int batch_conf_method_allowed(const batch_dir_conf *c, const char *method)
 /* Strict decimal in [lo, hi]: digits only, no sign, no junk. */
 static int parse_int_range(int *pv, const char *arg, int lo, int hi)
 {
-    apr_int64_t v = 0;
-    const char *s;
+    char *end;
+    apr_int64_t v;
 
-    if (!*arg) {
+    /* apr_strtoi64 also takes leading space and a sign: not here */
+    if (!apr_isdigit(*arg)) {
         return 0;
     }
-    for (s = arg; *s; s++) {
-        if (!apr_isdigit(*s)) {
-            return 0;
-        }
-        v = v * 10 + (*s - '0');
-        if (v > hi) {
-            return 0;
-        }
-    }
-    if (v < lo) {
+    /* too large: APR_INT64_MAX, above every hi */
+    v = apr_strtoi64(arg, &end, 10);
+    if (*end != '\0' || v < lo || v > hi) {
         return 0;
     }
     *pv = (int)v;
@@ -222,34 +216,41 @@ static const char *set_max_response_size(cmd_parms *cmd, void *dconf,
     return set_size(cmd, &((batch_dir_conf *)dconf)->max_response_size, arg);
 }
 
-static const char *set_methods(cmd_parms *cmd, void *dconf, const char *arg)
+/* One directive's list replaces an outer (or earlier) one. */
+static const char *set_methods(cmd_parms *cmd, void *dconf, int argc,
+                               char *const argv[])
 {
     batch_dir_conf *c = dconf;
-    char *m;
-    int i;
+    int i, k;
 
-    if (!batch_util_is_token(arg)) {
-        return apr_psprintf(cmd->pool, "%s: '%s' is not an HTTP method",
-                            cmd->cmd->name, arg);
+    if (argc == 0) {
+        return apr_psprintf(cmd->pool, "%s requires at least one method",
+                            cmd->cmd->name);
     }
-    m = apr_pstrdup(cmd->pool, arg);
-    ap_str_toupper(m);
-    if (strcmp(m, "TRACE") == 0 || strcmp(m, "CONNECT") == 0) {
-        return apr_psprintf(cmd->pool, "%s: '%s' may not be used in a batch",
-                            cmd->cmd->name, arg);
-    }
-    /* The first method of a directive starts a new list (an inner list
-     * replaces the outer one); later arguments add to it. */
-    if (c->methods == NULL || cmd->info != (void *)c->methods) {
-        c->methods = apr_array_make(cmd->pool, 8, sizeof(const char *));
-        cmd->info = c->methods;
-    }
-    for (i = 0; i < c->methods->nelts; i++) {
-        if (strcmp(APR_ARRAY_IDX(c->methods, i, const char *), m) == 0) {
-            return NULL;
+    c->methods = apr_array_make(cmd->pool, argc, sizeof(const char *));
+    for (i = 0; i < argc; i++) {
+        char *m;
+
+        if (!batch_util_is_token(argv[i])) {
+            return apr_psprintf(cmd->pool, "%s: '%s' is not an HTTP method",
+                                cmd->cmd->name, argv[i]);
+        }
+        m = apr_pstrdup(cmd->pool, argv[i]);
+        ap_str_toupper(m);
+        if (strcmp(m, "TRACE") == 0 || strcmp(m, "CONNECT") == 0) {
+            return apr_psprintf(cmd->pool,
+                                "%s: '%s' may not be used in a batch",
+                                cmd->cmd->name, argv[i]);
+        }
+        for (k = 0; k < c->methods->nelts; k++) {
+            if (strcmp(APR_ARRAY_IDX(c->methods, k, const char *), m) == 0) {
+                break;
+            }
+        }
+        if (k == c->methods->nelts) {
+            APR_ARRAY_PUSH(c->methods, const char *) = m;
         }
     }
-    APR_ARRAY_PUSH(c->methods, const char *) = m;
     return NULL;
 }
 
@@ -328,9 +329,10 @@ const command_rec batch_cmds[] = {
                   RSRC_CONF | ACCESS_CONF,
                   "Most bytes of one item's response body (K/M/G suffix, "
                   "default 1M)"),
-    AP_INIT_ITERATE("BatchMethods", set_methods, NULL, RSRC_CONF | ACCESS_CONF,
-                    "Methods an item may use (default GET HEAD POST PUT "
-                    "PATCH DELETE)"),
+    AP_INIT_TAKE_ARGV("BatchMethods", set_methods, NULL,
+                      RSRC_CONF | ACCESS_CONF,
+                      "Methods an item may use (default GET HEAD POST PUT "
+                      "PATCH DELETE)"),
     AP_INIT_TAKE1("BatchBase", set_base, NULL, RSRC_CONF | ACCESS_CONF,
                   "Path item urls are resolved against and confined to "
                   "(default /)"),

@@ -13,7 +13,7 @@
  * own input filter at the bottom of the item's secondary connection that
  * ends with EOS, so no handler ever reads the batch body. The parent is
  * the item's dummy parent request (batch_shadow.c), never the batch
- * request. See DESIGN.md sections 1 to 4 for the traps each step avoids.
+ * request.
  */
 #include <apr_strings.h>
 #include <apr_buckets.h>
@@ -27,6 +27,7 @@
 #include "mod_batch.h"
 #include "batch_dispatch.h"
 #include "batch_encode.h"
+#include "batch_util.h"
 
 #define CAPTURE_FILTER "BATCH_CAPTURE"
 #define BODY_FILTER "BATCH_BODY"
@@ -267,23 +268,17 @@ void batch_dispatch_register(apr_pool_t *p)
 /* Headers                                                            */
 
 /* Headers of the batch request that describe the batch body or make no
- * sense for an item (CONTRACT 4); If-* and Content-* by prefix. */
+ * sense for an item (CONTRACT 4): the hop-by-hop ones
+ * (batch_util_hop_by_hop), these, and If-* and Content-* by prefix. */
 static int inherit_header(const char *name)
 {
-    static const char *const drop[] = {"Transfer-Encoding",
-                                       "Accept-Encoding",
-                                       "Range",
-                                       "Expect",
-                                       "Connection",
-                                       "Keep-Alive",
-                                       "TE",
-                                       "Trailer",
-                                       "Upgrade",
-                                       "Proxy-Connection",
-                                       "HTTP2-Settings",
-                                       NULL};
+    static const char *const drop[] = {"Accept-Encoding", "Range", "Expect",
+                                       "HTTP2-Settings", NULL};
     int i;
 
+    if (batch_util_hop_by_hop(name, strlen(name))) {
+        return 0;
+    }
     if (strncasecmp(name, "If-", 3) == 0
         || strncasecmp(name, "Content-", 8) == 0) {
         return 0;
@@ -305,7 +300,6 @@ struct batch_dispatch_t {
 typedef struct {
     apr_table_t *out;
     const char *connection; /* the batch's Connection header, or NULL */
-    apr_pool_t *pool;
 } inherit_ctx_t;
 
 static int inherit_one(void *data, const char *key, const char *val)
@@ -314,7 +308,7 @@ static int inherit_one(void *data, const char *key, const char *val)
 
     if (inherit_header(key)
         && !(ctx->connection
-             && ap_find_token(ctx->pool, ctx->connection, key))) {
+             && batch_util_token_listed(ctx->connection, key, strlen(key)))) {
         apr_table_addn(ctx->out, key, val);
     }
     return 1;
@@ -332,7 +326,6 @@ batch_dispatch_t *batch_dispatch_create(request_rec *parent,
     d->inherited = apr_table_make(p, 16);
     ictx.out = d->inherited;
     ictx.connection = apr_table_get(parent->headers_in, "Connection");
-    ictx.pool = p;
     apr_table_do(inherit_one, &ictx, parent->headers_in, NULL);
     return d;
 }
@@ -386,18 +379,6 @@ static int is_proxied(const request_rec *rr)
     return rr->proxyreq != PROXYREQ_NONE
            || (rr->handler && strncmp(rr->handler, "proxy", 5) == 0)
            || (rr->filename && strncmp(rr->filename, "proxy:", 6) == 0);
-}
-
-static void set_module_error(batch_result_t *res, int status, const char *code,
-                             const char *message)
-{
-    res->status = status;
-    res->error_code = code;
-    res->error_message = message;
-    res->headers = NULL;
-    res->content_type = NULL;
-    res->body = NULL;
-    res->body_len = 0;
 }
 
 /* Status, headers and content type of the subrequest, by reference: the
@@ -565,21 +546,23 @@ static apr_status_t dispatch_one(batch_result_t *res, request_rec *parent,
         return APR_SUCCESS; /* rr goes with ip */
     }
     if (rr->handler && strcmp(rr->handler, BATCH_HANDLER) == 0) {
-        set_module_error(res, HTTP_BAD_REQUEST, BATCH_ERR_NESTED,
-                         apr_psprintf(ip,
-                                      "requests[%d]: \"url\" names a "
-                                      "batch endpoint; batches do not nest",
-                                      it->index));
+        batch_util_result_error(
+            res, HTTP_BAD_REQUEST, BATCH_ERR_NESTED,
+            apr_psprintf(ip,
+                         "requests[%d]: \"url\" names a "
+                         "batch endpoint; batches do not nest",
+                         it->index));
         ap_destroy_sub_req(rr);
         return APR_SUCCESS;
     }
     if (item_is_conditional(it) && is_proxied(rr)) {
-        set_module_error(res, HTTP_NOT_IMPLEMENTED, BATCH_ERR_CONDITIONAL,
-                         apr_psprintf(ip,
-                                      "requests[%d]: conditional "
-                                      "headers are not forwarded to proxied "
-                                      "targets; the item was not run",
-                                      it->index));
+        batch_util_result_error(
+            res, HTTP_NOT_IMPLEMENTED, BATCH_ERR_CONDITIONAL,
+            apr_psprintf(ip,
+                         "requests[%d]: conditional "
+                         "headers are not forwarded to proxied "
+                         "targets; the item was not run",
+                         it->index));
         ap_destroy_sub_req(rr);
         return APR_SUCCESS;
     }
@@ -618,11 +601,11 @@ static apr_status_t dispatch_one(batch_result_t *res, request_rec *parent,
                       BATCH_LOGNO(0202) "item #%d: reading the response of "
                                         "%s failed",
                       it->index, ap_escape_logitem(ip, it->uri));
-        set_module_error(res, HTTP_BAD_GATEWAY, "BadGateway",
-                         apr_psprintf(ip,
-                                      "requests[%d]: reading the "
-                                      "response failed",
-                                      it->index));
+        batch_util_result_error(res, HTTP_BAD_GATEWAY, "BadGateway",
+                                apr_psprintf(ip,
+                                             "requests[%d]: reading the "
+                                             "response failed",
+                                             it->index));
     }
     else if (cap->too_large) {
         ap_log_rerror(
@@ -631,13 +614,13 @@ static apr_status_t dispatch_one(batch_result_t *res, request_rec *parent,
                 0203) "item #%d: response body of %s is "
                       "larger than BatchMaxResponseSize (%" APR_OFF_T_FMT ")",
             it->index, ap_escape_logitem(ip, it->uri), d->max_response);
-        set_module_error(res, HTTP_INTERNAL_SERVER_ERROR,
-                         BATCH_ERR_RESPONSE_TOO_LARGE,
-                         apr_psprintf(ip,
-                                      "requests[%d]: the response body "
-                                      "is larger than BatchMaxResponseSize "
-                                      "(%" APR_OFF_T_FMT " bytes)",
-                                      it->index, d->max_response));
+        batch_util_result_error(
+            res, HTTP_INTERNAL_SERVER_ERROR, BATCH_ERR_RESPONSE_TOO_LARGE,
+            apr_psprintf(ip,
+                         "requests[%d]: the response body "
+                         "is larger than BatchMaxResponseSize "
+                         "(%" APR_OFF_T_FMT " bytes)",
+                         it->index, d->max_response));
     }
     else if (res->head || status == HTTP_NO_CONTENT
              || status == HTTP_NOT_MODIFIED) {

@@ -6,22 +6,21 @@
  * array (CONTRACT 5 and 6): the headers a client may see, the body in the
  * form its media type calls for, and the {"error":{...}} bodies that
  * mod_batch generates itself. The text is written with a small
- * pool-backed string builder rather than through json-c, which is used
- * only to check and re-serialize a JSON response body. Whatever bytes an
- * item produced, the output is valid UTF-8 JSON. Pure: APR and json-c.
+ * pool-backed string builder; a JSON response body is checked by
+ * batch_util_json_valid() and copied as it is. Whatever bytes an item
+ * produced, the output is valid UTF-8 JSON. Pure: APR only.
  */
 
 #include <string.h>
 
 #include <apr_cstr.h>
-#include <apr_hash.h>
 #include <apr_strings.h>
 
 #include "batch_util.h"
 #include "batch_encode.h"
 
 /* Deepest JSON response body still inlined as a value; a deeper one is
- * passed on as a string (json-c serializes recursively). */
+ * passed on as a string. */
 #define ENCODE_JSON_DEPTH 512
 
 /* ------------------------------------------------------------------ */
@@ -94,22 +93,6 @@ static void sb_putc(sb_t *b, char c)
     b->buf[b->len++] = c;
 }
 
-/* Length of the well-formed UTF-8 sequence at s, or 0. */
-static apr_size_t utf8_seq(const char *s, apr_size_t avail)
-{
-    unsigned char c = (unsigned char)s[0];
-    apr_size_t n = c < 0xC2   ? 0
-                   : c < 0xE0 ? 2
-                   : c < 0xF0 ? 3
-                   : c < 0xF5 ? 4
-                              : 0;
-
-    if (n == 0 || n > avail || !batch_util_utf8_valid(s, n)) {
-        return 0;
-    }
-    return n;
-}
-
 /* s[0..n) as a quoted JSON string. Bytes that are not UTF-8 become
  * U+FFFD: header fields may carry any octet (RFC 9110 5.5), JSON may
  * not. */
@@ -139,7 +122,7 @@ static void sb_str(sb_t *b, const char *s, apr_size_t n)
             continue;
         }
         if (c >= 0x80) {
-            apr_size_t k = utf8_seq(s + i, n - i);
+            apr_size_t k = batch_util_utf8_seq((const unsigned char *)s, i, n);
             if (k) {
                 sb_put(b, s + i, k);
                 i += k;
@@ -403,89 +386,31 @@ typedef struct hdr_t {
     const char *value; /* repeated values joined with ", " */
 } hdr_t;
 
-typedef struct name_t {
-    const char *name;
-    apr_size_t len;
-} name_t;
-
-#define NAME(s)                                                                \
-    {                                                                          \
-        s, sizeof(s) - 1                                                       \
-    }
-
-/* Hop-by-hop headers (RFC 9110 7.6.1) and the framing the batch
+/* Hop-by-hop headers (batch_util_hop_by_hop) and the framing the batch
  * response replaces; none describes the item to the client. Content-Type
  * is written first, under its exact name. */
-static const name_t dropped_headers[] = {
-    NAME("Connection"),        NAME("Keep-Alive"),
-    NAME("Proxy-Connection"),  NAME("TE"),
-    NAME("Trailer"),           NAME("Upgrade"),
-    NAME("Transfer-Encoding"), NAME("Content-Length"),
-    NAME("Content-Type")};
-
-/* 1 when name (n bytes) is one of dropped_headers, in any case; the
- * length is compared first, so most names cost no string compare. */
 static int is_dropped(const char *name, apr_size_t n)
 {
-    apr_size_t i;
-
-    for (i = 0; i < sizeof(dropped_headers) / sizeof(dropped_headers[0]); i++) {
-        if (dropped_headers[i].len == n
-            && !apr_cstr_casecmpn(name, dropped_headers[i].name, n)) {
-            return 1;
-        }
-    }
-    return 0;
+    return batch_util_hop_by_hop(name, n)
+           || (n == 14 && !apr_cstr_casecmpn(name, "Content-Length", n))
+           || (n == 12 && !apr_cstr_casecmpn(name, "Content-Type", n));
 }
 
-static char *fold(const char *s, apr_pool_t *p)
-{
-    char *f = apr_pstrdup(p, s);
-    char *c;
-
-    for (c = f; *c; c++) {
-        if (*c >= 'A' && *c <= 'Z') {
-            *c = (char)(*c + ('a' - 'A'));
-        }
-    }
-    return f;
-}
-
-/* Names listed in Connection headers are hop-by-hop too. */
-static apr_hash_t *connection_names(const apr_array_header_t *arr,
-                                    apr_pool_t *p)
+/* The values of every Connection header, joined into one list: the names
+ * it lists are hop-by-hop too. */
+static const char *connection_list(const apr_array_header_t *arr, apr_pool_t *p)
 {
     const apr_table_entry_t *e = (const apr_table_entry_t *)arr->elts;
-    apr_hash_t *h = apr_hash_make(p);
+    const char *list = NULL;
     int i;
 
     for (i = 0; i < arr->nelts; i++) {
-        const char *v;
-        if (!e[i].key || !e[i].val
-            || apr_cstr_casecmp(e[i].key, "Connection") != 0) {
-            continue;
-        }
-        v = e[i].val;
-        while (*v) {
-            const char *s, *t;
-            while (*v == ' ' || *v == '\t' || *v == ',') {
-                v++;
-            }
-            s = v;
-            while (*v && *v != ',') {
-                v++;
-            }
-            t = v;
-            while (t > s && (t[-1] == ' ' || t[-1] == '\t')) {
-                t--;
-            }
-            if (t > s) {
-                char *name = fold(apr_pstrmemdup(p, s, (apr_size_t)(t - s)), p);
-                apr_hash_set(h, name, APR_HASH_KEY_STRING, name);
-            }
+        if (e[i].key && e[i].val
+            && apr_cstr_casecmp(e[i].key, "Connection") == 0) {
+            list = list ? apr_pstrcat(p, list, ",", e[i].val, NULL) : e[i].val;
         }
     }
-    return h;
+    return list;
 }
 
 static void put_headers(sb_t *b, const apr_table_t *t, const char *ctype,
@@ -502,14 +427,14 @@ static void put_headers(sb_t *b, const apr_table_t *t, const char *ctype,
     if (t) {
         const apr_array_header_t *arr = apr_table_elts(t);
         const apr_table_entry_t *e = (const apr_table_entry_t *)arr->elts;
-        apr_hash_t *conn = NULL;
+        const char *conn = NULL;
         apr_array_header_t *out = apr_array_make(p, arr->nelts, sizeof(hdr_t));
         int i, j;
 
         for (i = 0; i < arr->nelts; i++) {
             if (e[i].key && (e[i].key[0] | 0x20) == 'c'
                 && !apr_cstr_casecmp(e[i].key, "Connection")) {
-                conn = connection_names(arr, p);
+                conn = connection_list(arr, p);
                 break;
             }
         }
@@ -525,8 +450,7 @@ static void put_headers(sb_t *b, const apr_table_t *t, const char *ctype,
             if (is_dropped(e[i].key, n)) {
                 continue;
             }
-            if (conn
-                && apr_hash_get(conn, fold(e[i].key, p), APR_HASH_KEY_STRING)) {
+            if (conn && batch_util_token_listed(conn, e[i].key, n)) {
                 continue;
             }
             /* responses carry few headers (LimitRequestFields bounds

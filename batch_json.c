@@ -66,9 +66,6 @@ static apr_status_t bad_end(reader_t *r)
     return bad(r, r->len, "unexpected end of data");
 }
 
-static apr_size_t utf8_seq(const unsigned char *u, apr_size_t i,
-                           apr_size_t len);
-
 /* An unexpected byte at i: a NUL byte and broken UTF-8 have their own
  * reasons wherever they appear; otherwise what was expected. */
 static apr_status_t bad_char(reader_t *r, apr_size_t i, const char *what)
@@ -79,7 +76,7 @@ static apr_status_t bad_char(reader_t *r, apr_size_t i, const char *what)
     if (r->s[i] == '\0') {
         return bad(r, i, "contains a NUL byte");
     }
-    if (r->s[i] >= 0x80 && utf8_seq(r->s, i, r->len) == 0) {
+    if (r->s[i] >= 0x80 && batch_util_utf8_seq(r->s, i, r->len) == 0) {
         return fail_at(r, i, "", "is not valid UTF-8");
     }
     return bad(r, i, what);
@@ -88,42 +85,6 @@ static apr_status_t bad_char(reader_t *r, apr_size_t i, const char *what)
 /* ------------------------------------------------------------------ */
 /* strings                                                            */
 /* ------------------------------------------------------------------ */
-
-/* Length of the well-formed UTF-8 sequence at u[i] (lead byte >= 0x80),
- * 0 when there is none. The same rules as batch_util_utf8_valid(): no
- * overlongs, no surrogates, nothing above U+10FFFF, written as the
- * ranges of RFC 3629's table so that the second byte alone decides. */
-static apr_size_t utf8_seq(const unsigned char *u, apr_size_t i, apr_size_t len)
-{
-    unsigned char c = u[i], lo = 0x80, hi = 0xBF;
-    apr_size_t n, k;
-
-    if (c >= 0xC2 && c <= 0xDF) {
-        n = 2;
-    }
-    else if (c >= 0xE0 && c <= 0xEF) {
-        n = 3;
-        lo = c == 0xE0 ? 0xA0 : 0x80;
-        hi = c == 0xED ? 0x9F : 0xBF;
-    }
-    else if (c >= 0xF0 && c <= 0xF4) {
-        n = 4;
-        lo = c == 0xF0 ? 0x90 : 0x80;
-        hi = c == 0xF4 ? 0x8F : 0xBF;
-    }
-    else {
-        return 0;
-    }
-    if (len - i < n || u[i + 1] < lo || u[i + 1] > hi) {
-        return 0;
-    }
-    for (k = 2; k < n; k++) {
-        if ((u[i + k] & 0xC0) != 0x80) {
-            return 0;
-        }
-    }
-    return n;
-}
 
 static int hex_value(unsigned char c)
 {
@@ -319,7 +280,7 @@ static apr_status_t read_string(reader_t *r, apr_size_t *pi, const char **pstr,
             i += n;
         }
         else if (c >= 0x80) {
-            apr_size_t n = utf8_seq(s, i, len);
+            apr_size_t n = batch_util_utf8_seq(s, i, len);
 
             if (n == 0) {
                 return fail_at(r, i, "", "is not valid UTF-8");
@@ -353,50 +314,15 @@ static apr_status_t read_string(reader_t *r, apr_size_t *pi, const char **pstr,
 
 #define IS_DIGIT(c) ((c) >= '0' && (c) <= '9')
 
-/* The number at s[*pi] by RFC 8259's grammar; no range limit, the text is
- * what is kept. */
+/* The number at s[*pi] by RFC 8259's grammar (batch_util_json_number);
+ * no range limit, the text is what is kept. */
 static apr_status_t read_number(reader_t *r, apr_size_t *pi)
 {
-    const unsigned char *s = r->s;
-    apr_size_t len = r->len, i = *pi;
+    apr_size_t i = *pi;
+    const char *why = batch_util_json_number(r->s, r->len, &i);
 
-    if (s[i] == '-') {
-        i++;
-    }
-    if (i >= len || !IS_DIGIT(s[i])) {
-        return bad_char(r, i, "a number has no digits");
-    }
-    if (s[i] == '0') {
-        i++;
-        if (i < len && IS_DIGIT(s[i])) {
-            return bad(r, i - 1, "a number has a leading zero");
-        }
-    }
-    else {
-        while (i < len && IS_DIGIT(s[i])) {
-            i++;
-        }
-    }
-    if (i < len && s[i] == '.') {
-        i++;
-        if (i >= len || !IS_DIGIT(s[i])) {
-            return bad_char(r, i, "a number has no digits after '.'");
-        }
-        while (i < len && IS_DIGIT(s[i])) {
-            i++;
-        }
-    }
-    if (i < len && (s[i] == 'e' || s[i] == 'E')) {
-        i++;
-        if (i < len && (s[i] == '+' || s[i] == '-')) {
-            i++;
-        }
-        if (i >= len || !IS_DIGIT(s[i])) {
-            return bad_char(r, i, "a number has no exponent digits");
-        }
-        while (i < len && IS_DIGIT(s[i])) {
-            i++;
-        }
+    if (why) {
+        return bad_char(r, i, why);
     }
     *pi = i;
     return APR_SUCCESS;

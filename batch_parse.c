@@ -38,21 +38,11 @@
  * instead of comparing every pair. */
 #define DUPS_LINEAR_MAX 8
 
-/* Headers an item may not set (CONTRACT 4): they describe the batch's own
- * connection or framing, and httpd sets them for the subrequest. */
+/* Headers an item may not set (CONTRACT 4): besides the hop-by-hop ones
+ * (batch_util_hop_by_hop), these describe the batch's own connection or
+ * framing, and httpd sets them for the subrequest. */
 static const char *const forbidden_headers[] = {
-    "Host",
-    "Content-Length",
-    "Transfer-Encoding",
-    "Connection",
-    "Keep-Alive",
-    "TE",
-    "Trailer",
-    "Upgrade",
-    "Expect",
-    "Proxy-Connection",
-    "HTTP2-Settings",
-    NULL,
+    "Host", "Content-Length", "Expect", "HTTP2-Settings", NULL,
 };
 
 /* The members of an item (CONTRACT 3); names are case-sensitive, so
@@ -616,7 +606,8 @@ static apr_status_t parse_headers(parse_ctx *c, const batch_json_t *v,
                         "\"headers\": \"%s\" is not a valid header name",
                         quote(m->name, m->name_len, c->p));
         }
-        if (in_list_nocase(name, forbidden_headers)) {
+        if (batch_util_hop_by_hop(name, m->name_len)
+            || in_list_nocase(name, forbidden_headers)) {
             return fail(c, it->index, it->id, "headers",
                         "\"headers\": \"%s\" may not be set by an item", name);
         }

@@ -7,7 +7,7 @@
  *
  * Sequential: the batch's thread takes the next item, runs it, writes it.
  *
- * Concurrent (CONCURRENCY.md 1): the batch's thread ("main") owns the
+ * Concurrent: the batch's thread ("main") owns the
  * scheduler's decisions and every pool; it opens an item's pool (with an
  * allocator of its own, so another thread may use it), applies the
  * pre-run checks and queues the item. "Runners" on the child's batch
@@ -18,7 +18,7 @@
  * after 1 ms. Main writes finished items in request order and never
  * returns while a runner still runs.
  *
- * Rules (CONCURRENCY.md 2.4): a runner allocates only from the item's
+ * Rules: a runner allocates only from the item's
  * pool, never from the batch request's pool or connection; everything
  * shared (the queue, item states, the scheduler, the counters) is under
  * the batch mutex; lock order is batch mutex, then the workers' mutex.
@@ -33,6 +33,7 @@
 #include "batch_run.h"
 #include "batch_sched.h"
 #include "batch_shadow.h"
+#include "batch_util.h"
 
 /* How long one runner works alone before more are started. */
 #define BATCH_RAMP apr_time_from_msec(1)
@@ -99,14 +100,6 @@ static void slot_close(run_t *run, int i)
     }
 }
 
-static void set_refusal(batch_result_t *res, int status, const char *code,
-                        const char *message)
-{
-    res->status = status;
-    res->error_code = code;
-    res->error_message = message;
-}
-
 /* The checks of CONTRACT 4 that need no lookup, in their order (the
  * timeout is checked when the item starts). 1 when the item must not
  * run; its result is then filled. */
@@ -119,22 +112,22 @@ static int refused(run_t *run, int i)
     s->res.head = (strcmp(it->method, "HEAD") == 0);
     if (!batch_conf_method_allowed(run->o->conf, it->method)) {
         s->start = apr_time_now();
-        set_refusal(&s->res, HTTP_METHOD_NOT_ALLOWED,
-                    BATCH_ERR_METHOD_NOT_ALLOWED,
-                    apr_psprintf(s->ip,
-                                 "requests[%d]: \"method\" %s is not allowed "
-                                 "in a batch here",
-                                 i, it->method));
+        batch_util_result_error(
+            &s->res, HTTP_METHOD_NOT_ALLOWED, BATCH_ERR_METHOD_NOT_ALLOWED,
+            apr_psprintf(s->ip,
+                         "requests[%d]: \"method\" %s is not allowed "
+                         "in a batch here",
+                         i, it->method));
         return 1;
     }
     if (!batch_sched_deps_ok(run->sched, i)) {
         s->start = apr_time_now();
-        set_refusal(&s->res, HTTP_FAILED_DEPENDENCY,
-                    BATCH_ERR_FAILED_DEPENDENCY,
-                    apr_psprintf(s->ip,
-                                 "requests[%d]: a request it depends on "
-                                 "(\"dependsOn\") failed or was not run",
-                                 i));
+        batch_util_result_error(
+            &s->res, HTTP_FAILED_DEPENDENCY, BATCH_ERR_FAILED_DEPENDENCY,
+            apr_psprintf(s->ip,
+                         "requests[%d]: a request it depends on "
+                         "(\"dependsOn\") failed or was not run",
+                         i));
         return 1;
     }
     return 0;
@@ -150,11 +143,12 @@ static void run_item(run_t *run, int i, apr_thread_t *thread, int tslot)
 
     s->start = apr_time_now();
     if (s->start > run->o->deadline) {
-        set_refusal(&s->res, HTTP_GATEWAY_TIME_OUT, BATCH_ERR_TIMEOUT,
-                    apr_psprintf(s->ip,
-                                 "requests[%d]: BatchTimeout passed before "
-                                 "it could start",
-                                 i));
+        batch_util_result_error(
+            &s->res, HTTP_GATEWAY_TIME_OUT, BATCH_ERR_TIMEOUT,
+            apr_psprintf(s->ip,
+                         "requests[%d]: BatchTimeout passed before "
+                         "it could start",
+                         i));
         return;
     }
     parent = batch_shadow_parent(run->shadow, s->ip, thread, tslot);

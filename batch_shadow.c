@@ -7,7 +7,7 @@
  * allocator, no filters, a dummy socket, then the pre_connection hooks),
  * with a parent request made by ap_create_request() so that core gives
  * it a private body brigade. Each step is there because something
- * crashed without it (CONCURRENCY.md 2 and 5).
+ * crashed without it.
  */
 #include <apr_strings.h>
 

@@ -5,15 +5,16 @@
  * uses them to check ids, tokens, header values and base64 bodies and to
  * read the batch document strictly; the encoder uses them to turn item
  * bodies back into JSON; the configuration code uses the size parser.
- * APR and json-c only: no httpd, no logging, no state.
+ * APR only: no httpd, no logging, no state.
  */
 
+#include <errno.h>
 #include <string.h>
 
+#include <apr_base64.h>
+#include <apr_cstr.h>
 #include <apr_lib.h>
 #include <apr_strings.h>
-
-#include <json-c/json.h>
 
 #include "batch_util.h"
 
@@ -28,18 +29,18 @@ apr_status_t batch_util_parse_size(apr_off_t *psize, const char *s)
      * honest either way. */
     const apr_off_t max =
         (apr_off_t)((~(apr_uint64_t)0) >> 1 >> (64 - 8 * sizeof(apr_off_t)));
-    apr_off_t v = 0, mult = 1;
-    const char *c = s;
+    apr_int64_t v;
+    apr_off_t mult = 1;
+    char *c;
 
+    /* apr_strtoi64 also takes leading space and a sign: not here */
     if (!s || !apr_isdigit(*s)) {
         return APR_EINVAL;
     }
-    for (; apr_isdigit(*c); c++) {
-        int d = *c - '0';
-        if (v > (max - d) / 10) {
-            return APR_EINVAL;
-        }
-        v = v * 10 + d;
+    errno = 0;
+    v = apr_strtoi64(s, &c, 10);
+    if (errno == ERANGE || v > max) {
+        return APR_EINVAL;
     }
     switch (*c) {
     case '\0':
@@ -65,8 +66,24 @@ apr_status_t batch_util_parse_size(apr_off_t *psize, const char *s)
     if (*c != '\0' || v < 1 || v > max / mult) {
         return APR_EINVAL;
     }
-    *psize = v * mult;
+    *psize = (apr_off_t)v * mult;
     return APR_SUCCESS;
+}
+
+/* ------------------------------------------------------------------ */
+/* results                                                            */
+/* ------------------------------------------------------------------ */
+
+void batch_util_result_error(batch_result_t *res, int status, const char *code,
+                             const char *message)
+{
+    res->status = status;
+    res->error_code = code;
+    res->error_message = message;
+    res->headers = NULL;
+    res->content_type = NULL;
+    res->body = NULL;
+    res->body_len = 0;
 }
 
 /* ------------------------------------------------------------------ */
@@ -133,17 +150,52 @@ batch_media_t batch_util_media_class(const char *content_type)
 /* UTF-8, tokens, header values                                       */
 /* ------------------------------------------------------------------ */
 
+/* The ranges of RFC 3629's table, so that the second byte alone rules
+ * out overlongs, surrogates and code points above U+10FFFF. */
+apr_size_t batch_util_utf8_seq(const unsigned char *u, apr_size_t i,
+                               apr_size_t len)
+{
+    unsigned char c = u[i], lo = 0x80, hi = 0xBF;
+    apr_size_t n, k;
+
+    if (c >= 0xC2 && c <= 0xDF) {
+        n = 2;
+    }
+    else if (c >= 0xE0 && c <= 0xEF) {
+        n = 3;
+        lo = c == 0xE0 ? 0xA0 : 0x80;
+        hi = c == 0xED ? 0x9F : 0xBF;
+    }
+    else if (c >= 0xF0 && c <= 0xF4) {
+        n = 4;
+        lo = c == 0xF0 ? 0x90 : 0x80;
+        hi = c == 0xF4 ? 0x8F : 0xBF;
+    }
+    else {
+        /* ASCII, a stray continuation byte, 0xC0/0xC1 (always overlong)
+         * or 0xF5 and up (beyond U+10FFFF) */
+        return 0;
+    }
+    if (len - i < n || u[i + 1] < lo || u[i + 1] > hi) {
+        return 0;
+    }
+    for (k = 2; k < n; k++) {
+        if ((u[i + k] & 0xC0) != 0x80) {
+            return 0;
+        }
+    }
+    return n;
+}
+
 int batch_util_utf8_valid(const char *s, apr_size_t len)
 {
     const unsigned char *u = (const unsigned char *)s;
     apr_size_t i = 0;
 
     while (i < len) {
-        unsigned char c = u[i];
-        apr_size_t n, k;
-        apr_uint32_t cp;
+        apr_size_t n;
 
-        if (c < 0x80) {
+        if (u[i] < 0x80) {
             /* most bodies are ASCII: skip 8 bytes at a time while no byte
              * has its high bit set */
             i++;
@@ -158,37 +210,11 @@ int batch_util_utf8_valid(const char *s, apr_size_t len)
             }
             continue;
         }
-        if (c >= 0xC2 && c <= 0xDF) {
-            n = 1;
-            cp = c & 0x1F;
-        }
-        else if (c >= 0xE0 && c <= 0xEF) {
-            n = 2;
-            cp = c & 0x0F;
-        }
-        else if (c >= 0xF0 && c <= 0xF4) {
-            n = 3;
-            cp = c & 0x07;
-        }
-        else {
-            /* 0x80-0xBF stray continuation, 0xC0/0xC1 always overlong,
-             * 0xF5 and up beyond U+10FFFF */
+        n = batch_util_utf8_seq(u, i, len);
+        if (n == 0) {
             return 0;
         }
-        if (len - i <= n) {
-            return 0;
-        }
-        for (k = 1; k <= n; k++) {
-            if ((u[i + k] & 0xC0) != 0x80) {
-                return 0;
-            }
-            cp = (cp << 6) | (u[i + k] & 0x3F);
-        }
-        if ((n == 2 && cp < 0x800) || (n == 3 && cp < 0x10000) || cp > 0x10FFFF
-            || (cp >= 0xD800 && cp <= 0xDFFF)) {
-            return 0;
-        }
-        i += n + 1;
+        i += n;
     }
     return 1;
 }
@@ -237,11 +263,68 @@ int batch_util_header_value_ok(const char *s, apr_size_t len)
 }
 
 /* ------------------------------------------------------------------ */
-/* base64                                                             */
+/* hop-by-hop headers                                                 */
 /* ------------------------------------------------------------------ */
 
-static const char b64_std[] =
-    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+static int name_is(const char *name, apr_size_t len, const char *what,
+                   apr_size_t wlen)
+{
+    return len == wlen && !apr_cstr_casecmpn(name, what, len);
+}
+
+#define NAME_IS(name, len, what) name_is(name, len, what, sizeof(what) - 1)
+
+int batch_util_hop_by_hop(const char *name, apr_size_t len)
+{
+    /* by length first: most names cost no string compare */
+    switch (len) {
+    case 2:
+        return NAME_IS(name, len, "TE");
+    case 7:
+        return NAME_IS(name, len, "Trailer") || NAME_IS(name, len, "Upgrade");
+    case 10:
+        return NAME_IS(name, len, "Connection")
+               || NAME_IS(name, len, "Keep-Alive");
+    case 16:
+        return NAME_IS(name, len, "Proxy-Connection");
+    case 17:
+        return NAME_IS(name, len, "Transfer-Encoding");
+    default:
+        return 0;
+    }
+}
+
+int batch_util_token_listed(const char *list, const char *name, apr_size_t len)
+{
+    const char *v = list;
+
+    if (!list || len == 0) {
+        return 0;
+    }
+    while (*v) {
+        const char *s, *t;
+
+        while (*v == ' ' || *v == '\t' || *v == ',') {
+            v++;
+        }
+        s = v;
+        while (*v && *v != ',') {
+            v++;
+        }
+        t = v;
+        while (t > s && (t[-1] == ' ' || t[-1] == '\t')) {
+            t--;
+        }
+        if ((apr_size_t)(t - s) == len && !apr_cstr_casecmpn(s, name, len)) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* base64                                                             */
+/* ------------------------------------------------------------------ */
 
 /* Value of c in either alphabet; 64/65 flag which alphabet-specific
  * character it was so that a mix of both can be refused. */
@@ -267,6 +350,10 @@ static int b64_value(unsigned char c, int *alphabet)
     return -1;
 }
 
+/* Our own decoder, not apr_base64_decode(): that one stops quietly at
+ * the first byte outside its alphabet and knows no URL-safe alphabet, so
+ * it cannot tell a body that is not base64 (a 400, CONTRACT 5) from one
+ * that is. */
 apr_status_t batch_util_base64_decode(const char **pout, apr_size_t *poutlen,
                                       const char *in, apr_size_t inlen,
                                       apr_pool_t *p)
@@ -313,29 +400,21 @@ apr_status_t batch_util_base64_decode(const char **pout, apr_size_t *poutlen,
 const char *batch_util_base64_encode(apr_size_t *poutlen, const char *in,
                                      apr_size_t inlen, apr_pool_t *p)
 {
-    const unsigned char *u = (const unsigned char *)in;
-    apr_size_t i, o = 0;
+    /* apr_base64_encode_binary() takes an int length: whole groups of 3
+     * bytes at a time, so that only the last one is padded */
+    const apr_size_t chunk = (apr_size_t)3 << 20;
     char *out = apr_palloc(p, (inlen + 2) / 3 * 4 + 1);
+    apr_size_t i = 0, o = 0;
 
-    for (i = 0; i + 2 < inlen; i += 3) {
-        out[o++] = b64_std[u[i] >> 2];
-        out[o++] = b64_std[((u[i] & 0x03) << 4) | (u[i + 1] >> 4)];
-        out[o++] = b64_std[((u[i + 1] & 0x0F) << 2) | (u[i + 2] >> 6)];
-        out[o++] = b64_std[u[i + 2] & 0x3F];
-    }
-    if (inlen - i == 1) {
-        out[o++] = b64_std[u[i] >> 2];
-        out[o++] = b64_std[(u[i] & 0x03) << 4];
-        out[o++] = '=';
-        out[o++] = '=';
-    }
-    else if (inlen - i == 2) {
-        out[o++] = b64_std[u[i] >> 2];
-        out[o++] = b64_std[((u[i] & 0x03) << 4) | (u[i + 1] >> 4)];
-        out[o++] = b64_std[(u[i + 1] & 0x0F) << 2];
-        out[o++] = '=';
-    }
-    out[o] = '\0';
+    do {
+        apr_size_t n = inlen - i < chunk ? inlen - i : chunk;
+
+        /* the count includes the NUL it writes */
+        o += (apr_size_t)apr_base64_encode_binary(
+                 out + o, (const unsigned char *)in + i, (int)n)
+             - 1;
+        i += n;
+    } while (i < inlen);
     if (poutlen) {
         *poutlen = o;
     }
@@ -385,169 +464,9 @@ const char *batch_util_json_escape(apr_size_t *poutlen, const char *s,
     return out;
 }
 
-/* Compare the digits of an integer literal (no sign, no leading zeros)
- * with a limit given as digits: > 0 when it is larger. */
-static int digits_cmp(const char *d, apr_size_t n, const char *limit)
-{
-    apr_size_t ln = strlen(limit);
-    if (n != ln) {
-        return n > ln ? 1 : -1;
-    }
-    return memcmp(d, limit, n);
-}
-
-/* Scan one number at s[*pi] with RFC 8259's grammar; json-c accepts
- * "1." and would silently clamp integers it cannot hold. */
-static const char *lex_number(const char *s, apr_size_t len, apr_size_t *pi)
-{
-    apr_size_t i = *pi, d0, dn;
-    int neg = 0, integer = 1;
-
-    if (s[i] == '-') {
-        neg = 1;
-        i++;
-    }
-    d0 = i;
-    if (i >= len || !apr_isdigit(s[i])) {
-        return "a number has no digits";
-    }
-    if (s[i] == '0') {
-        i++;
-        /* json-c reads "00" and "-01" as 0 and -1 */
-        if (i < len && apr_isdigit(s[i])) {
-            return "a number has a leading zero";
-        }
-    }
-    else {
-        while (i < len && apr_isdigit(s[i])) {
-            i++;
-        }
-    }
-    dn = i - d0;
-    if (i < len && s[i] == '.') {
-        integer = 0;
-        i++;
-        if (i >= len || !apr_isdigit(s[i])) {
-            return "a number has no digits after '.'";
-        }
-        while (i < len && apr_isdigit(s[i])) {
-            i++;
-        }
-    }
-    if (i < len && (s[i] == 'e' || s[i] == 'E')) {
-        integer = 0;
-        i++;
-        if (i < len && (s[i] == '+' || s[i] == '-')) {
-            i++;
-        }
-        if (i >= len || !apr_isdigit(s[i])) {
-            return "a number has no exponent digits";
-        }
-        while (i < len && apr_isdigit(s[i])) {
-            i++;
-        }
-    }
-    if (integer
-        && digits_cmp(s + d0, dn,
-                      neg ? "9223372036854775808" : "18446744073709551615")
-               > 0) {
-        return "an integer is outside the 64-bit range";
-    }
-    *pi = i;
-    return NULL;
-}
-
-/* What json-c 0.16 lets through even with JSON_TOKENER_STRICT, checked
- * on the raw text before json-c sees it: NUL bytes, raw control
- * characters inside strings, NaN/Infinity, sloppy or clamped numbers, and
- * member names holding \u0000 (json-c cuts keys at the NUL, so
- * "id\u0000x" would silently become "id"). */
-static const char *json_lex(const char *s, apr_size_t len)
-{
-    apr_size_t i = 0;
-
-    while (i < len) {
-        unsigned char c = (unsigned char)s[i];
-
-        if (c == '\0') {
-            return "contains a NUL byte";
-        }
-        if (c == '"') {
-            int has_nul = 0;
-            for (i++;; i++) {
-                if (i >= len) {
-                    return NULL; /* json-c reports the open string */
-                }
-                c = (unsigned char)s[i];
-                if (c == '"') {
-                    break;
-                }
-                if (c < 0x20) {
-                    return c ? "a string contains a raw control character"
-                             : "contains a NUL byte";
-                }
-                if (c == '\\' && i + 1 < len) {
-                    i++;
-                    if (s[i] == 'u' && i + 4 < len
-                        && !memcmp(s + i + 1, "0000", 4)) {
-                        has_nul = 1;
-                    }
-                }
-            }
-            i++;
-            if (has_nul) {
-                apr_size_t j = i;
-                while (j < len
-                       && (s[j] == ' ' || s[j] == '\t' || s[j] == '\n'
-                           || s[j] == '\r')) {
-                    j++;
-                }
-                if (j < len && s[j] == ':') {
-                    return "a member name contains \\u0000";
-                }
-            }
-            continue;
-        }
-        if (c == '-' || apr_isdigit(c)) {
-            const char *why = lex_number(s, len, &i);
-            if (why) {
-                return why;
-            }
-            continue;
-        }
-        if (apr_isalpha(c)) {
-            apr_size_t j = i;
-            while (j < len && apr_isalnum(s[j])) {
-                j++;
-            }
-            if (!equals(s + i, j - i, "true") && !equals(s + i, j - i, "false")
-                && !equals(s + i, j - i, "null")) {
-                return "holds a word that is not true, false or null";
-            }
-            i = j;
-            continue;
-        }
-        i++;
-    }
-    return NULL;
-}
-
 /* ------------------------------------------------------------------ */
 /* Strict JSON validation without building a tree                     */
 /* ------------------------------------------------------------------ */
-
-/* Length of the well-formed UTF-8 sequence at u[i] (lead byte >= 0x80),
- * 0 when it is not one. */
-static apr_size_t utf8_seq_at(const unsigned char *u, apr_size_t i,
-                              apr_size_t len)
-{
-    apr_size_t n = u[i] >= 0xF0 ? 4 : u[i] >= 0xE0 ? 3 : 2;
-
-    if (len - i < n || !batch_util_utf8_valid((const char *)u + i, n)) {
-        return 0;
-    }
-    return n;
-}
 
 const unsigned char batch_util_json_plain[256] = {
     [0x20 ... 0x21] = 1, [0x23 ... 0x5B] = 1, [0x5D ... 0x7F] = 1};
@@ -599,7 +518,7 @@ static int valid_string(const unsigned char *s, apr_size_t len, apr_size_t *pi)
             continue;
         }
         if (c >= 0x80) {
-            apr_size_t n = utf8_seq_at(s, i, len);
+            apr_size_t n = batch_util_utf8_seq(s, i, len);
 
             if (n == 0) {
                 return 0;
@@ -612,32 +531,40 @@ static int valid_string(const unsigned char *s, apr_size_t len, apr_size_t *pi)
     return 0;
 }
 
-/* A number at s[*pi] with RFC 8259's grammar (no range limit: the text is
- * kept as it is). */
-static int valid_number(const unsigned char *s, apr_size_t len, apr_size_t *pi)
+/* isdigit() is 0-9 in every locale (C11 7.4.1.5); a compare is cheaper */
+#define IS_DIGIT(c) ((c) >= '0' && (c) <= '9')
+
+const char *batch_util_json_number(const unsigned char *s, apr_size_t len,
+                                   apr_size_t *pi)
 {
     apr_size_t i = *pi;
 
     if (s[i] == '-') {
         i++;
     }
-    if (i >= len || !apr_isdigit(s[i])) {
-        return 0;
+    if (i >= len || !IS_DIGIT(s[i])) {
+        *pi = i;
+        return "a number has no digits";
     }
     if (s[i] == '0') {
+        if (i + 1 < len && IS_DIGIT(s[i + 1])) {
+            *pi = i;
+            return "a number has a leading zero";
+        }
         i++;
     }
     else {
-        while (i < len && apr_isdigit(s[i])) {
+        while (i < len && IS_DIGIT(s[i])) {
             i++;
         }
     }
     if (i < len && s[i] == '.') {
         i++;
-        if (i >= len || !apr_isdigit(s[i])) {
-            return 0;
+        if (i >= len || !IS_DIGIT(s[i])) {
+            *pi = i;
+            return "a number has no digits after '.'";
         }
-        while (i < len && apr_isdigit(s[i])) {
+        while (i < len && IS_DIGIT(s[i])) {
             i++;
         }
     }
@@ -646,15 +573,16 @@ static int valid_number(const unsigned char *s, apr_size_t len, apr_size_t *pi)
         if (i < len && (s[i] == '+' || s[i] == '-')) {
             i++;
         }
-        if (i >= len || !apr_isdigit(s[i])) {
-            return 0;
+        if (i >= len || !IS_DIGIT(s[i])) {
+            *pi = i;
+            return "a number has no exponent digits";
         }
-        while (i < len && apr_isdigit(s[i])) {
+        while (i < len && IS_DIGIT(s[i])) {
             i++;
         }
     }
     *pi = i;
-    return 1;
+    return NULL;
 }
 
 #define JV_VALUE 0        /* a value must follow */
@@ -711,7 +639,7 @@ int batch_util_json_valid(const char *text, apr_size_t len, int depth)
                 state = JV_AFTER;
             }
             else if (c == '-' || apr_isdigit(c)) {
-                if (!valid_number(s, len, &i)) {
+                if (batch_util_json_number(s, len, &i) != NULL) {
                     return 0;
                 }
                 state = JV_AFTER;
@@ -771,79 +699,4 @@ int batch_util_json_valid(const char *text, apr_size_t len, int depth)
             break;
         }
     }
-}
-
-apr_status_t batch_util_json_parse(struct json_object **pobj, const char **why,
-                                   const char *s, apr_size_t len, int depth,
-                                   apr_pool_t *p)
-{
-    struct json_tokener *tok;
-    struct json_object *obj;
-    enum json_tokener_error jerr;
-    apr_size_t end;
-    const char *lex;
-
-    *pobj = NULL;
-    if (len > (apr_size_t)0x7FFFFFFF) {
-        /* json_tokener_parse_ex() takes an int length */
-        *why = "is too large";
-        return APR_EINVAL;
-    }
-    if (!batch_util_utf8_valid(s, len)) {
-        *why = "is not valid UTF-8";
-        return APR_EINVAL;
-    }
-    if ((lex = json_lex(s, len)) != NULL) {
-        *why = apr_pstrcat(p, "is not valid JSON: ", lex, NULL);
-        return APR_EINVAL;
-    }
-    tok = json_tokener_new_ex(depth);
-    if (!tok) {
-        *why = "could not be parsed (out of memory)";
-        return APR_ENOMEM;
-    }
-    json_tokener_set_flags(tok,
-                           JSON_TOKENER_STRICT | JSON_TOKENER_VALIDATE_UTF8);
-    obj = json_tokener_parse_ex(tok, s, (int)len);
-    jerr = json_tokener_get_error(tok);
-    end = json_tokener_get_parse_end(tok);
-    if (jerr == json_tokener_continue && end == len) {
-        /* A bare top-level number ("12") may still grow as far as json-c
-         * knows; a NUL after the input tells it the text has ended. */
-        obj = json_tokener_parse_ex(tok, "", 1);
-        jerr = json_tokener_get_error(tok);
-    }
-    json_tokener_free(tok);
-
-    if (jerr == json_tokener_error_depth) {
-        json_object_put(obj);
-        *why = apr_psprintf(p, "is nested deeper than %d levels", depth);
-        return APR_EINVAL;
-    }
-    if (jerr != json_tokener_success) {
-        json_object_put(obj);
-        if (jerr == json_tokener_continue) {
-            /* json-c waits for more input; there is none. */
-            *why = "is not valid JSON: unexpected end of data";
-        }
-        else {
-            *why = apr_psprintf(
-                p, "is not valid JSON: %s at byte %" APR_SIZE_T_FMT,
-                json_tokener_error_desc(jerr), end);
-        }
-        return APR_EINVAL;
-    }
-    for (; end < len; end++) {
-        char c = s[end];
-        if (c != ' ' && c != '\t' && c != '\n' && c != '\r') {
-            json_object_put(obj);
-            *why = apr_psprintf(p,
-                                "is not valid JSON: trailing data at "
-                                "byte %" APR_SIZE_T_FMT,
-                                end);
-            return APR_EINVAL;
-        }
-    }
-    *pobj = obj;
-    return APR_SUCCESS;
 }

@@ -10,10 +10,17 @@
  * pchild. Its pre-cleanup stops and joins the threads before any pool or
  * mutex they use goes away: apr_pool_destroy destroys sub-pools before it
  * runs the parent's ordinary clean-ups, so a clean-up on pchild itself
- * would come too late (CONCURRENCY.md 1).
+ * would come too late.
  *
  * Threads start on demand and stay for the life of the child: a server
  * that never runs a concurrent batch never starts one.
+ *
+ * Why not apr_thread_pool: a task here learns the number of the thread
+ * it runs on (batch_shadow.c makes a connection id unique from it, as
+ * mod_http2 does), and a batch takes back its queued tasks without
+ * waiting for its running ones (batch_workers_cancel), where
+ * apr_thread_pool_tasks_cancel() blocks until the owner's running tasks
+ * end. Neither is in apr_thread_pool's API.
  */
 #include <apr_strings.h>
 #include <apr_thread_mutex.h>

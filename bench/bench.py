@@ -26,6 +26,10 @@ import concurrency
 
 BENCH_DIR = os.path.dirname(os.path.abspath(__file__))
 SRC_DIR = os.path.dirname(BENCH_DIR)
+# the process plumbing is the test harness's (stdlib only)
+sys.path.insert(0, os.path.join(SRC_DIR, "tests"))
+from harness.procs import (ForegroundHttpd, cpu_ticks, free_port,  # noqa: E402
+                           gen_text, status_kb)
 HTTPD = os.environ.get("BENCH_HTTPD", "/usr/sbin/apache2")
 LIBEXECDIR = os.environ.get("BENCH_LIBEXECDIR", "/usr/lib/apache2/modules")
 CLK_TCK = os.sysconf("SC_CLK_TCK")
@@ -54,106 +58,34 @@ def log(*a):
     print("[bench %s]" % time.strftime("%H:%M:%S"), *a, file=sys.stderr, flush=True)
 
 
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def batch_body(url, n):
     reqs = [{"id": str(i + 1), "method": "GET", "url": url} for i in range(n)]
     return json.dumps({"requests": reqs}, separators=(",", ":")).encode()
 
 
-def gen_text(n):
-    line = (b"abcdefghijklmnopqrstuvwxyz0123456789" * 2)[:63] + b"\n"
-    return (line * (n // 64 + 1))[:n]
-
-
 # ---------------------------------------------------------------- processes
 
-def proc_stat(pid):
-    with open("/proc/%d/stat" % pid) as f:
-        s = f.read()
-    rest = s[s.rindex(")") + 2:].split()
-    # rest[0] is field 3 (state); utime=14, stime=15, ppid=4
-    return {"ppid": int(rest[1]), "utime": int(rest[11]), "stime": int(rest[12])}
-
-
-def children(ppid):
-    out = []
-    for d in os.listdir("/proc"):
-        if d.isdigit():
-            try:
-                if proc_stat(int(d))["ppid"] == ppid:
-                    out.append(int(d))
-            except (OSError, ValueError, IndexError):
-                pass
-    return sorted(out)
-
-
-def cpu_ticks(pids):
-    t = 0
-    for p in pids:
-        try:
-            st = proc_stat(p)
-            t += st["utime"] + st["stime"]
-        except OSError:
-            pass
-    return t
-
-
-def status_kb(pid, key):
-    with open("/proc/%d/status" % pid) as f:
-        for line in f:
-            if line.startswith(key + ":"):
-                return int(line.split()[1])
-    raise KeyError(key)
-
-
-class Httpd:
-    """One apache2 instance.  The default front and backend use the main
-    config; the concurrency part starts more fronts, each from its own
-    rendering of httpd.conf.in (name = pid file and error log)."""
+class Httpd(ForegroundHttpd):
+    """One apache2 instance (tests/harness/procs.py runs it).  The default
+    front and backend use the main config; the concurrency part starts
+    more fronts, each from its own rendering of httpd.conf.in (name = pid
+    file and error log)."""
 
     def __init__(self, bench, backend=False, name=None, conf=None, port=None, defines=()):
         self.b = bench
         self.backend = backend
-        self.name = name or ("backend" if backend else "front")
-        self.conf = conf or bench.conf
-        self.defines = list(defines) + (["BACKEND"] if backend else [])
-        self.pidfile = os.path.join(bench.root, "run", self.name + ".pid")
-        self.port = port or (bench.port2 if backend else bench.port)
-        self.proc = None
+        name = name or ("backend" if backend else "front")
+        super().__init__(HTTPD, conf or bench.conf,
+                         port or (bench.port2 if backend else bench.port),
+                         os.path.join(bench.root, "run", name + ".pid"),
+                         defines=list(defines) + (["BACKEND"] if backend else []),
+                         name=name)
 
     def start(self):
-        args = [HTTPD, "-f", self.conf, "-DFOREGROUND"] + ["-D" + d for d in self.defines]
-        if os.path.exists(self.pidfile):
-            os.unlink(self.pidfile)
-        self.proc = subprocess.Popen(args, stdin=subprocess.DEVNULL)
-        deadline = time.time() + 20
-        while time.time() < deadline:
-            if self.proc.poll() is not None:
-                raise SystemExit("apache2 (%s) exited with %s; see %s/logs"
-                                 % (self.name, self.proc.returncode, self.b.root))
-            if os.path.exists(self.pidfile) and self.child_pids():
-                try:
-                    socket.create_connection(("127.0.0.1", self.port), 0.5).close()
-                    return
-                except OSError:
-                    pass
-            time.sleep(0.05)
-        raise SystemExit("apache2 (%s) did not come up" % self.name)
-
-    @property
-    def pid(self):
-        return self.proc.pid
-
-    def child_pids(self):
-        return children(self.proc.pid)
-
-    def all_pids(self):
-        return [self.proc.pid] + self.child_pids()
+        try:
+            super().start()
+        except RuntimeError as e:
+            raise SystemExit("%s; see %s/logs" % (e, self.b.root))
 
     def worker_child(self):
         kids = self.child_pids()
@@ -162,16 +94,6 @@ class Httpd:
             time.sleep(0.3)
             kids = self.child_pids()
         return kids[0]
-
-    def stop(self):
-        if self.proc and self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(15)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-        self.proc = None
 
 
 # ------------------------------------------------------------------- bench
@@ -284,8 +206,11 @@ class Bench:
         except OSError:
             pass
         for tool, arg in (("wrk", "-v"), ("h2load", "--version"), ("valgrind", "--version")):
-            out = subprocess.run([tool, arg], capture_output=True, text=True)
-            m[tool] = (out.stdout + out.stderr).strip().splitlines()[0]
+            try:
+                out = subprocess.run([tool, arg], capture_output=True, text=True)
+                m[tool] = ((out.stdout + out.stderr).strip().splitlines() or ["?"])[0]
+            except OSError:
+                m[tool] = "not installed"  # only the parts that use it need it
         try:
             m["git"] = subprocess.run(["git", "-C", SRC_DIR, "rev-parse", "--short", "HEAD"],
                                       capture_output=True, text=True).stdout.strip()

@@ -5,7 +5,8 @@
 #
 # Exports the commit's sources with `git archive` (no worktree, the repo is
 # not touched) into DIR and compiles them with apxs -c, the way the module
-# under test is built for the benchmark (-O2, json-c from pkg-config).
+# under test is built for the benchmark (-O2; json-c from pkg-config for
+# commits before the module stopped linking it).
 set -euo pipefail
 [ $# -eq 2 ] || { echo "usage: $0 COMMIT DIR" >&2; exit 2; }
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)

@@ -46,10 +46,12 @@ fi
 mkdir -p "$out"
 flags=(-g -O1 -fno-omit-frame-pointer
        -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined
-       -I"$here/include" $(pkg-config --cflags apr-1 apr-util-1 json-c))
+       -I"$here/include" -I"$here/tests/oracle"
+       $(pkg-config --cflags apr-1 apr-util-1 json-c))
 libs=($(pkg-config --libs apr-1 apr-util-1 json-c))
 core=("$here/batch_util.c" "$here/batch_json.c" "$here/batch_parse.c"
-      "$here/batch_sched.c" "$here/batch_encode.c")
+      "$here/batch_sched.c" "$here/batch_encode.c"
+      "$here/tests/oracle/json_oracle.c")
 
 rc=0
 for t in $targets; do

@@ -80,7 +80,7 @@ if [ "$needs_build" = 1 ] && [ "${BATCH_SERVE_NO_MODULE:-}" != "1" ]; then
             fi
             make
         else
-            apxs -c -I include $(pkg-config --cflags json-c) ./*.c $(pkg-config --libs json-c)
+            apxs -c -I include ./*.c
         fi
     )
     [ -f "$MODULE" ] || die "the build did not produce $MODULE"

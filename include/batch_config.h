@@ -18,7 +18,6 @@
 #define BATCH_DEFAULT_MAX_REQUEST_SIZE (1024 * 1024)
 #define BATCH_DEFAULT_MAX_RESPONSE_SIZE (1024 * 1024)
 #define BATCH_DEFAULT_TIMEOUT 60
-#define BATCH_DEFAULT_METHODS "GET HEAD POST PUT PATCH DELETE"
 #define BATCH_DEFAULT_CONCURRENCY 1
 #define BATCH_MAX_CONCURRENCY 64
 #define BATCH_DEFAULT_THREADS 32
@@ -52,9 +51,6 @@ void batch_config_reset(void);
 int batch_config_max_concurrency_seen(void);
 /** BatchThreads of the main server s (or its default). */
 int batch_conf_threads(server_rec *s);
-
-/** The configuration in effect for r (never NULL). */
-const batch_dir_conf *batch_config_get(request_rec *r);
 
 int batch_conf_max_requests(const batch_dir_conf *c);
 apr_off_t batch_conf_max_request_size(const batch_dir_conf *c);

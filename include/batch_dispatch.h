@@ -3,8 +3,9 @@
  *
  * batch_dispatch.h: one item -> one internal subrequest -> one
  * batch_result_t. The dispatcher takes its parent request and connection
- * as parameters (and touches nothing else of the batch) so that items can
- * later run on secondary connections without a rewrite.
+ * as parameters and touches nothing else of the batch, so that an item
+ * runs the same on the batch's thread or on a batch thread, on its own
+ * secondary connection (batch_shadow.h).
  */
 #ifndef BATCH_DISPATCH_H
 #define BATCH_DISPATCH_H

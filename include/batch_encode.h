@@ -2,7 +2,7 @@
  * Copyright 2026 the mod_batch authors.
  *
  * batch_encode.h: item results and errors -> JSON text (CONTRACT 5, 6).
- * Pure: APR and json-c. The glue streams the pieces as
+ * Pure: APR only. The glue streams the pieces as
  *   BATCH_ENCODE_OPEN item ("," item)* BATCH_ENCODE_CLOSE
  */
 #ifndef BATCH_ENCODE_H

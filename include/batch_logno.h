@@ -10,7 +10,4 @@
 
 #define BATCH_LOGNO(n) "BATCH" #n ": "
 
-/* Prefix for item messages; it->log_id is already escaped for the log. */
-#define BATCH_ITEM_MSG(id, idx, msg) "item %s (#%d): " msg, (id), (idx)
-
 #endif /* BATCH_LOGNO_H */

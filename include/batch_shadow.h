@@ -2,12 +2,11 @@
  * Copyright 2026 the mod_batch authors.
  *
  * batch_shadow.h: the secondary ("shadow") connection and dummy parent
- * request every item runs under, in every mode (CONCURRENCY.md 2). The
+ * request every item runs under, in every mode. The
  * item never touches the batch request's pools, bucket allocator,
  * filters or socket, so it may run on another thread; and with
  * c->master set, modules treat it as they treat an HTTP/2 stream (mod_ssl
- * refuses per-directory renegotiation with 403 instead of spinning,
- * DESIGN.md 20).
+ * refuses per-directory renegotiation with 403 instead of spinning).
  */
 #ifndef BATCH_SHADOW_H
 #define BATCH_SHADOW_H

@@ -3,8 +3,9 @@
  *
  * batch_types.h: the plain data shared by every stage of mod_batch
  * (parse -> schedule -> dispatch -> encode). Nothing here depends on httpd;
- * the pure files (batch_util.c, batch_parse.c, batch_sched.c,
- * batch_encode.c) include only APR, json-c and these headers.
+ * the pure files (batch_util.c, batch_json.c, batch_parse.c,
+ * batch_sched.c, batch_encode.c) include only APR, apr-util and these
+ * headers.
  */
 #ifndef BATCH_TYPES_H
 #define BATCH_TYPES_H

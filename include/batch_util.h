@@ -24,6 +24,15 @@
 apr_status_t batch_util_parse_size(apr_off_t *psize, const char *s);
 
 /**
+ * Make res an item that mod_batch itself refused or failed (CONTRACT 4,
+ * 6): status, error code (BATCH_ERR_*) and message, which the encoder
+ * writes as {"error":{...}}; whatever the item produced (headers,
+ * content type, body) is dropped. status_line and head are kept.
+ */
+void batch_util_result_error(batch_result_t *res, int status, const char *code,
+                             const char *message);
+
+/**
  * Class of a Content-Type value (parameters and case ignored, CONTRACT 5).
  * NULL or empty gives BATCH_MEDIA_BINARY.
  */
@@ -32,6 +41,12 @@ batch_media_t batch_util_media_class(const char *content_type);
 /** 1 when s[0..len) is well-formed UTF-8 (no overlongs, no surrogates,
  *  nothing above U+10FFFF). NUL bytes are allowed. */
 int batch_util_utf8_valid(const char *s, apr_size_t len);
+
+/** Length (2-4) of the well-formed UTF-8 sequence at u[i], whose lead
+ *  byte is >= 0x80; 0 when there is none (broken, overlong, surrogate,
+ *  above U+10FFFF or cut short by len). */
+apr_size_t batch_util_utf8_seq(const unsigned char *u, apr_size_t i,
+                               apr_size_t len);
 
 /** Number of code points in valid UTF-8 s[0..len). */
 apr_size_t batch_util_utf8_chars(const char *s, apr_size_t len);
@@ -42,6 +57,23 @@ int batch_util_is_token(const char *s);
 /** 1 when s[0..len) is a valid header value: no CTL other than HTAB
  *  (so no CR, LF, NUL, DEL); bytes >= 0x80 are allowed. */
 int batch_util_header_value_ok(const char *s, apr_size_t len);
+
+/**
+ * 1 when name (len bytes, any case) is a hop-by-hop header of RFC 9110
+ * 7.6.1: Connection, Keep-Alive, Proxy-Connection, TE, Trailer,
+ * Transfer-Encoding, Upgrade. The one list the parser (what an item may
+ * not set), the dispatcher (what an item does not inherit) and the
+ * encoder (what an item's response does not pass on) start from.
+ */
+int batch_util_hop_by_hop(const char *name, apr_size_t len);
+
+/**
+ * 1 when name (len bytes) is an element of list, a comma-separated field
+ * value such as Connection's (RFC 9110 5.6.1: optional whitespace around
+ * elements, empty elements ignored), compared case-insensitively. NULL
+ * list: 0.
+ */
+int batch_util_token_listed(const char *list, const char *name, apr_size_t len);
 
 /**
  * Decode base64 in the standard or the URL-safe alphabet, padding
@@ -66,25 +98,15 @@ const char *batch_util_base64_encode(apr_size_t *poutlen, const char *in,
 const char *batch_util_json_escape(apr_size_t *poutlen, const char *s,
                                    apr_size_t len, apr_pool_t *p);
 
-struct json_object;
-
 /**
- * Parse s[0..len) as exactly one strict JSON document (RFC 8259): valid
- * UTF-8, no NUL byte, nesting at most depth levels, nothing but JSON
- * whitespace after the value. Beyond json-c's JSON_TOKENER_STRICT it also
- * refuses what json-c would accept or silently change: NaN and Infinity,
- * "1.", raw control characters in strings, integers outside the 64-bit
- * range (json-c clamps them) and member names holding \u0000.
- * @param pobj  the tree (NULL for the document "null"); malloc'ed by
- *              json-c: the caller owns it and must json_object_put() it
- * @param why   on failure a short reason ("is not valid UTF-8"), static
- *              or from p
- * @param depth deepest nesting accepted (json-c's own count: "[]" is 1)
- * @return APR_SUCCESS, APR_EINVAL, or APR_ENOMEM
+ * Scan one number at s[*pi] (a '-' or a digit) by RFC 8259's grammar,
+ * with no range limit (the text is kept as it is): no leading zero, no
+ * "1.", no ".5", no "+1", no "1e".
+ * @return NULL with *pi just past the number, or a reason ("a number has
+ *         a leading zero") with *pi at the offending byte (len at the end)
  */
-apr_status_t batch_util_json_parse(struct json_object **pobj, const char **why,
-                                   const char *s, apr_size_t len, int depth,
-                                   apr_pool_t *p);
+const char *batch_util_json_number(const unsigned char *s, apr_size_t len,
+                                   apr_size_t *pi);
 
 /** 1 for the bytes a JSON string holds as they are: 0x20-0x7F but '"'
  *  and '\\' (shared by the validator and the encoder's escaping). */

@@ -4,7 +4,8 @@
  * batch_workers.h: the per-child pool of threads that run concurrent
  * batch items (BatchThreads), and the things every item of every batch
  * borrows from the child: recycled allocators for item pools and the
- * dummy socket of the secondary connections. See CONCURRENCY.md 1-2.
+ * dummy socket of the secondary connections (docs/concurrency.md says
+ * what operators see of them).
  */
 #ifndef BATCH_WORKERS_H
 #define BATCH_WORKERS_H

@@ -1,4 +1,4 @@
-"""CONTRACT §2/§4/§6/§7 and CONCURRENCY.md §3/§5/§6: BatchConcurrency N runs
+"""CONTRACT §2/§4/§6/§7 and docs/concurrency.md: BatchConcurrency N runs
 items whose dependencies have finished up to N at a time, holds at most N
 items at once (running, or finished and waiting to be written), lists the
 responses in request order and gives the same bytes as sequential mode.
@@ -203,7 +203,7 @@ def pyb_item(mark, name, sleep=0, path="hit", method="GET", **kw):
     return item(name, "/pyb/%s?%s" % (path, q), method, **kw)
 
 
-# The mixed item set of CONCURRENCY.md §3: every kind of target the
+# The mixed item set: every kind of target the
 # equivalence is claimed for. Sent with alice's credentials on the batch.
 MIXED = [
     item("s-json", "/static/small.json"),
@@ -253,7 +253,7 @@ MIXED_STATUS = {"s-json": 200, "s-txt": 200, "s-bin": 200, "s-latin1": 200, "s-1
 
 class TestEquivalence:
     """CONTRACT §4: "an item's response is the same whichever mode ran it";
-    CONCURRENCY.md §3: byte-for-byte comparison with sequential mode."""
+    byte-for-byte comparison with sequential mode."""
 
     @pytest.fixture(autouse=True, scope="class")
     def _conf(self, env):
@@ -469,7 +469,7 @@ class TestHeld:
 
 
 class TestLoad:
-    """CONTRACT §7, CONCURRENCY.md §3: 6,000 batches over 6 keep-alive
+    """CONTRACT §7: 6,000 batches over 6 keep-alive
     connections against BatchConcurrency 8, each compared byte for byte
     (after normalising Date and the backend's counter) with the sequential
     answer of the same batch."""
@@ -744,7 +744,7 @@ class TestConfig:
 
 
 class TestRestart:
-    """CONCURRENCY.md §6: a graceful restart lets a running concurrent batch
+    """A graceful restart lets a running concurrent batch
     finish with correct items; a hard restart may cut it, and afterwards the
     server answers correctly; no crash either way."""
 
@@ -772,7 +772,7 @@ class TestRestart:
         return t, result
 
     def test_batch_850_40(self, env, client, pyb):
-        # CONCURRENCY.md §6: graceful restart while 6 proxied 1 s items run:
+        # Graceful restart while 6 proxied 1 s items run:
         # the batch completes with every item correct
         m = marker()
         items = [item("r%d" % k, "/pyb/echo?sleep=1000&m=%s-r%d" % (m, k)) for k in range(6)]
@@ -794,7 +794,7 @@ class TestRestart:
         assert rs["s-txt"]["status"] == 200
 
     def test_batch_850_41(self, env, client, pyb):
-        # CONCURRENCY.md §6: hard restart while 6 proxied 2 s items run: the
+        # Hard restart while 6 proxied 2 s items run: the
         # client may see its connection cut (or, if the child drains, a
         # complete answer); afterwards a new batch gives the sequential bytes
         # and the error log has no crash marker
@@ -866,7 +866,7 @@ class TestThreadsOff:
 
 
 class TestSharedThreads:
-    """CONCURRENCY.md §5.6 / docs/concurrency.md: the batch threads of a child
+    """docs/concurrency.md: the batch threads of a child
     are shared first come first served. A batch whose own items are done
     must not wait for batch threads that other batches hold: runners it
     queued for the ramp-up, and that never got a thread, are taken back."""
@@ -876,7 +876,7 @@ class TestSharedThreads:
         conc_conf(env).add("BatchThreads 3").install()
 
     def test_batch_850_91(self, env, client, pyb):
-        # CONCURRENCY.md §1: a batch starts about one runner per queued item, not
+        # A batch starts about one runner per queued item, not
         # BatchConcurrency of them: 5 slow items at BatchConcurrency 64 start at most
         # 5 batch threads (of BatchThreads 32)
         if not threaded(env):

@@ -6,7 +6,7 @@ Items run on a secondary connection (c->master set), where mod_ssl refuses
 per-directory renegotiation at once with 403, in every mode: the item gets
 403, the batch answers, the server goes idle. SSL variables still reach the
 items (through c->master), the same in both modes and as for a direct
-request (CONCURRENCY.md §5.7, §6 mod_ssl).
+request (docs/concurrency.md, "HTTPS").
 
 The class loads mod_ssl and listens on one more port: BATCH_TEST_PORT+3 when
 BATCH_TEST_PORT is set, else a free one. The certificate is made at run time

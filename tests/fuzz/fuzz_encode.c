@@ -85,7 +85,7 @@ static int is_dropped(const char *name)
 }
 
 /* The output must be one RFC 8259 JSON text. json-c is the oracle here,
- * not batch_util_json_parse(): that one also refuses what the batch
+ * not json_oracle_parse(): that one also refuses what the batch
  * request may not hold (integers beyond 64 bits, \u0000 in names) but an
  * item's JSON body may, and the encoder passes valid JSON on verbatim. */
 static struct json_object *parse_output(const char *json, size_t len)

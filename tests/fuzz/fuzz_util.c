@@ -27,6 +27,7 @@
 
 #include "fuzz.h"
 #include "batch_util.h"
+#include "json_oracle.h"
 
 static void do_base64(const char *in, size_t n, apr_pool_t *p)
 {
@@ -156,7 +157,7 @@ static void do_escape(const char *in, size_t n, apr_pool_t *p)
     esc = batch_util_json_escape(&elen, in, n, p);
     FUZZ_CHECK(strlen(esc) == elen);
     doc = apr_pstrcat(p, "[\"", esc, "\"]", NULL);
-    FUZZ_CHECK(batch_util_json_parse(&obj, &why, doc, strlen(doc), 4, p)
+    FUZZ_CHECK(json_oracle_parse(&obj, &why, doc, strlen(doc), 4, p)
                == APR_SUCCESS);
     FUZZ_CHECK(json_object_array_length(obj) == 1);
     {
@@ -178,7 +179,7 @@ static void do_json(const char *in, size_t n, apr_pool_t *p)
     }
     depth = 1 + ((unsigned char)in[0] % 80);
     in++, n--;
-    if (batch_util_json_parse(&obj, &why, in, n, depth, p) != APR_SUCCESS) {
+    if (json_oracle_parse(&obj, &why, in, n, depth, p) != APR_SUCCESS) {
         FUZZ_CHECK(why != NULL && obj == NULL);
         return;
     }
@@ -186,7 +187,7 @@ static void do_json(const char *in, size_t n, apr_pool_t *p)
              obj, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE)
              : "null";
     FUZZ_CHECK(js != NULL);
-    FUZZ_CHECK(batch_util_json_parse(&obj2, &why, js, strlen(js), depth, p)
+    FUZZ_CHECK(json_oracle_parse(&obj2, &why, js, strlen(js), depth, p)
                == APR_SUCCESS);
     json_object_put(obj2);
     json_object_put(obj);
@@ -205,7 +206,7 @@ static void do_valid(const char *in, size_t n, apr_pool_t *p)
     depth = 1 + ((unsigned char)in[0] % 80);
     in++, n--;
     valid = batch_util_json_valid(in, n, depth);
-    if (batch_util_json_parse(&obj, &why, in, n, depth, p) == APR_SUCCESS) {
+    if (json_oracle_parse(&obj, &why, in, n, depth, p) == APR_SUCCESS) {
         FUZZ_CHECK(valid);
         json_object_put(obj);
     }

@@ -41,6 +41,7 @@ import time
 import requests
 
 from .log import ErrorLog
+from .procs import free_port, gen_text  # noqa: F401 (tests import them from here)
 
 TESTS_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 SRC_DIR = os.path.dirname(TESTS_DIR)
@@ -59,17 +60,6 @@ HTPASSWD_USERS = {"alice": "secret", "bob": "builder"}
 
 class HttpdError(Exception):
     pass
-
-
-def free_port():
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def gen_text(n):
-    line = (b"abcdefghijklmnopqrstuvwxyz0123456789" * 2)[:63] + b"\n"
-    return (line * (n // 64 + 1))[:n]
 
 
 def _read_config():

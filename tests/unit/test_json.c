@@ -3,9 +3,9 @@
  *
  * test_json.c: unit tests of batch_json.c, the strict one-pass reader of
  * the batch request: every grammar case, escapes and surrogates, UTF-8
- * (checked exhaustively against batch_util_utf8_valid()), NUL bytes,
+ * (checked exhaustively against a decoder by the definition), NUL bytes,
  * depth 64/65, duplicate names, source spans and big numbers. json-c
- * (through batch_util_json_parse(), the reader mod_batch used before) and
+ * (through json_oracle_parse(), the reader mod_batch used before) and
  * batch_util_json_valid() serve as oracles: on a list of documents and
  * on mutants of them, all three agree except for the documented
  * differences.
@@ -20,6 +20,7 @@
 #include "unit.h"
 #include "batch_json.h"
 #include "batch_util.h"
+#include "json_oracle.h"
 
 static apr_pool_t *pool;
 
@@ -459,9 +460,66 @@ static int reader_accepts(const unsigned char *seq, apr_size_t n)
            == APR_SUCCESS;
 }
 
-/* The reader's UTF-8 check equals batch_util_utf8_valid(): every lead
- * byte >= 0x80 with every second byte, and the third and fourth bytes
- * from the values around every boundary. */
+/* UTF-8 by the definition (RFC 3629): decode, then refuse overlongs,
+ * surrogates and code points above U+10FFFF. Written apart from
+ * batch_util_utf8_seq(), which the reader and batch_util_utf8_valid()
+ * share, so that it can judge both. */
+static int ref_utf8_valid(const unsigned char *u, apr_size_t len)
+{
+    apr_size_t i = 0, n, k;
+
+    while (i < len) {
+        apr_uint32_t cp;
+
+        if (u[i] < 0x80) {
+            i++;
+            continue;
+        }
+        if ((u[i] & 0xE0) == 0xC0) {
+            n = 1;
+            cp = u[i] & 0x1F;
+        }
+        else if ((u[i] & 0xF0) == 0xE0) {
+            n = 2;
+            cp = u[i] & 0x0F;
+        }
+        else if ((u[i] & 0xF8) == 0xF0) {
+            n = 3;
+            cp = u[i] & 0x07;
+        }
+        else {
+            return 0;
+        }
+        if (len - i <= n) {
+            return 0;
+        }
+        for (k = 1; k <= n; k++) {
+            if ((u[i + k] & 0xC0) != 0x80) {
+                return 0;
+            }
+            cp = (cp << 6) | (u[i + k] & 0x3F);
+        }
+        if ((n == 1 && cp < 0x80) || (n == 2 && cp < 0x800)
+            || (n == 3 && cp < 0x10000) || cp > 0x10FFFF
+            || (cp >= 0xD800 && cp <= 0xDFFF)) {
+            return 0;
+        }
+        i += n + 1;
+    }
+    return 1;
+}
+
+static int utf8_agree(const unsigned char *seq, apr_size_t n)
+{
+    int ref = ref_utf8_valid(seq, n);
+
+    return reader_accepts(seq, n) == ref
+           && batch_util_utf8_valid((const char *)seq, n) == ref;
+}
+
+/* The reader's UTF-8 check and batch_util_utf8_valid() equal the
+ * definition: every lead byte >= 0x80 with every second byte, and the
+ * third and fourth bytes from the values around every boundary. */
 START_TEST(utf8_exhaustive)
 {
     static const unsigned char tails[] = {0x00, 0x22, 0x41, 0x5C, 0x7F,
@@ -474,27 +532,22 @@ START_TEST(utf8_exhaustive)
         for (b1 = 0; b1 <= 0xFF; b1++) {
             seq[0] = (unsigned char)b0;
             seq[1] = (unsigned char)b1;
-            ck_assert_msg(reader_accepts(seq, 2)
-                              == batch_util_utf8_valid((char *)seq, 2),
-                          "%02x %02x", b0, b1);
+            ck_assert_msg(utf8_agree(seq, 2), "%02x %02x", b0, b1);
             apr_pool_clear(pool);
             if (b0 < 0xE0) {
                 continue;
             }
             for (t2 = 0; t2 < sizeof(tails); t2++) {
                 seq[2] = tails[t2];
-                ck_assert_msg(reader_accepts(seq, 3)
-                                  == batch_util_utf8_valid((char *)seq, 3),
-                              "%02x %02x %02x", b0, b1, seq[2]);
+                ck_assert_msg(utf8_agree(seq, 3), "%02x %02x %02x", b0, b1,
+                              seq[2]);
                 if (b0 < 0xF0) {
                     continue;
                 }
                 for (t3 = 0; t3 < sizeof(tails); t3++) {
                     seq[3] = tails[t3];
-                    ck_assert_msg(reader_accepts(seq, 4)
-                                      == batch_util_utf8_valid((char *)seq, 4),
-                                  "%02x %02x %02x %02x", b0, b1, seq[2],
-                                  seq[3]);
+                    ck_assert_msg(utf8_agree(seq, 4), "%02x %02x %02x %02x", b0,
+                                  b1, seq[2], seq[3]);
                 }
             }
         }
@@ -637,7 +690,7 @@ static int agree(const char *s, apr_size_t len, int depth, const char **pmsg)
     int old_ok, new_ok, valid;
 
     old_ok =
-        batch_util_json_parse(&o, &old_why, s, len, depth, pool) == APR_SUCCESS;
+        json_oracle_parse(&o, &old_why, s, len, depth, pool) == APR_SUCCESS;
     json_object_put(o);
     new_ok = batch_json_parse(&v, &new_why, NULL, s, len, depth, pool)
              == APR_SUCCESS;

@@ -15,6 +15,7 @@
 
 #include "unit.h"
 #include "batch_util.h"
+#include "json_oracle.h"
 
 static apr_pool_t *pool;
 
@@ -301,6 +302,86 @@ START_TEST(base64_encode)
 }
 END_TEST
 
+/* apr_base64_encode_binary() takes an int: the input goes in chunks of
+ * 3 MiB; only the last one may be padded. */
+START_TEST(base64_encode_chunks)
+{
+    apr_size_t n = ((apr_size_t)3 << 20) + 2, len = 0, k;
+    char *in = apr_palloc(pool, n);
+    const char *enc, *dec;
+
+    for (k = 0; k < n; k++) {
+        in[k] = (char)(k * 7);
+    }
+    enc = batch_util_base64_encode(&len, in, n, pool);
+    ck_assert_uint_eq(len, (n + 2) / 3 * 4);
+    ck_assert_uint_eq(strlen(enc), len);
+    ck_assert(strchr(enc, '=') == enc + len - 1);
+    ck_assert_int_eq(batch_util_base64_decode(&dec, &k, enc, len, pool),
+                     APR_SUCCESS);
+    ck_assert_uint_eq(k, n);
+    ck_assert_mem_eq(dec, in, n);
+}
+END_TEST
+
+/* ------------------------------------------------------------------ */
+/* hop-by-hop headers                                                 */
+/* ------------------------------------------------------------------ */
+
+#define HOP(s) batch_util_hop_by_hop(s, strlen(s))
+
+START_TEST(hop_by_hop)
+{
+    ck_assert(HOP("Connection") && HOP("keep-alive") && HOP("TE"));
+    ck_assert(HOP("Trailer") && HOP("UPGRADE") && HOP("Proxy-Connection"));
+    ck_assert(HOP("transfer-encoding"));
+    ck_assert(!HOP("Content-Length") && !HOP("Host") && !HOP("T"));
+    ck_assert(!HOP("Connections") && !HOP("") && !HOP("HTTP2-Settings"));
+    ck_assert(!batch_util_hop_by_hop("TEx", 2 + 1));
+    ck_assert(batch_util_hop_by_hop("TEx", 2));
+}
+END_TEST
+
+#define LISTED(l, s) batch_util_token_listed(l, s, strlen(s))
+
+START_TEST(token_listed)
+{
+    ck_assert(LISTED("close", "Close"));
+    ck_assert(LISTED(" x-a ,\tX-B\t, ,", "x-b"));
+    ck_assert(LISTED("x-a,x-b", "X-A"));
+    ck_assert(!LISTED("x", "x-foo")); /* whole elements, not prefixes */
+    ck_assert(!LISTED("x-foo", "x"));
+    ck_assert(!LISTED("", "x") && !LISTED(",,", "x"));
+    ck_assert(!batch_util_token_listed(NULL, "x", 1));
+    ck_assert(!LISTED("a b", "a")); /* "a b" is one element */
+}
+END_TEST
+
+/* ------------------------------------------------------------------ */
+/* results                                                            */
+/* ------------------------------------------------------------------ */
+
+START_TEST(result_error)
+{
+    batch_result_t res;
+
+    memset(&res, 0, sizeof(res));
+    res.headers = apr_table_make(pool, 1);
+    res.content_type = "text/plain";
+    res.body = "x";
+    res.body_len = 1;
+    res.head = 1;
+    res.status_line = "200 OK";
+    batch_util_result_error(&res, 502, "BadGateway", "m");
+    ck_assert_int_eq(res.status, 502);
+    ck_assert_str_eq(res.error_code, "BadGateway");
+    ck_assert_str_eq(res.error_message, "m");
+    ck_assert(!res.headers && !res.content_type && !res.body);
+    ck_assert_uint_eq(res.body_len, 0);
+    ck_assert_int_eq(res.head, 1);
+}
+END_TEST
+
 /* ------------------------------------------------------------------ */
 /* JSON                                                               */
 /* ------------------------------------------------------------------ */
@@ -326,7 +407,7 @@ static void json_ok(const char *s, apr_size_t len, const char *want)
 {
     struct json_object *o = (struct json_object *)1;
     const char *why = NULL;
-    apr_status_t rv = batch_util_json_parse(&o, &why, s, len, 64, pool);
+    apr_status_t rv = json_oracle_parse(&o, &why, s, len, 64, pool);
 
     ck_assert_msg(rv == APR_SUCCESS, "'%s' refused: %s", s, why);
     ck_assert_str_eq(
@@ -340,7 +421,7 @@ static void json_bad(const char *s, apr_size_t len, const char *why_part)
 {
     struct json_object *o = (struct json_object *)1;
     const char *why = NULL;
-    apr_status_t rv = batch_util_json_parse(&o, &why, s, len, 64, pool);
+    apr_status_t rv = json_oracle_parse(&o, &why, s, len, 64, pool);
 
     ck_assert_msg(rv == APR_EINVAL, "'%s' accepted", s);
     ck_assert_ptr_null(o);
@@ -405,13 +486,47 @@ START_TEST(json_depth)
     const char *why = NULL, *s;
 
     s = unit_nested(pool, 64);
-    ck_assert_int_eq(batch_util_json_parse(&o, &why, s, strlen(s), 64, pool),
+    ck_assert_int_eq(json_oracle_parse(&o, &why, s, strlen(s), 64, pool),
                      APR_SUCCESS);
     json_object_put(o);
     s = unit_nested(pool, 65);
-    ck_assert_int_eq(batch_util_json_parse(&o, &why, s, strlen(s), 64, pool),
+    ck_assert_int_eq(json_oracle_parse(&o, &why, s, strlen(s), 64, pool),
                      APR_EINVAL);
     ck_assert_ptr_nonnull(strstr(why, "deeper than 64"));
+}
+END_TEST
+
+/* The one RFC 8259 number grammar: the reason and where it is. */
+static void num_case(const char *s, const char *why, apr_size_t at)
+{
+    apr_size_t i = 0;
+    const char *got =
+        batch_util_json_number((const unsigned char *)s, strlen(s), &i);
+
+    if (why) {
+        ck_assert_msg(got && !strcmp(got, why), "%s: %s", s,
+                      got ? got : "accepted");
+    }
+    else {
+        ck_assert_msg(!got, "%s: %s", s, got);
+    }
+    ck_assert_msg(i == at, "%s: at %u, not %u", s, (unsigned)i, (unsigned)at);
+}
+
+START_TEST(json_number)
+{
+    num_case("0", NULL, 1);
+    num_case("-0.5e+10,", NULL, 8);
+    num_case("123456789012345678901234567890]", NULL, 30);
+    num_case("1E5", NULL, 3);
+    num_case("-", "a number has no digits", 1);
+    num_case("-x", "a number has no digits", 1);
+    num_case("01", "a number has a leading zero", 0);
+    num_case("-07", "a number has a leading zero", 1);
+    num_case("1.", "a number has no digits after '.'", 2);
+    num_case("1.e5", "a number has no digits after '.'", 2);
+    num_case("1e", "a number has no exponent digits", 2);
+    num_case("1e+]", "a number has no exponent digits", 3);
 }
 END_TEST
 
@@ -494,9 +609,14 @@ Suite *batch_util_suite(void)
     tcase_add_test(tc, header_values);
     tcase_add_test(tc, base64_decode);
     tcase_add_test(tc, base64_encode);
+    tcase_add_test(tc, base64_encode_chunks);
+    tcase_add_test(tc, hop_by_hop);
+    tcase_add_test(tc, token_listed);
+    tcase_add_test(tc, result_error);
     tcase_add_test(tc, json_escape);
     tcase_add_test(tc, json_strict_reader);
     tcase_add_test(tc, json_depth);
+    tcase_add_test(tc, json_number);
     tcase_add_test(tc, json_validator);
     suite_add_tcase(s, tc);
     return s;
