@@ -906,9 +906,9 @@ apr_status_t batch_refs_url(const char **puri, const char **why,
     }
     if (rv == APR_ENOSPC) {
         *why = apr_psprintf(rs->p,
-                            "the url with its references resolved is "
-                            "longer than %" APR_SIZE_T_FMT " bytes",
-                            rs->env.max_url);
+                            "the url \"%s\" with its references resolved "
+                            "is longer than %" APR_SIZE_T_FMT " bytes",
+                            show(url, len, rs->p), rs->env.max_url);
         return APR_EINVAL;
     }
     if (rv != APR_SUCCESS) {
@@ -916,8 +916,9 @@ apr_status_t batch_refs_url(const char **puri, const char **why,
     }
     if (batch_parse_resolve_url(puri, &w, ob_str(&b), rs->env.base, rs->p)
         != APR_SUCCESS) {
-        *why =
-            apr_psprintf(rs->p, "the url with its references resolved %s", w);
+        *why = apr_psprintf(rs->p,
+                            "the url \"%s\" with its references resolved %s",
+                            show(url, len, rs->p), w);
         return APR_EINVAL;
     }
     return APR_SUCCESS;
@@ -961,17 +962,19 @@ apr_status_t batch_refs_header(const char **pval, apr_size_t *plen,
     rv = text_splice(&b, why, rs, value, len);
     if (rv == APR_ENOSPC) {
         *why = apr_psprintf(rs->p,
-                            "the header value with its references "
+                            "the header value \"%s\" with its references "
                             "resolved is longer than %" APR_SIZE_T_FMT " bytes",
-                            rs->env.max_value);
+                            show(value, len, rs->p), rs->env.max_value);
         return APR_EINVAL;
     }
     if (rv != APR_SUCCESS) {
         return rv;
     }
     if (!batch_util_header_value_ok(b.s, b.len)) {
-        *why = "the header value with its references resolved holds a "
-               "control character";
+        *why = apr_psprintf(rs->p,
+                            "the header value \"%s\" with its references "
+                            "resolved holds a control character",
+                            show(value, len, rs->p));
         return APR_EINVAL;
     }
     *pval = ob_str(&b);
