@@ -34,6 +34,7 @@ void *batch_config_create_dir(apr_pool_t *p, char *dir)
     c->timeout = BATCH_UNSET;
     c->log_items = BATCH_UNSET;
     c->concurrency = BATCH_UNSET;
+    c->references = BATCH_UNSET;
     return c;
 }
 
@@ -78,6 +79,7 @@ void *batch_config_merge_dir(apr_pool_t *p, void *basev, void *addv)
     BATCH_MERGE(timeout, BATCH_UNSET);
     BATCH_MERGE(log_items, BATCH_UNSET);
     BATCH_MERGE(concurrency, BATCH_UNSET);
+    BATCH_MERGE(references, BATCH_UNSET);
     return conf;
 }
 
@@ -115,6 +117,11 @@ apr_interval_time_t batch_conf_timeout(const batch_dir_conf *c)
 int batch_conf_log_items(const batch_dir_conf *c)
 {
     return c->log_items == 1;
+}
+
+int batch_conf_references(const batch_dir_conf *c)
+{
+    return c->references == 1;
 }
 
 int batch_conf_concurrency(const batch_dir_conf *c)
@@ -274,22 +281,31 @@ static const char *set_timeout(cmd_parms *cmd, void *dconf, const char *arg)
                    " of seconds");
 }
 
-static const char *set_log_items(cmd_parms *cmd, void *dconf, const char *arg)
+/* On or Off, any case: 1 or 0. TAKE1 rather than FLAG, so that the
+ * message names the value. */
+static const char *set_on_off(cmd_parms *cmd, int *field, const char *arg)
 {
-    batch_dir_conf *c = dconf;
-
-    /* TAKE1 rather than FLAG, so that the message names the value */
     if (strcasecmp(arg, "On") == 0) {
-        c->log_items = 1;
+        *field = 1;
     }
     else if (strcasecmp(arg, "Off") == 0) {
-        c->log_items = 0;
+        *field = 0;
     }
     else {
         return apr_psprintf(cmd->pool, "%s: '%s' is not On or Off",
                             cmd->cmd->name, arg);
     }
     return NULL;
+}
+
+static const char *set_log_items(cmd_parms *cmd, void *dconf, const char *arg)
+{
+    return set_on_off(cmd, &((batch_dir_conf *)dconf)->log_items, arg);
+}
+
+static const char *set_references(cmd_parms *cmd, void *dconf, const char *arg)
+{
+    return set_on_off(cmd, &((batch_dir_conf *)dconf)->references, arg);
 }
 
 static const char *set_concurrency(cmd_parms *cmd, void *dconf, const char *arg)
@@ -350,4 +366,9 @@ const command_rec batch_cmds[] = {
                   "Threads per child process that run concurrent items "
                   "(0-1024, default 32; 0 turns concurrency off; server "
                   "config only)"),
+    AP_INIT_TAKE1("BatchReferences", set_references, NULL,
+                  RSRC_CONF | ACCESS_CONF,
+                  "Whether items may use results of earlier items: $id "
+                  "url prefixes and @{id.path} values (On or Off, default "
+                  "Off)"),
     {NULL}};

@@ -32,6 +32,7 @@ typedef struct batch_dir_conf {
     int timeout;                 /* BatchTimeout, seconds */
     int log_items;               /* BatchLogItems: 1 On, 0 Off */
     int concurrency;             /* BatchConcurrency */
+    int references;              /* BatchReferences: 1 On, 0 Off */
 } batch_dir_conf;
 
 /** Server-wide settings (main server only: BatchThreads). */
@@ -61,6 +62,8 @@ apr_interval_time_t batch_conf_timeout(const batch_dir_conf *c);
 int batch_conf_log_items(const batch_dir_conf *c);
 /** BatchConcurrency (1 = sequential). */
 int batch_conf_concurrency(const batch_dir_conf *c);
+/** 1 when BatchReferences is On (CONTRACT 10). */
+int batch_conf_references(const batch_dir_conf *c);
 /** 1 when method (upper case) is in BatchMethods. */
 int batch_conf_method_allowed(const batch_dir_conf *c, const char *method);
 

@@ -36,6 +36,7 @@ BAD = [
     ("BatchBase", "http://example.org/a"), ("BatchBase", "/a?x=1"), ("BatchBase", "/a#f"),
     ("BatchTimeout", "0"), ("BatchTimeout", "86401"), ("BatchTimeout", "-1"),
     ("BatchTimeout", "abc"), ("BatchTimeout", "1.5"),
+    ("BatchReferences", "yes"), ("BatchReferences", "1"), ("BatchReferences", "Onn"),
 ]
 
 GOOD = [
@@ -47,6 +48,7 @@ GOOD = [
     "BatchMethods get post", "BatchMethods PROPFIND",
     "BatchBase /", "BatchBase /v1.0", "BatchBase /v1.0/", "BatchBase /a/b",
     "BatchTimeout 1", "BatchTimeout 86400", "BatchTimeout 60",
+    "BatchReferences On", "BatchReferences off", "BatchReferences OFF",
 ]
 
 
@@ -72,7 +74,8 @@ class TestDirectives:
 
     @pytest.mark.parametrize("line", ["BatchMaxRequests 5", "BatchMaxRequestSize 2M",
                                       "BatchMethods GET", "BatchBase /v1.0",
-                                      "BatchTimeout 5", "BatchMaxResponseSize 1K"])
+                                      "BatchTimeout 5", "BatchMaxResponseSize 1K",
+                                      "BatchReferences On"])
     def test_batch_110_04(self, env, line):
         # CONTRACT §2: context server config and virtual host are accepted too
         rc, out = env.config_test(line + "\n")
