@@ -56,24 +56,27 @@ typedef struct batch_request_t {
  * Bytes to send, as a short list of (data, len) pieces, so that a writer
  * never copies what already exists (a captured body, a constant
  * separator): the glue passes each piece as it is. Every piece must stay
- * valid until the call that produced it returns to the glue and the glue
- * has passed it on, i.e. live in the pool the writer was given, in the
- * item's result, or in static memory.
+ * valid until the glue has passed it on after the writer call returns:
+ * it lives in the pool the writer was given, in the item's result, or in
+ * static memory (then say so with batch_out_static, and the glue need
+ * never copy it).
  */
 typedef struct batch_out_t {
     int n;
     struct {
         const char *data;
         apr_size_t len;
+        int is_static; /* static memory: lives as long as the process */
     } v[BATCH_OUT_MAX];
 } batch_out_t;
 
-/** Append one piece (len 0 is dropped). Returns APR_ENOSPC when the
- *  list is full (a writer bug: BATCH_OUT_MAX is sized for every format). */
+/** Append one piece of pool or result memory (len 0 is dropped).
+ *  Returns APR_ENOSPC when the list is full (a writer bug:
+ *  BATCH_OUT_MAX is sized for every format). */
 apr_status_t batch_out_add(batch_out_t *out, const char *data, apr_size_t len);
 
-/** Append a NUL terminated constant or pool string. */
-apr_status_t batch_out_addz(batch_out_t *out, const char *s);
+/** Append a NUL terminated string in static memory (a separator). */
+apr_status_t batch_out_static(batch_out_t *out, const char *s);
 
 /* ------------------------------------------------------------------ */
 /* The seam                                                           */
@@ -158,8 +161,8 @@ const batch_format_t *batch_format_for(const char *content_type);
 const batch_format_t *batch_format_default(void);
 
 /** The 415 message: "the batch request must have Content-Type
- *  application/json" (every format's accepts, joined with " or ").
- *  Static. */
-const char *batch_format_accepted(void);
+ *  application/json" (every format's accepts, joined with " or "),
+ *  from p. */
+const char *batch_format_accepted(apr_pool_t *p);
 
 #endif /* BATCH_FORMAT_H */

@@ -58,6 +58,11 @@ const char *batch_item_quote(const char *s, apr_size_t len, apr_pool_t *p);
  */
 int batch_item_has_ctl(const char *s, apr_size_t len, int tab_ok);
 
+/** The same rule at one position of s, left > 0 bytes before its end:
+ *  the length of the control character there (1, or 2 for C1), else 0.
+ *  For scanners that check several rules in one pass (urls). */
+apr_size_t batch_item_ctl_at(const char *s, apr_size_t left);
+
 /* ------------------------------------------------------------------ */
 /* One item: each check fills its part of it (it->index must be set)   */
 
@@ -89,7 +94,9 @@ apr_status_t batch_item_check_nheaders(const batch_check_t *c,
  * One item header: the name a token and not in the forbidden list of
  * CONTRACT 4, the value free of control characters except tab, name +
  * ": " + value within LimitRequestFieldSize. Added to it->headers
- * (which must exist), both copied into c->p.
+ * (which must exist), both copied into c->p. With value NULL only the
+ * name is checked and nothing is added (for a format that must refuse
+ * the value's own syntax after the name's rules).
  */
 apr_status_t batch_item_add_header(const batch_check_t *c, batch_item_t *it,
                                    const char *field, const char *name,
@@ -130,16 +137,18 @@ apr_status_t batch_item_check_unique(const batch_check_t *c,
                                      const batch_item_t *it, const char *field);
 
 /**
- * Entry k of it's dependsOn names item id s[0..len): it must be an
+ * One entry of it's dependsOn names item id s[0..len): it must be an
  * earlier item (not itself, not a later one, not unknown). Appended to
  * it->deps once (it->deps must have room for every entry).
  */
 apr_status_t batch_item_add_dep(const batch_check_t *c, const batch_ids_t *ids,
                                 batch_item_t *it, const char *field,
-                                apr_size_t k, const char *s, apr_size_t len);
+                                const char *s, apr_size_t len);
 
 /** For a format that sets every id first: refuses the first item (in
- *  order) whose id an earlier item has. */
-apr_status_t batch_check_unique_ids(const batch_check_t *c, const batch_t *b);
+ *  order) whose id an earlier item has; field as in
+ *  batch_item_check_unique. */
+apr_status_t batch_check_unique_ids(const batch_check_t *c, const batch_t *b,
+                                    const char *field);
 
 #endif /* BATCH_ITEM_H */
