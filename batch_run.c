@@ -52,7 +52,7 @@ typedef struct run_t {
     const batch_t *b;
     const batch_run_opts_t *o;
     batch_sched_t *sched;
-    batch_shadow_base_t *shadow;
+    batch_secondary_base_t *secondary;
     slot_t *slots;
     /* concurrent mode: the rest is under mu */
     apr_thread_mutex_t *mu;
@@ -117,7 +117,7 @@ static int refused(run_t *run, int i)
 
     memset(&s->res, 0, sizeof(s->res));
     s->res.head = (strcmp(it->method, "HEAD") == 0);
-    if (!batch_conf_method_allowed(run->o->conf, it->method)) {
+    if (!batch_config_method_allowed(run->o->conf, it->method)) {
         s->start = apr_time_now();
         set_refusal(&s->res, HTTP_METHOD_NOT_ALLOWED,
                     BATCH_ERR_METHOD_NOT_ALLOWED,
@@ -157,7 +157,7 @@ static void run_item(run_t *run, int i, apr_thread_t *thread, int tslot)
                                  i));
         return;
     }
-    parent = batch_shadow_parent(run->shadow, s->ip, thread, tslot);
+    parent = batch_secondary_parent(run->secondary, s->ip, thread, tslot);
     batch_dispatch_item(&s->res, run->o->disp, parent, it, s->ip);
 }
 
@@ -398,8 +398,8 @@ int batch_run(request_rec *r, const batch_t *b, const batch_run_opts_t *o,
     run.b = b;
     run.o = o;
     run.sched = batch_sched_create(b, r->pool);
-    run.shadow =
-        batch_shadow_prepare(r, batch_workers_socket(o->workers), r->pool);
+    run.secondary =
+        batch_secondary_prepare(r, batch_workers_socket(o->workers), r->pool);
     run.slots = apr_pcalloc(r->pool, sizeof(slot_t) * b->nitems);
 
     if (o->concurrency > 1 && b->nitems > 1

@@ -419,7 +419,7 @@ static batch_error_t *read_batch(request_rec *r, const batch_dir_conf *conf,
                                  const batch_format_t *fmt,
                                  const batch_request_t *req, batch_t **pbatch)
 {
-    apr_off_t max = batch_conf_max_request_size(conf);
+    apr_off_t max = batch_config_max_request_size(conf);
     batch_limits_t lim;
     batch_error_t *err;
     char *buf;
@@ -464,8 +464,8 @@ static batch_error_t *read_batch(request_rec *r, const batch_dir_conf *conf,
                        "went away)");
     }
 
-    lim.max_requests = batch_conf_max_requests(conf);
-    lim.base = batch_conf_base(conf);
+    lim.max_requests = batch_config_max_requests(conf);
+    lim.base = batch_config_base(conf);
     lim.max_fields = r->server->limit_req_fields;
     lim.max_field_size = r->server->limit_req_fieldsize;
     err = apr_pcalloc(r->pool, sizeof(*err));
@@ -520,13 +520,13 @@ static int run_batch(request_rec *r, const batch_dir_conf *conf,
     e.w.last_flush = 0;
     e.w.rv = APR_SUCCESS;
     e.disp =
-        batch_dispatch_create(r, batch_conf_max_response_size(conf), r->pool);
-    e.lc = batch_conf_log_items(conf) ? log_connection(r) : NULL;
+        batch_dispatch_create(r, batch_config_max_response_size(conf), r->pool);
+    e.lc = batch_config_log_items(conf) ? log_connection(r) : NULL;
     opts.conf = conf;
     opts.disp = e.disp;
     opts.workers = workers;
-    opts.deadline = r->request_time + batch_conf_timeout(conf);
-    opts.concurrency = batch_conf_concurrency(conf);
+    opts.deadline = r->request_time + batch_config_timeout(conf);
+    opts.concurrency = batch_config_concurrency(conf);
     batch_run(r, batch, &opts, emit_item, &e);
     if (e.nwritten == batch->nitems
         && fmt->close(e.wstate, &e.out, batch, r->pool) == APR_SUCCESS) {
@@ -617,7 +617,7 @@ static int batch_post_config(apr_pool_t *pconf, apr_pool_t *plog,
                                        "after another",
                      conc, ap_show_mpm());
     }
-    else if (conc > 1 && batch_conf_threads(s) == 0) {
+    else if (conc > 1 && batch_config_threads(s) == 0) {
         ap_log_error(APLOG_MARK, APLOG_NOTICE, 0, s,
                      BATCH_LOGNO(0004) "BatchConcurrency %d is configured, "
                                        "but BatchThreads is 0: batch "
@@ -633,7 +633,7 @@ static int batch_post_config(apr_pool_t *pconf, apr_pool_t *plog,
 static void batch_child_init(apr_pool_t *pchild, server_rec *s)
 {
     apr_status_t rv =
-        batch_workers_child_init(pchild, s, batch_conf_threads(s));
+        batch_workers_child_init(pchild, s, batch_config_threads(s));
 
     if (rv != APR_SUCCESS) {
         ap_log_error(APLOG_MARK, APLOG_CRIT, rv, s,
