@@ -26,7 +26,6 @@
 
 #include "mod_batch.h"
 #include "batch_dispatch.h"
-#include "batch_encode.h"
 
 #define CAPTURE_FILTER "BATCH_CAPTURE"
 #define BODY_FILTER "BATCH_BODY"

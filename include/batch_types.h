@@ -103,12 +103,12 @@ typedef struct batch_result_t {
                                  hop-by-hop, Content-Length, repeated
                                  names); may be NULL */
     const char *content_type; /* media type of the body, or NULL */
-    int head;                 /* 1 for a HEAD item: never a body key */
+    int head;                 /* 1 for a HEAD item: never a body */
     const char *body;         /* captured bytes, or NULL */
     apr_size_t body_len;
     /* When mod_batch itself refuses or fails the item: error code and
-     * message; the encoder then writes {"error":{...}} as the body and
-     * Content-Type application/json. NULL otherwise. */
+     * message; the format's writer then writes the error body of
+     * CONTRACT 6 instead of body. NULL otherwise. */
     const char *error_code;
     const char *error_message;
 } batch_result_t;
