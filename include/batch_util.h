@@ -39,10 +39,6 @@ apr_size_t batch_util_utf8_chars(const char *s, apr_size_t len);
 /** 1 when s is a non-empty HTTP token (RFC 9110 tchar). */
 int batch_util_is_token(const char *s);
 
-/** 1 when s[0..len) is a valid header value: no CTL other than HTAB
- *  (so no CR, LF, NUL, DEL); bytes >= 0x80 are allowed. */
-int batch_util_header_value_ok(const char *s, apr_size_t len);
-
 /**
  * Decode base64 in the standard or the URL-safe alphabet, padding
  * optional (RFC 4648). Whitespace is not accepted.
