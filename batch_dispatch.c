@@ -723,18 +723,17 @@ apr_status_t batch_dispatch_item(batch_result_t *res, const batch_dispatch_t *d,
                                  request_rec *parent, const batch_item_t *it,
                                  apr_pool_t *ip)
 {
-    item_run_t x;
-
-    memset(&x, 0, sizeof(x));
-    x.res = res;
-    x.parent = parent;
     /* What an item does to its connection (ap_die() closing it for a
      * 400/500, mod_proxy marking it aborted when our capture fails) stays
-     * on the item's own secondary connection: the client's is untouched. */
-    x.c = parent->connection;
-    x.d = d;
-    x.it = it;
-    x.ip = ip;
+     * on the item's own secondary connection: the client's is untouched.
+     * The rest of x is filled by the steps. */
+    item_run_t x = {.res = res,
+                    .parent = parent,
+                    .c = parent->connection,
+                    .d = d,
+                    .it = it,
+                    .ip = ip};
+
     dispatch_one(&x);
     if (!ap_is_HTTP_VALID_RESPONSE(res->status)) {
         /* a hook that returned DONE or garbage during the lookup */

@@ -88,19 +88,6 @@ apr_status_t batch_item_fail(const batch_check_t *c, int index, const char *id,
 /* ------------------------------------------------------------------ */
 /* Characters                                                         */
 
-apr_size_t batch_item_ctl_at(const char *s, apr_size_t left)
-{
-    const unsigned char *u = (const unsigned char *)s;
-
-    if (u[0] < 0x20 || u[0] == 0x7F) {
-        return 1;
-    }
-    if (u[0] == 0xC2 && left > 1 && u[1] >= 0x80 && u[1] <= 0x9F) {
-        return 2;
-    }
-    return 0;
-}
-
 int batch_item_has_ctl(const char *s, apr_size_t len, int tab_ok)
 {
     apr_size_t i;
@@ -296,7 +283,7 @@ batch_media_t batch_item_body_type(batch_item_t *it, int is_string)
 /* Batch-wide                                                         */
 
 struct batch_ids_t {
-    apr_hash_t *first; /* folded id -> int *index */
+    apr_hash_t *first; /* folded id -> index + 1, as a pointer value */
     apr_pool_t *tp;
 };
 
@@ -312,21 +299,19 @@ batch_ids_t *batch_ids_make(apr_pool_t *tp)
 void batch_ids_add(batch_ids_t *ids, const char *id, apr_size_t len, int index)
 {
     const char *key = fold(id, len, ids->tp);
-    int *v;
 
     if (apr_hash_get(ids->first, key, (apr_ssize_t)len) == NULL) {
-        v = apr_palloc(ids->tp, sizeof(*v));
-        *v = index;
-        apr_hash_set(ids->first, key, (apr_ssize_t)len, v);
+        apr_hash_set(ids->first, key, (apr_ssize_t)len,
+                     (void *)((apr_uintptr_t)index + 1));
     }
 }
 
 int batch_ids_find(const batch_ids_t *ids, const char *id, apr_size_t len)
 {
-    const int *v =
-        apr_hash_get(ids->first, fold(id, len, ids->tp), (apr_ssize_t)len);
+    apr_uintptr_t v = (apr_uintptr_t)apr_hash_get(
+        ids->first, fold(id, len, ids->tp), (apr_ssize_t)len);
 
-    return v ? *v : -1;
+    return (int)v - 1;
 }
 
 apr_status_t batch_item_check_unique(const batch_check_t *c,

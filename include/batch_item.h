@@ -60,8 +60,20 @@ int batch_item_has_ctl(const char *s, apr_size_t len, int tab_ok);
 
 /** The same rule at one position of s, left > 0 bytes before its end:
  *  the length of the control character there (1, or 2 for C1), else 0.
- *  For scanners that check several rules in one pass (urls). */
-apr_size_t batch_item_ctl_at(const char *s, apr_size_t left);
+ *  For scanners that check several rules in one pass (urls); inline, as
+ *  it runs for every byte of every url and header value. */
+static inline apr_size_t batch_item_ctl_at(const char *s, apr_size_t left)
+{
+    const unsigned char *u = (const unsigned char *)s;
+
+    if (u[0] < 0x20 || u[0] == 0x7F) {
+        return 1;
+    }
+    if (u[0] == 0xC2 && left > 1 && u[1] >= 0x80 && u[1] <= 0x9F) {
+        return 2;
+    }
+    return 0;
+}
 
 /* ------------------------------------------------------------------ */
 /* One item: each check fills its part of it (it->index must be set)   */
