@@ -50,29 +50,3 @@ const char *batch_format_accepted(apr_pool_t *p)
     }
     return text;
 }
-
-static apr_status_t out_push(batch_out_t *out, const char *data, apr_size_t len,
-                             int is_static)
-{
-    if (len == 0) {
-        return APR_SUCCESS;
-    }
-    if (out->n >= BATCH_OUT_MAX) {
-        return APR_ENOSPC;
-    }
-    out->v[out->n].data = data;
-    out->v[out->n].len = len;
-    out->v[out->n].is_static = is_static;
-    out->n++;
-    return APR_SUCCESS;
-}
-
-apr_status_t batch_out_add(batch_out_t *out, const char *data, apr_size_t len)
-{
-    return out_push(out, data, len, 0);
-}
-
-apr_status_t batch_out_static(batch_out_t *out, const char *s)
-{
-    return out_push(out, s, strlen(s), 1);
-}

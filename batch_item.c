@@ -136,13 +136,18 @@ static const char *fold(const char *s, apr_size_t len, apr_pool_t *p)
 apr_status_t batch_item_set_id(const batch_check_t *c, batch_item_t *it,
                                const char *field, const char *s, apr_size_t len)
 {
-    apr_size_t chars;
+    apr_size_t chars = 0, i;
+    int ctl = 0;
 
     if (!batch_util_utf8_valid(s, len)) {
         return batch_item_fail(c, it->index, NULL, field,
                                "\"%s\" must be valid UTF-8", field);
     }
-    chars = batch_util_utf8_chars(s, len);
+    /* one pass: characters and control characters */
+    for (i = 0; i < len; i++) {
+        ctl |= batch_item_ctl_at(s + i, len - i) != 0;
+        chars += ((unsigned char)s[i] & 0xC0) != 0x80;
+    }
     if (chars == 0) {
         return batch_item_fail(c, it->index, NULL, field,
                                "\"%s\" must not be empty", field);
@@ -152,7 +157,7 @@ apr_status_t batch_item_set_id(const batch_check_t *c, batch_item_t *it,
                                "\"%s\" is longer than %d characters", field,
                                BATCH_MAX_ID_CHARS);
     }
-    if (batch_item_has_ctl(s, len, 0)) {
+    if (ctl) {
         return batch_item_fail(c, it->index, NULL, field,
                                "\"%s\" must not contain control characters",
                                field);

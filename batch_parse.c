@@ -199,6 +199,9 @@ static const char *bad_chars(const char *s)
     const unsigned char *u = (const unsigned char *)s;
 
     for (; *u; u++) {
+        if (*u > ' ' && *u < 0x7F && *u != '\\' && *u != '#' && *u != '%') {
+            continue; /* the usual case: a printable ASCII character */
+        }
         if (*u == ' ' || (*u >= '\t' && *u <= '\r')) {
             return "must not contain whitespace";
         }
@@ -671,7 +674,9 @@ static apr_status_t index_items(parse_ctx *c, const batch_json_t *reqs,
     for (k = 0; k < reqs->n; k++) {
         const batch_json_t *o = &reqs->u.elts[k], *v;
 
-        b->items[k].index = (int)k;
+        /* zeroed here, item by item, not with one memset: the loop runs
+         * anyway */
+        b->items[k] = (batch_item_t){.index = (int)k};
         if (o->type != BATCH_JSON_OBJECT) {
             continue;
         }
@@ -704,7 +709,7 @@ static apr_status_t parse_doc(parse_ctx *c, const batch_json_t *doc,
     n = reqs->n;
     b = apr_pcalloc(c->chk.p, sizeof(*b));
     b->nitems = (int)n;
-    b->items = apr_pcalloc(c->chk.p, n * sizeof(batch_item_t));
+    b->items = apr_palloc(c->chk.p, n * sizeof(batch_item_t));
     ims = apr_palloc(c->chk.tp, n * sizeof(*ims));
     if ((rv = index_items(c, reqs, ims, b)) != APR_SUCCESS) {
         return rv;

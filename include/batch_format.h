@@ -70,13 +70,36 @@ typedef struct batch_out_t {
     } v[BATCH_OUT_MAX];
 } batch_out_t;
 
-/** Append one piece of pool or result memory (len 0 is dropped).
- *  Returns APR_ENOSPC when the list is full (a writer bug:
- *  BATCH_OUT_MAX is sized for every format). */
-apr_status_t batch_out_add(batch_out_t *out, const char *data, apr_size_t len);
+/** Append one piece (len 0 is dropped). Returns APR_ENOSPC when the
+ *  list is full (a writer bug: BATCH_OUT_MAX is sized for every
+ *  format). Inline: it runs several times per item. */
+static inline apr_status_t batch_out_push(batch_out_t *out, const char *data,
+                                          apr_size_t len, int is_static)
+{
+    if (len == 0) {
+        return APR_SUCCESS;
+    }
+    if (out->n >= BATCH_OUT_MAX) {
+        return APR_ENOSPC;
+    }
+    out->v[out->n].data = data;
+    out->v[out->n].len = len;
+    out->v[out->n].is_static = is_static;
+    out->n++;
+    return APR_SUCCESS;
+}
 
-/** Append a NUL terminated string in static memory (a separator). */
-apr_status_t batch_out_static(batch_out_t *out, const char *s);
+/** Append a piece of pool or result memory. */
+static inline apr_status_t batch_out_add(batch_out_t *out, const char *data,
+                                         apr_size_t len)
+{
+    return batch_out_push(out, data, len, 0);
+}
+
+/** Append a string constant in static memory (a separator); sizeof, not
+ *  strlen, gives its length. */
+#define batch_out_static(out, lit)                                             \
+    batch_out_push((out), (lit), sizeof(lit) - 1, 1)
 
 /* ------------------------------------------------------------------ */
 /* The seam                                                           */
