@@ -139,7 +139,7 @@ apr_status_t batch_item_set_id(const batch_check_t *c, batch_item_t *it,
     apr_size_t chars = 0, i;
     int ctl = 0;
 
-    if (!batch_util_utf8_valid(s, len)) {
+    if (!c->utf8_checked && !batch_util_utf8_valid(s, len)) {
         return batch_item_fail(c, it->index, NULL, field,
                                "\"%s\" must be valid UTF-8", field);
     }

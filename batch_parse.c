@@ -739,6 +739,7 @@ apr_status_t batch_parse_request(batch_t **pbatch, const char *buf,
     c.buf = buf ? buf : "";
     c.chk.lim = lim ? lim : &no_limits;
     c.chk.err = err;
+    c.chk.utf8_checked = 1; /* batch_json_parse() accepts nothing else */
     /* The tree is several times the size of the text at worst (a node
      * per "1,"); it goes as soon as the batch has been copied out. */
     if ((rv = apr_pool_create(&c.chk.tp, p)) != APR_SUCCESS) {

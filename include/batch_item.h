@@ -32,6 +32,10 @@ typedef struct batch_check_t {
     apr_pool_t *tp;            /* scratch, dies at the end of the parse */
     const batch_limits_t *lim; /* never NULL */
     batch_error_t *err;        /* filled on refusal; may be NULL */
+    int utf8_checked;          /* 1 when the format's reader hands over
+                                  only valid UTF-8 (JSON's does): the id
+                                  check then skips that test; 0 (the
+                                  safe default) checks it */
 } batch_check_t;
 
 /**

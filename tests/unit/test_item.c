@@ -36,6 +36,7 @@ static void setup(void)
     chk.tp = pool;
     chk.lim = &lim;
     chk.err = &err;
+    chk.utf8_checked = 0;
 }
 
 static void teardown(void)
