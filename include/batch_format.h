@@ -32,15 +32,18 @@
  * and the table belong to the request; a format must not change them.
  */
 typedef struct batch_request_t {
-    const char *content_type;   /* the request's Content-Type, never NULL */
+    const char *content_type;   /* the request's Content-Type; NULL only
+                                   when it has none (then no format
+                                   matched and parse is never called) */
     const apr_table_t *headers; /* the request's headers (OData-Version,
                                    Prefer, ...), read-only */
     const char *scheme;         /* "http" or "https" */
     const char *hostname;       /* the server name the request reached */
     apr_port_t port;            /* the port it reached */
-    /* 1 when the authority host[:port] names this server as a direct
-     * request's Host would (the glue asks httpd's virtual host rules);
-     * for formats whose items may carry an absolute url or a Host. */
+    /* 1 when host and port name the virtual host the batch request
+     * reached, by httpd's own rules (ap_matches_request_vhost(): the
+     * server's name or an alias, and its port); for formats whose items
+     * may carry an absolute url or a Host header. Call with baton. */
     int (*is_this_server)(void *baton, const char *host, apr_port_t port);
     void *baton;
 } batch_request_t;
