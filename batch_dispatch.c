@@ -574,7 +574,7 @@ static int answered_by_lookup(item_run_t *x, request_rec *rr)
         ap_destroy_sub_req(rr);
         return 1;
     }
-    if (item_is_conditional(it) && is_proxied(rr)) {
+    if (is_proxied(rr) && item_is_conditional(it)) {
         set_module_error(x->res, HTTP_NOT_IMPLEMENTED, BATCH_ERR_CONDITIONAL,
                          apr_psprintf(x->ip,
                                       "requests[%d]: conditional "
