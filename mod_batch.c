@@ -493,7 +493,8 @@ static int run_batch(request_rec *r, const batch_dir_conf *conf,
     emit_ctx_t e;
     const char *ctype;
 
-    memset(&e, 0, sizeof(e));
+    e.out.n = 0;
+    e.wstate = NULL;
     if (fmt->open(&e.wstate, &ctype, r->headers_out, &e.out, batch, req,
                   r->pool)
         != APR_SUCCESS) {
@@ -522,6 +523,8 @@ static int run_batch(request_rec *r, const batch_dir_conf *conf,
     e.disp =
         batch_dispatch_create(r, batch_config_max_response_size(conf), r->pool);
     e.lc = batch_config_log_items(conf) ? log_connection(r) : NULL;
+    e.nwritten = 0;
+    e.nfailed = 0;
     opts.conf = conf;
     opts.disp = e.disp;
     opts.workers = workers;
