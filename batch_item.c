@@ -311,6 +311,12 @@ void batch_ids_add(batch_ids_t *ids, const char *id, apr_size_t len, int index)
     }
 }
 
+void batch_ids_set(batch_ids_t *ids, const char *id, apr_size_t len, int index)
+{
+    apr_hash_set(ids->first, fold(id, len, ids->tp), (apr_ssize_t)len,
+                 (void *)((apr_uintptr_t)index + 1));
+}
+
 int batch_ids_find(const batch_ids_t *ids, const char *id, apr_size_t len)
 {
     apr_uintptr_t v = (apr_uintptr_t)apr_hash_get(

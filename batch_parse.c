@@ -665,13 +665,14 @@ static apr_status_t check_doc(parse_ctx *c, const batch_json_t *doc,
 /* Every id first, so that dependsOn can tell a later item from an
  * unknown one. Errors about ids are left to the item's own turn; a
  * member name with \u0000 in an item or its headers refuses the batch
- * before any item is looked at, as it always did. */
+ * before any item is looked at, as it always did. From the last item to
+ * the first, so that each id ends up with its first index. */
 static apr_status_t index_items(parse_ctx *c, const batch_json_t *reqs,
                                 item_members *ims, batch_t *b)
 {
-    apr_size_t k;
+    apr_size_t k = reqs->n;
 
-    for (k = 0; k < reqs->n; k++) {
+    while (k-- > 0) {
         const batch_json_t *o = &reqs->u.elts[k], *v;
 
         /* zeroed here, item by item, not with one memset: the loop runs
@@ -688,7 +689,7 @@ static apr_status_t index_items(parse_ctx *c, const batch_json_t *reqs,
         }
         v = ims[k].f[F_ID];
         if (v && v->type == BATCH_JSON_STRING) {
-            batch_ids_add(c->all, v->u.str, v->n, (int)k);
+            batch_ids_set(c->all, v->u.str, v->n, (int)k);
         }
     }
     return APR_SUCCESS;

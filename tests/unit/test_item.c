@@ -234,6 +234,9 @@ START_TEST(ids_and_deps)
     batch_ids_add(ids, "d", 1, 4);
     ck_assert_int_eq(batch_ids_find(ids, "alpha", 5), 0);
     ck_assert_int_eq(batch_ids_find(ids, "nope", 4), -1);
+    batch_ids_set(ids, "b", 1, 7); /* replaces */
+    ck_assert_int_eq(batch_ids_find(ids, "B", 1), 7);
+    batch_ids_set(ids, "b", 1, 1);
 
     it->deps = apr_pcalloc(pool, 4 * sizeof(int));
     ck_assert_int_eq(batch_item_add_dep(&chk, ids, it, "dependsOn", "b", 1),
