@@ -83,54 +83,54 @@ void *batch_config_merge_dir(apr_pool_t *p, void *basev, void *addv)
     return conf;
 }
 
-int batch_conf_max_requests(const batch_dir_conf *c)
+int batch_config_max_requests(const batch_dir_conf *c)
 {
     return c->max_requests != BATCH_UNSET ? c->max_requests
                                           : BATCH_DEFAULT_MAX_REQUESTS;
 }
 
-apr_off_t batch_conf_max_request_size(const batch_dir_conf *c)
+apr_off_t batch_config_max_request_size(const batch_dir_conf *c)
 {
     return c->max_request_size != BATCH_UNSET ? c->max_request_size
                                               : BATCH_DEFAULT_MAX_REQUEST_SIZE;
 }
 
-apr_off_t batch_conf_max_response_size(const batch_dir_conf *c)
+apr_off_t batch_config_max_response_size(const batch_dir_conf *c)
 {
     return c->max_response_size != BATCH_UNSET
                ? c->max_response_size
                : BATCH_DEFAULT_MAX_RESPONSE_SIZE;
 }
 
-const char *batch_conf_base(const batch_dir_conf *c)
+const char *batch_config_base(const batch_dir_conf *c)
 {
     return c->base ? c->base : "";
 }
 
-apr_interval_time_t batch_conf_timeout(const batch_dir_conf *c)
+apr_interval_time_t batch_config_timeout(const batch_dir_conf *c)
 {
     int t = c->timeout != BATCH_UNSET ? c->timeout : BATCH_DEFAULT_TIMEOUT;
 
     return apr_time_from_sec(t);
 }
 
-int batch_conf_log_items(const batch_dir_conf *c)
+int batch_config_log_items(const batch_dir_conf *c)
 {
     return c->log_items == 1;
 }
 
-int batch_conf_references(const batch_dir_conf *c)
+int batch_config_references(const batch_dir_conf *c)
 {
     return c->references == 1;
 }
 
-int batch_conf_concurrency(const batch_dir_conf *c)
+int batch_config_concurrency(const batch_dir_conf *c)
 {
     return c->concurrency != BATCH_UNSET ? c->concurrency
                                          : BATCH_DEFAULT_CONCURRENCY;
 }
 
-int batch_conf_threads(server_rec *s)
+int batch_config_threads(server_rec *s)
 {
     const batch_srv_conf *c =
         ap_get_module_config(s->module_config, &batch_module);
@@ -139,7 +139,7 @@ int batch_conf_threads(server_rec *s)
                                             : BATCH_DEFAULT_THREADS;
 }
 
-int batch_conf_method_allowed(const batch_dir_conf *c, const char *method)
+int batch_config_method_allowed(const batch_dir_conf *c, const char *method)
 {
     int i;
 

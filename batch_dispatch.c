@@ -12,8 +12,8 @@
  * making that filter its protocol chain too. The item body is served by an
  * own input filter at the bottom of the item's secondary connection that
  * ends with EOS, so no handler ever reads the batch body. The parent is
- * the item's dummy parent request (batch_shadow.c), never the batch
- * request.
+ * the item parent (batch_shadow.c), never the batch
+ * request. docs/internals.md lists the httpd behaviour each step relies on.
  */
 #include <apr_strings.h>
 #include <apr_buckets.h>
@@ -26,7 +26,6 @@
 
 #include "mod_batch.h"
 #include "batch_dispatch.h"
-#include "batch_encode.h"
 #include "batch_util.h"
 
 #define CAPTURE_FILTER "BATCH_CAPTURE"
@@ -383,7 +382,7 @@ static int is_proxied(const request_rec *rr)
 
 /* Status, headers and content type of the subrequest, by reference: the
  * subrequest's pool descends from the item pool ip (through the item's
- * secondary connection and dummy parent), so nothing of it goes before
+ * secondary connection and item parent), so nothing of it goes before
  * the item has been written; it is freed with ip. */
 static void collect(batch_result_t *res, request_rec *fin, int status)
 {
@@ -418,110 +417,104 @@ static void strip_entity_headers(batch_result_t *res)
 /* ------------------------------------------------------------------ */
 /* One item                                                           */
 
-static apr_status_t dispatch_one(batch_result_t *res, request_rec *parent,
-                                 conn_rec *c, const batch_dispatch_t *d,
-                                 const batch_item_t *it, apr_pool_t *ip);
+/* What the steps of one item's dispatch share; all of it lives in ip. */
+typedef struct item_run_t {
+    batch_result_t *res;
+    request_rec *parent; /* the item parent (batch_shadow.c) */
+    conn_rec *c;         /* its secondary connection */
+    const batch_dispatch_t *d;
+    const batch_item_t *it;
+    apr_pool_t *ip;
+    char *request_line;       /* "METHOD uri PROTOCOL" */
+    apr_table_t *hin;         /* the item's request headers */
+    apr_bucket_brigade *kept; /* the item body as kept body */
+    body_ctx_t *body;         /* the item body for the input filters */
+    capture_t *cap;           /* what the subrequest answers */
+    ap_filter_t *capf;        /* the filter that captures it */
+} item_run_t;
 
-apr_status_t batch_dispatch_item(batch_result_t *res, const batch_dispatch_t *d,
-                                 request_rec *parent, const batch_item_t *it,
-                                 apr_pool_t *ip)
+/* Request line, headers and body of the item. 0 when the request line
+ * is too long (the result is then 414). */
+static int prepare(item_run_t *x)
 {
-    apr_status_t rv;
-
-    /* What an item does to its connection (ap_die() closing it for a
-     * 400/500, mod_proxy marking it aborted when our capture fails) stays
-     * on the item's own secondary connection: the client's is untouched. */
-    rv = dispatch_one(res, parent, parent->connection, d, it, ip);
-    if (!ap_is_HTTP_VALID_RESPONSE(res->status)) {
-        /* a hook that returned DONE or garbage during the lookup */
-        ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, parent,
-                      BATCH_LOGNO(0204) "item #%d: status %d is not an HTTP "
-                                        "status; answered 500",
-                      it->index, res->status);
-        res->status = HTTP_INTERNAL_SERVER_ERROR;
-        res->status_line = NULL;
-        res->body = NULL;
-        res->body_len = 0;
-    }
-    return rv;
-}
-
-static apr_status_t dispatch_one(batch_result_t *res, request_rec *parent,
-                                 conn_rec *c, const batch_dispatch_t *d,
-                                 const batch_item_t *it, apr_pool_t *ip)
-{
-    ap_filter_t *capf;
-    capture_t *cap;
-    body_ctx_t *body;
-    apr_bucket_brigade *kept;
-    apr_table_t *hin;
-    char *request_line;
-    apr_table_t *saved_hin = parent->headers_in;
-    apr_bucket_brigade *saved_kept = parent->kept_body;
-    char *saved_req = parent->the_request;
-    const char *saved_env;
-    request_rec *rr, *fin;
-    int rc, status;
-
-    memset(res, 0, sizeof(*res));
-    res->head = (strcmp(it->method, "HEAD") == 0);
+    const batch_item_t *it = x->it;
+    conn_rec *c = x->c;
 
     /* The item's request line is held to LimitRequestLine as a direct
      * request's is (414); a longer one would reach core's file mapping
      * and have it log the whole url. */
-    request_line = batch_dispatch_request_line(d, it, ip);
-    if (parent->server->limit_req_line > 0
-        && strlen(request_line) > (apr_size_t)parent->server->limit_req_line) {
-        res->status = HTTP_REQUEST_URI_TOO_LARGE;
-        return APR_SUCCESS;
+    x->request_line = batch_dispatch_request_line(x->d, it, x->ip);
+    if (x->parent->server->limit_req_line > 0
+        && strlen(x->request_line)
+               > (apr_size_t)x->parent->server->limit_req_line) {
+        x->res->status = HTTP_REQUEST_URI_TOO_LARGE;
+        return 0;
     }
-
     /* The item's request headers: the batch's minus the strip list, the
      * item's own laid over them, then the body's framing. */
-    hin = batch_dispatch_headers(d, it, ip);
+    x->hin = batch_dispatch_headers(x->d, it, x->ip);
 
     /* Always a kept body, empty for bodiless items: mod_proxy forwards a
      * subrequest body (and keeps its backend connection) only when one
-     * is present, and an inherited one would feed the batch JSON to the
-     * item. */
-    kept = apr_brigade_create(ip, c->bucket_alloc);
+     * is present, and an inherited one would feed the batch request's
+     * body to the item. */
+    x->kept = apr_brigade_create(x->ip, c->bucket_alloc);
     if (it->has_body && it->body_len > 0) {
         APR_BRIGADE_INSERT_TAIL(
-            kept, apr_bucket_immortal_create(it->body, it->body_len,
-                                             c->bucket_alloc));
+            x->kept, apr_bucket_immortal_create(it->body, it->body_len,
+                                                c->bucket_alloc));
     }
-
-    cap = apr_pcalloc(ip, sizeof(*cap));
-    cap->pool = ip;
-    cap->max = d->max_response;
-    cap->discard = res->head;
-    capf = apr_pcalloc(ip, sizeof(*capf));
-    capf->frec = capture_frec;
-    capf->ctx = cap;
-    capf->next = NULL;
-    capf->r = NULL; /* an EOS must never mark the parent as finished */
-    capf->c = c;
 
     /* The item body is also the input of the item's own connection, where
      * a direct request's body would be: a request made by an internal
      * redirect (which starts again from the connection's chain) gets what
      * is left of it and then EOS, never the batch's input. */
-    body = apr_pcalloc(ip, sizeof(*body));
-    body->data = it->has_body ? it->body : "";
-    body->len = it->has_body ? it->body_len : 0;
-    ap_add_input_filter_handle(body_net_frec, body, NULL, c);
-    parent->proto_input_filters = c->input_filters;
-    parent->input_filters = c->input_filters;
+    x->body = apr_pcalloc(x->ip, sizeof(*x->body));
+    x->body->data = it->has_body ? it->body : "";
+    x->body->len = it->has_body ? it->body_len : 0;
+    ap_add_input_filter_handle(body_net_frec, x->body, NULL, c);
+    x->parent->proto_input_filters = c->input_filters;
+    x->parent->input_filters = c->input_filters;
+    return 1;
+}
 
-    /* Put the item on the parent for the lookup, which runs inside
-     * ap_sub_req_method_uri: make_sub_request copies these fields. */
-    saved_env = apr_table_get(parent->subprocess_env, BATCH_ENV_ITEM_ID);
-    parent->headers_in = hin;
-    parent->kept_body = kept;
-    parent->the_request = request_line;
-    apr_table_setn(parent->subprocess_env, BATCH_ENV_ITEM_ID, it->id);
+/* The stand-alone filter the subrequest writes to (no next filter, never
+ * the network). */
+static void make_capture(item_run_t *x)
+{
+    capture_t *cap = apr_pcalloc(x->ip, sizeof(*cap));
+    ap_filter_t *capf = apr_pcalloc(x->ip, sizeof(*capf));
 
-    rr = ap_sub_req_method_uri(it->method, it->uri, parent, capf);
+    cap->pool = x->ip;
+    cap->max = x->d->max_response;
+    cap->discard = x->res->head;
+    capf->frec = capture_frec;
+    capf->ctx = cap;
+    capf->next = NULL;
+    capf->r = NULL; /* an EOS must never mark the parent as finished */
+    capf->c = x->c;
+    x->cap = cap;
+    x->capf = capf;
+}
+
+/* The subrequest, looked up with the item put on the parent: the lookup
+ * runs inside ap_sub_req_method_uri, and make_sub_request copies these
+ * fields. They are restored before return. */
+static request_rec *lookup(item_run_t *x)
+{
+    request_rec *parent = x->parent, *rr;
+    apr_table_t *saved_hin = parent->headers_in;
+    apr_bucket_brigade *saved_kept = parent->kept_body;
+    char *saved_req = parent->the_request;
+    const char *saved_env =
+        apr_table_get(parent->subprocess_env, BATCH_ENV_ITEM_ID);
+
+    parent->headers_in = x->hin;
+    parent->kept_body = x->kept;
+    parent->the_request = x->request_line;
+    apr_table_setn(parent->subprocess_env, BATCH_ENV_ITEM_ID, x->it->id);
+
+    rr = ap_sub_req_method_uri(x->it->method, x->it->uri, parent, x->capf);
 
     parent->headers_in = saved_hin;
     parent->kept_body = saved_kept;
@@ -535,53 +528,71 @@ static apr_status_t dispatch_one(batch_result_t *res, request_rec *parent,
 
     /* Error pages made by ap_die() for this subrequest (also through an
      * internal redirect) go to its protocol chain: make that ours. */
-    rr->proto_output_filters = capf;
+    rr->proto_output_filters = x->capf;
+    return rr;
+}
+
+/* What the lookup says before anything runs: refused by httpd (401, 403,
+ * 404, a redirect...), a nested batch, a conditional item for a proxied
+ * target. 1 when the item is answered so. */
+static int answered_by_lookup(item_run_t *x, request_rec *rr)
+{
+    const batch_item_t *it = x->it;
 
     if (rr->status != HTTP_OK) {
-        /* The lookup refused it (401, 403, 404, 400, a redirect...). */
-        collect(res, rr, rr->status);
-        ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, parent,
+        collect(x->res, rr, rr->status);
+        ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, x->parent,
                       BATCH_LOGNO(0201) "item #%d: lookup of %s gave %d",
-                      it->index, ap_escape_logitem(ip, it->uri), rr->status);
-        return APR_SUCCESS; /* rr goes with ip */
+                      it->index, ap_escape_logitem(x->ip, it->uri), rr->status);
+        return 1; /* rr goes with ip */
     }
     if (rr->handler && strcmp(rr->handler, BATCH_HANDLER) == 0) {
         batch_util_result_error(
-            res, HTTP_BAD_REQUEST, BATCH_ERR_NESTED,
-            apr_psprintf(ip,
+            x->res, HTTP_BAD_REQUEST, BATCH_ERR_NESTED,
+            apr_psprintf(x->ip,
                          "requests[%d]: \"url\" names a "
                          "batch endpoint; batches do not nest",
                          it->index));
         ap_destroy_sub_req(rr);
-        return APR_SUCCESS;
+        return 1;
     }
-    if (item_is_conditional(it) && is_proxied(rr)) {
+    if (is_proxied(rr) && item_is_conditional(it)) {
         batch_util_result_error(
-            res, HTTP_NOT_IMPLEMENTED, BATCH_ERR_CONDITIONAL,
-            apr_psprintf(ip,
+            x->res, HTTP_NOT_IMPLEMENTED, BATCH_ERR_CONDITIONAL,
+            apr_psprintf(x->ip,
                          "requests[%d]: conditional "
                          "headers are not forwarded to proxied "
                          "targets; the item was not run",
                          it->index));
         ap_destroy_sub_req(rr);
-        return APR_SUCCESS;
+        return 1;
     }
+    return 0;
+}
 
-    /* Fix-ups after the lookup (DESIGN 2): the subrequest's body framing,
-     * its own body filter, nothing inherited from the batch body read. */
+/* Run the looked-up subrequest; its last request (after internal
+ * redirects) in *pfin, the item's status returned. */
+static int run_sub(item_run_t *x, request_rec *rr, request_rec **pfin)
+{
+    const batch_item_t *it = x->it;
+    request_rec *fin;
+    int rc, status;
+
+    /* Fix-ups after the lookup: the subrequest's body framing, its own
+     * body filter, nothing inherited from the batch body read. */
     apr_table_unset(rr->headers_in, "Transfer-Encoding");
     if (it->has_body) {
         apr_table_setn(rr->headers_in, "Content-Type", it->body_type);
         apr_table_setn(rr->headers_in, "Content-Length",
-                       apr_table_get(hin, "Content-Length"));
+                       apr_table_get(x->hin, "Content-Length"));
     }
     rr->read_length = 0;
     rr->remaining = 0;
     rr->read_chunked = 0;
-    rr->kept_body = kept;
+    rr->kept_body = x->kept;
     rr->no_local_copy = 0; /* let httpd answer 304/412 for the item */
-    ap_add_input_filter_handle(body_frec, body, rr, c);
-    if (res->head) {
+    ap_add_input_filter_handle(body_frec, x->body, rr, x->c);
+    if (x->res->head) {
         rr->header_only = 1;
     }
 
@@ -591,36 +602,47 @@ static apr_status_t dispatch_one(batch_result_t *res, request_rec *parent,
     status = (rc != OK && rc != DONE && ap_is_HTTP_VALID_RESPONSE(rc))
                  ? rc
                  : fin->status;
-    if (cap->error_status && ap_is_HTTP_SUCCESS(status)) {
-        status = cap->error_status;
+    if (x->cap->error_status && ap_is_HTTP_SUCCESS(status)) {
+        status = x->cap->error_status;
     }
-    collect(res, fin, status);
+    *pfin = fin;
+    return status;
+}
+
+/* The item's body from what was captured: a failed read (502), too large
+ * (500 ResponseTooLarge), none (HEAD, 204, 304), httpd's canned error
+ * page (none: the format writes the error of CONTRACT 6), or the bytes. */
+static void classify(item_run_t *x, int status)
+{
+    batch_result_t *res = x->res;
+    capture_t *cap = x->cap;
+    const batch_item_t *it = x->it;
 
     if (cap->read_rv != APR_SUCCESS) {
-        ap_log_rerror(APLOG_MARK, APLOG_ERR, cap->read_rv, parent,
+        ap_log_rerror(APLOG_MARK, APLOG_ERR, cap->read_rv, x->parent,
                       BATCH_LOGNO(0202) "item #%d: reading the response of "
                                         "%s failed",
-                      it->index, ap_escape_logitem(ip, it->uri));
+                      it->index, ap_escape_logitem(x->ip, it->uri));
         batch_util_result_error(res, HTTP_BAD_GATEWAY, "BadGateway",
-                                apr_psprintf(ip,
+                                apr_psprintf(x->ip,
                                              "requests[%d]: reading the "
                                              "response failed",
                                              it->index));
     }
     else if (cap->too_large) {
         ap_log_rerror(
-            APLOG_MARK, APLOG_INFO, 0, parent,
+            APLOG_MARK, APLOG_INFO, 0, x->parent,
             BATCH_LOGNO(
                 0203) "item #%d: response body of %s is "
                       "larger than BatchMaxResponseSize (%" APR_OFF_T_FMT ")",
-            it->index, ap_escape_logitem(ip, it->uri), d->max_response);
+            it->index, ap_escape_logitem(x->ip, it->uri), x->d->max_response);
         batch_util_result_error(
             res, HTTP_INTERNAL_SERVER_ERROR, BATCH_ERR_RESPONSE_TOO_LARGE,
-            apr_psprintf(ip,
+            apr_psprintf(x->ip,
                          "requests[%d]: the response body "
                          "is larger than BatchMaxResponseSize "
                          "(%" APR_OFF_T_FMT " bytes)",
-                         it->index, d->max_response));
+                         it->index, x->d->max_response));
     }
     else if (res->head || status == HTTP_NO_CONTENT
              || status == HTTP_NOT_MODIFIED) {
@@ -631,24 +653,81 @@ static apr_status_t dispatch_one(batch_result_t *res, request_rec *parent,
     }
     else if (cap->eos && status >= 400) {
         /* httpd's canned error page (ap_die after an internal redirect):
-         * not a body of the item's own, so the encoder makes the JSON
-         * error of CONTRACT 6 instead */
+         * not a body of the item's own, so the format writes the error
+         * of CONTRACT 6 instead */
         res->content_type = NULL;
     }
     else {
         res->body = capture_flatten(cap, &res->body_len);
     }
+}
+
+/* ap_set_last_modified() does nothing for subrequests (assbackwards); a
+ * client of the item still wants it. */
+static void last_modified(item_run_t *x, request_rec *fin)
+{
+    batch_result_t *res = x->res;
+
     if ((res->status == HTTP_OK || res->status == HTTP_NOT_MODIFIED)
         && res->error_code == NULL && res->headers && fin->mtime
         && apr_table_get(res->headers, "Last-Modified") == NULL) {
-        /* ap_set_last_modified() does nothing for subrequests
-         * (assbackwards); a client of the item still wants it */
-        char *date = apr_palloc(ip, APR_RFC822_DATE_LEN);
+        char *date = apr_palloc(x->ip, APR_RFC822_DATE_LEN);
 
         apr_rfc822_date(date, ap_rationalize_mtime(fin, fin->mtime));
         apr_table_setn(res->headers, "Last-Modified", date);
     }
-    /* not ap_destroy_sub_req(rr): the result points into it; it goes
-     * with ip once the item has been written */
+}
+
+/* One item, start to end, on the parent's (secondary) connection. The
+ * subrequest is not destroyed: the result points into it; it goes with
+ * ip once the item has been written. */
+static void dispatch_one(item_run_t *x)
+{
+    request_rec *rr, *fin;
+    int status;
+
+    memset(x->res, 0, sizeof(*x->res));
+    x->res->head = (strcmp(x->it->method, "HEAD") == 0);
+    if (!prepare(x)) {
+        return;
+    }
+    make_capture(x);
+    rr = lookup(x);
+    if (answered_by_lookup(x, rr)) {
+        return;
+    }
+    status = run_sub(x, rr, &fin);
+    collect(x->res, fin, status);
+    classify(x, status);
+    last_modified(x, fin);
+}
+
+apr_status_t batch_dispatch_item(batch_result_t *res, const batch_dispatch_t *d,
+                                 request_rec *parent, const batch_item_t *it,
+                                 apr_pool_t *ip)
+{
+    /* What an item does to its connection (ap_die() closing it for a
+     * 400/500, mod_proxy marking it aborted when our capture fails) stays
+     * on the item's own secondary connection: the client's is untouched.
+     * The rest of x is filled by the steps. */
+    item_run_t x = {.res = res,
+                    .parent = parent,
+                    .c = parent->connection,
+                    .d = d,
+                    .it = it,
+                    .ip = ip};
+
+    dispatch_one(&x);
+    if (!ap_is_HTTP_VALID_RESPONSE(res->status)) {
+        /* a hook that returned DONE or garbage during the lookup */
+        ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, parent,
+                      BATCH_LOGNO(0204) "item #%d: status %d is not an HTTP "
+                                        "status; answered 500",
+                      it->index, res->status);
+        res->status = HTTP_INTERNAL_SERVER_ERROR;
+        res->status_line = NULL;
+        res->body = NULL;
+        res->body_len = 0;
+    }
     return APR_SUCCESS;
 }

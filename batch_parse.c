@@ -1,22 +1,20 @@
 /* Licensed under the Apache License, Version 2.0 (see LICENSE).
  * Copyright 2026 the mod_batch authors.
  *
- * batch_parse.c: the first stage of parse -> schedule -> dispatch ->
- * encode. It turns the batch request document into a batch_t that the
- * later stages can trust, and is the single place where every batch-level
- * 400 of CONTRACT 3 (and the ill-fitting body of CONTRACT 5) is decided:
- * the JSON itself, the shape of each item, ids, methods, urls (resolved
- * and confined to BatchBase), item headers, bodies and dependsOn. Pure:
- * APR only. The document is read by batch_json.c into a tree in a scratch
- * pool that never outlives the call; all that is kept is copied into the
- * caller's pool, and a JSON item body is kept as the very bytes the client
- * sent.
+ * batch_parse.c: the JSON format's reader (the parse of
+ * batch_format_json.c) and the url rules every format shares. It turns
+ * the JSON batch document into a batch_t that the later stages can
+ * trust: the JSON itself, the document's and each item's shape (member
+ * names and JSON types) are checked here; each field's rule (id, method,
+ * url, headers, body type, dependsOn) is batch_item.c's, shared with
+ * every other format. Pure: APR only. The document is read by
+ * batch_json.c into a tree in a scratch pool that never outlives the
+ * call; all that is kept is copied into the caller's pool, and a JSON
+ * item body is kept as the very bytes the client sent.
  */
 
-#include <stdarg.h>
 #include <string.h>
 
-#include <apr_cstr.h>
 #include <apr_hash.h>
 #include <apr_lib.h>
 #include <apr_strings.h>
@@ -24,41 +22,24 @@
 #include "batch_json.h"
 #include "batch_util.h"
 #include "batch_parse.h"
-
-#if defined(__GNUC__)
-#define BATCH_PRINTF(f, a) __attribute__((format(printf, f, a)))
-#else
-#define BATCH_PRINTF(f, a)
-#endif
-
-/* Longest client string quoted whole in a message (code points). */
-#define QUOTE_MAX_CHARS 64
+#include "batch_item.h"
 
 /* Objects with more members than this find duplicate names with a hash
  * instead of comparing every pair. */
 #define DUPS_LINEAR_MAX 8
-
-/* Headers an item may not set (CONTRACT 4): besides the hop-by-hop ones
- * (batch_util_hop_by_hop), these describe the batch's own connection or
- * framing, and httpd sets them for the subrequest. */
-static const char *const forbidden_headers[] = {
-    "Host", "Content-Length", "Expect", "HTTP2-Settings", NULL,
-};
 
 /* The members of an item (CONTRACT 3); names are case-sensitive, so
  * "dependson" is a typo. */
 enum { F_ID = 0, F_METHOD, F_URL, F_HEADERS, F_BODY, F_DEPENDS, F_COUNT };
 
 typedef struct parse_ctx {
-    apr_pool_t *p;   /* owns the result and the error */
-    apr_pool_t *tp;  /* scratch: the JSON tree and the id hash */
-    const char *buf; /* the document, for the spans of JSON bodies */
-    const batch_limits_t *lim;
-    batch_error_t *err;
-    /* folded id -> first index, over every item with a string id. Items
-     * are validated in order and the first bad one ends the parse, so
-     * an index below the current item's is a validated item. */
-    apr_hash_t *all;
+    batch_check_t chk; /* pools, limits and error of the item checks; tp
+                          also holds the JSON tree */
+    const char *buf;   /* the document, for the spans of JSON bodies */
+    /* every item with a string id. Items are validated in order and the
+     * first bad one ends the parse, so an index below the current
+     * item's is a validated item. */
+    batch_ids_t *all;
 } parse_ctx;
 
 /* An item's members, sorted out once: the value of each known member
@@ -72,88 +53,11 @@ typedef struct item_members {
 /* helpers                                                            */
 /* ------------------------------------------------------------------ */
 
-/* ASCII case folding, independent of the process locale; ids are
- * compared case-insensitively as Graph does. The result is a hash key of
- * len bytes: s itself when it has no upper-case letter, else a copy. */
-static const char *fold(const char *s, apr_size_t len, apr_pool_t *p)
-{
-    char *f;
-    apr_size_t i = 0;
-
-    while (i < len && !(s[i] >= 'A' && s[i] <= 'Z')) {
-        i++;
-    }
-    if (i == len) {
-        return s;
-    }
-    f = apr_pstrmemdup(p, s, len);
-    for (; i < len; i++) {
-        if (f[i] >= 'A' && f[i] <= 'Z') {
-            f[i] = (char)(f[i] + ('a' - 'A'));
-        }
-    }
-    return f;
-}
-
-/* A client string fit for a message: JSON-escaped (so quotes, backslashes
- * and control characters cannot confuse the reader) and cut short. The
- * input is valid UTF-8: batch_json_parse() accepts nothing else, not
- * even a lone surrogate escape. */
-static const char *quote(const char *s, apr_size_t len, apr_pool_t *p)
-{
-    apr_size_t i, chars = 0;
-
-    for (i = 0; i < len; i++) {
-        if (((unsigned char)s[i] & 0xC0) != 0x80 && ++chars > QUOTE_MAX_CHARS) {
-            return apr_pstrcat(p, batch_util_json_escape(NULL, s, i, p), "...",
-                               NULL);
-        }
-    }
-    return batch_util_json_escape(NULL, s, len, p);
-}
-
-static const char *quotez(const char *s, apr_pool_t *p)
-{
-    return quote(s, strlen(s), p);
-}
-
-static apr_status_t fail(parse_ctx *c, int index, const char *id,
-                         const char *field, const char *fmt, ...)
-    BATCH_PRINTF(5, 6);
-
-/* Fill the error: "requests[2] (id "3"): <what>". id is given only once
- * it has been validated, so it is printable. Everything is copied into
- * the result's pool: the tree's strings die with the scratch pool. */
-static apr_status_t fail(parse_ctx *c, int index, const char *id,
-                         const char *field, const char *fmt, ...)
-{
-    batch_error_t *err = c->err;
-    const char *where, *what;
-    va_list ap;
-
-    va_start(ap, fmt);
-    what = apr_pvsprintf(c->p, fmt, ap);
-    va_end(ap);
-    if (index < 0) {
-        where = "";
-    }
-    else if (id) {
-        where = apr_psprintf(c->p, "requests[%d] (id \"%s\"): ", index,
-                             quotez(id, c->p));
-    }
-    else {
-        where = apr_psprintf(c->p, "requests[%d]: ", index);
-    }
-    if (err) {
-        err->status = 400;
-        err->code = BATCH_ERR_BAD_REQUEST;
-        err->message = apr_pstrcat(c->p, where, what, NULL);
-        err->item_id = id ? apr_pstrdup(c->p, id) : NULL;
-        err->index = index;
-        err->field = field ? apr_pstrdup(c->p, field) : NULL;
-    }
-    return APR_EINVAL;
-}
+/* The item checks' error helper and quoting, for this file's own
+ * (JSON shape) refusals. */
+#define fail(c, ...) batch_item_fail(&(c)->chk, __VA_ARGS__)
+#define quote(s, len, p) batch_item_quote((s), (len), (p))
+#define quotez(s, p) batch_item_quote((s), strlen(s), (p))
 
 static const char *type_name(const batch_json_t *v)
 {
@@ -173,33 +77,6 @@ static const char *type_name(const batch_json_t *v)
         return "a string";
     }
     return "a JSON value";
-}
-
-static int in_list_nocase(const char *name, const char *const *list)
-{
-    for (; *list; list++) {
-        if (!apr_cstr_casecmp(name, *list)) {
-            return 1;
-        }
-    }
-    return 0;
-}
-
-/* 1 when s has a control character: C0, DEL, or C1 (U+0080-U+009F,
- * which UTF-8 writes as C2 80 .. C2 9F). */
-static int has_ctl(const char *s, apr_size_t len)
-{
-    const unsigned char *u = (const unsigned char *)s;
-    apr_size_t i;
-
-    for (i = 0; i < len; i++) {
-        if (u[i] < 0x20 || u[i] == 0x7F
-            || (u[i] == 0xC2 && i + 1 < len && u[i + 1] >= 0x80
-                && u[i + 1] <= 0x9F)) {
-            return 1;
-        }
-    }
-    return 0;
 }
 
 /* json-c, which read the document before batch_json.c did, cut member
@@ -322,11 +199,13 @@ static const char *bad_chars(const char *s)
     const unsigned char *u = (const unsigned char *)s;
 
     for (; *u; u++) {
+        if (*u > ' ' && *u < 0x7F && *u != '\\' && *u != '#' && *u != '%') {
+            continue; /* the usual case: a printable ASCII character */
+        }
         if (*u == ' ' || (*u >= '\t' && *u <= '\r')) {
             return "must not contain whitespace";
         }
-        if (*u < 0x20 || *u == 0x7F
-            || (*u == 0xC2 && u[1] >= 0x80 && u[1] <= 0x9F)) {
+        if (batch_item_ctl_at((const char *)u, u[1] ? 2 : 1)) {
             return "must not contain control characters";
         }
         if (*u == '\\') {
@@ -490,86 +369,42 @@ apr_status_t batch_parse_base(const char **pbase, const char *in, apr_pool_t *p)
 /* item fields                                                        */
 /* ------------------------------------------------------------------ */
 
+/* The JSON shape of each member; the rules are batch_item.c's. */
+
 static apr_status_t parse_id(parse_ctx *c, const batch_json_t *v,
                              batch_item_t *it)
 {
-    const char *s;
-    apr_size_t len, chars;
-    int *first;
+    apr_status_t rv;
 
     if (v->type != BATCH_JSON_STRING) {
         return fail(c, it->index, NULL, "id", "\"id\" must be a string, not %s",
                     type_name(v));
     }
-    s = v->u.str;
-    len = v->n;
-    chars = batch_util_utf8_chars(s, len);
-    if (chars == 0) {
-        return fail(c, it->index, NULL, "id", "\"id\" must not be empty");
+    if ((rv = batch_item_set_id(&c->chk, it, "id", v->u.str, v->n))
+        != APR_SUCCESS) {
+        return rv;
     }
-    if (chars > BATCH_MAX_ID_CHARS) {
-        return fail(c, it->index, NULL, "id",
-                    "\"id\" is longer than %d characters", BATCH_MAX_ID_CHARS);
-    }
-    if (has_ctl(s, len)) {
-        return fail(c, it->index, NULL, "id",
-                    "\"id\" must not contain control characters");
-    }
-    it->id = apr_pstrmemdup(c->p, s, len);
-    first = apr_hash_get(c->all, fold(s, len, c->tp), (apr_ssize_t)len);
-    if (first && *first < it->index) {
-        return fail(c, it->index, it->id, "id",
-                    "\"id\" duplicates the id of requests[%d] (ids are "
-                    "compared case-insensitively)",
-                    *first);
-    }
-    return APR_SUCCESS;
+    return batch_item_check_unique(&c->chk, c->all, it, "id");
 }
 
 static apr_status_t parse_method(parse_ctx *c, const batch_json_t *v,
                                  batch_item_t *it)
 {
-    char *m;
-    apr_size_t i;
-
     if (v->type != BATCH_JSON_STRING) {
         return fail(c, it->index, it->id, "method",
                     "\"method\" must be a string, not %s", type_name(v));
     }
-    m = apr_pstrmemdup(c->p, v->u.str, v->n);
-    if ((v->flags & BATCH_JSON_F_NUL) || !batch_util_is_token(m)) {
-        return fail(c, it->index, it->id, "method",
-                    "\"method\" \"%s\" is not an HTTP method token",
-                    quote(v->u.str, v->n, c->p));
-    }
-    for (i = 0; i < v->n; i++) {
-        if (m[i] >= 'a' && m[i] <= 'z') {
-            m[i] = (char)(m[i] - ('a' - 'A'));
-        }
-    }
-    it->method = m;
-    return APR_SUCCESS;
+    return batch_item_set_method(&c->chk, it, "method", v->u.str, v->n);
 }
 
 static apr_status_t parse_url(parse_ctx *c, const batch_json_t *v,
                               batch_item_t *it)
 {
-    const char *why = NULL;
-
     if (v->type != BATCH_JSON_STRING) {
         return fail(c, it->index, it->id, "url",
                     "\"url\" must be a string, not %s", type_name(v));
     }
-    if (v->flags & BATCH_JSON_F_NUL) {
-        return fail(c, it->index, it->id, "url",
-                    "\"url\" must not contain control characters");
-    }
-    it->url = apr_pstrmemdup(c->p, v->u.str, v->n);
-    if (batch_parse_resolve_url(&it->uri, &why, it->url, c->lim->base, c->p)
-        != APR_SUCCESS) {
-        return fail(c, it->index, it->id, "url", "\"url\" %s", why);
-    }
-    return APR_SUCCESS;
+    return batch_item_set_url(&c->chk, it, "url", v->u.str, v->n);
 }
 
 static apr_status_t parse_headers(parse_ctx *c, const batch_json_t *v,
@@ -577,111 +412,76 @@ static apr_status_t parse_headers(parse_ctx *c, const batch_json_t *v,
 {
     apr_size_t unique, k, *last;
     char *dup;
+    apr_status_t rv;
 
     if (v->type != BATCH_JSON_OBJECT) {
         return fail(c, it->index, it->id, "headers",
                     "\"headers\" must be an object, not %s", type_name(v));
     }
     /* duplicate names: one header, the last value (docs/behaviour.md) */
-    unique = find_dups(&dup, &last, v, c->tp);
-    if (c->lim->max_fields > 0 && unique > (apr_size_t)c->lim->max_fields) {
-        return fail(c, it->index, it->id, "headers",
-                    "\"headers\" holds %" APR_SIZE_T_FMT " headers, more "
-                    "than the server allows (%d)",
-                    unique, c->lim->max_fields);
-    }
-    for (k = 0; k < v->n; k++) {
+    unique = find_dups(&dup, &last, v, c->chk.tp);
+    rv = batch_item_check_nheaders(&c->chk, it, "headers", unique);
+    for (k = 0; rv == APR_SUCCESS && k < v->n; k++) {
         const batch_json_member_t *m = &v->u.members[k];
         const batch_json_t *jv;
-        const char *name;
 
         if (dup && dup[k]) {
             continue;
         }
         jv = &v->u.members[last ? last[k] : k].value;
-        /* the copy the table keeps, NUL terminated for the checks */
-        name = apr_pstrmemdup(c->p, m->name, m->name_len);
-        if ((v->flags & BATCH_JSON_F_NUL_NAME) || !batch_util_is_token(name)) {
-            return fail(c, it->index, it->id, "headers",
-                        "\"headers\": \"%s\" is not a valid header name",
-                        quote(m->name, m->name_len, c->p));
-        }
-        if (batch_util_hop_by_hop(name, m->name_len)
-            || in_list_nocase(name, forbidden_headers)) {
-            return fail(c, it->index, it->id, "headers",
-                        "\"headers\": \"%s\" may not be set by an item", name);
-        }
         if (jv->type != BATCH_JSON_STRING) {
-            return fail(c, it->index, it->id, "headers",
-                        "\"headers\": the value of \"%s\" must be a "
-                        "string, not %s",
-                        name, type_name(jv));
+            /* the name's own rules come first, as they always did */
+            rv = batch_item_add_header(&c->chk, it, "headers", m->name,
+                                       m->name_len, NULL, 0);
+            if (rv == APR_SUCCESS) {
+                return fail(c, it->index, it->id, "headers",
+                            "\"headers\": the value of \"%s\" must be a "
+                            "string, not %s",
+                            quote(m->name, m->name_len, c->chk.p),
+                            type_name(jv));
+            }
+            return rv;
         }
-        if (!batch_util_header_value_ok(jv->u.str, jv->n)) {
-            return fail(c, it->index, it->id, "headers",
-                        "\"headers\": the value of \"%s\" contains a "
-                        "control character",
-                        name);
-        }
-        if (c->lim->max_field_size > 0
-            && m->name_len + 2 + jv->n > (apr_size_t)c->lim->max_field_size) {
-            return fail(c, it->index, it->id, "headers",
-                        "\"headers\": \"%s\" is longer than the server "
-                        "allows (%d bytes)",
-                        name, c->lim->max_field_size);
-        }
-        apr_table_addn(it->headers, name,
-                       apr_pstrmemdup(c->p, jv->u.str, jv->n));
+        rv = batch_item_add_header(&c->chk, it, "headers", m->name, m->name_len,
+                                   jv->u.str, jv->n);
     }
-    return APR_SUCCESS;
+    return rv;
 }
 
 /* CONTRACT 5: the item's body as bytes, typed by its own Content-Type. */
 static apr_status_t parse_body(parse_ctx *c, const batch_json_t *v,
                                batch_item_t *it)
 {
-    const char *ct = apr_table_get(it->headers, "Content-Type");
     int is_string = v->type == BATCH_JSON_STRING;
-    batch_media_t mclass;
+    apr_pool_t *p = c->chk.p;
 
-    it->has_body = 1;
-    if (!ct) {
-        mclass = is_string ? BATCH_MEDIA_TEXT : BATCH_MEDIA_JSON;
-        it->body_type =
-            is_string ? "text/plain; charset=utf-8" : "application/json";
-    }
-    else {
-        mclass = batch_util_media_class(ct);
-        it->body_type = ct;
-    }
-
-    switch (mclass) {
+    switch (batch_item_body_type(it, is_string)) {
     case BATCH_MEDIA_JSON:
         /* the value exactly as the client wrote it (the reader checked
          * it strictly), not a re-serialization: big numbers, escapes and
          * spacing inside reach the backend unchanged */
         it->body_len = v->end - v->start;
-        it->body = apr_pstrmemdup(c->p, c->buf + v->start, it->body_len);
+        it->body = apr_pstrmemdup(p, c->buf + v->start, it->body_len);
         break;
     case BATCH_MEDIA_TEXT:
         if (!is_string) {
             return fail(c, it->index, it->id, "body",
                         "\"body\" must be a string for Content-Type "
                         "\"%s\", not %s",
-                        quotez(ct, c->p), type_name(v));
+                        quotez(it->body_type, p), type_name(v));
         }
         it->body_len = v->n;
-        it->body = apr_pstrmemdup(c->p, v->u.str, v->n);
+        it->body = apr_pstrmemdup(p, v->u.str, v->n);
         break;
     case BATCH_MEDIA_BINARY:
         if (!is_string
             || batch_util_base64_decode(&it->body, &it->body_len, v->u.str,
-                                        v->n, c->p)
+                                        v->n, p)
                    != APR_SUCCESS) {
             return fail(c, it->index, it->id, "body",
                         "\"body\" must be a base64 string for Content-Type "
                         "\"%s\"",
-                        quotez(ct, c->p));
+                        quotez(it->body_type, p));
         }
         break;
     }
@@ -692,18 +492,17 @@ static apr_status_t parse_depends(parse_ctx *c, const batch_json_t *v,
                                   batch_item_t *it)
 {
     apr_size_t n, k;
+    apr_status_t rv;
 
     if (v->type != BATCH_JSON_ARRAY) {
         return fail(c, it->index, it->id, "dependsOn",
                     "\"dependsOn\" must be an array, not %s", type_name(v));
     }
     n = v->n;
-    it->deps = apr_pcalloc(c->p, (n ? n : 1) * sizeof(int));
+    it->deps = apr_pcalloc(c->chk.p, (n ? n : 1) * sizeof(int));
     it->ndeps = 0;
     for (k = 0; k < n; k++) {
         const batch_json_t *d = &v->u.elts[k];
-        const char *key;
-        int *idx, j;
 
         if (d->type != BATCH_JSON_STRING) {
             return fail(c, it->index, it->id, "dependsOn",
@@ -711,29 +510,10 @@ static apr_status_t parse_depends(parse_ctx *c, const batch_json_t *v,
                         "string, not %s",
                         k, type_name(d));
         }
-        key = fold(d->u.str, d->n, c->tp);
-        idx = apr_hash_get(c->all, key, (apr_ssize_t)d->n);
-        if (idx && *idx == it->index) {
-            return fail(c, it->index, it->id, "dependsOn",
-                        "\"dependsOn\" names the item itself");
-        }
-        if (!idx || *idx > it->index) {
-            if (idx) {
-                return fail(c, it->index, it->id, "dependsOn",
-                            "\"dependsOn\" names \"%s\", a later item "
-                            "(requests[%d]); an item may depend only on "
-                            "items before it",
-                            quote(d->u.str, d->n, c->p), *idx);
-            }
-            return fail(c, it->index, it->id, "dependsOn",
-                        "\"dependsOn\" names an unknown id \"%s\"",
-                        quote(d->u.str, d->n, c->p));
-        }
-        /* ["1","1"] is harmless: keep each dependency once */
-        for (j = 0; j < it->ndeps && it->deps[j] != *idx; j++) {
-        }
-        if (j == it->ndeps) {
-            it->deps[it->ndeps++] = *idx;
+        rv = batch_item_add_dep(&c->chk, c->all, it, "dependsOn", d->u.str,
+                                d->n);
+        if (rv != APR_SUCCESS) {
+            return rv;
         }
     }
     return APR_SUCCESS;
@@ -786,7 +566,7 @@ static apr_status_t parse_item(parse_ctx *c, const batch_json_t *o,
     const batch_json_member_t *unknown = im->unknown;
     apr_status_t rv;
 
-    it->headers = apr_table_make(c->p, 4);
+    it->headers = apr_table_make(c->chk.p, 4);
     if (o->type != BATCH_JSON_OBJECT) {
         return fail(c, it->index, NULL, NULL, "must be an object, not %s",
                     type_name(o));
@@ -800,9 +580,9 @@ static apr_status_t parse_item(parse_ctx *c, const batch_json_t *o,
     }
     if (unknown) {
         return fail(c, it->index, it->id,
-                    apr_pstrmemdup(c->p, unknown->name, unknown->name_len),
+                    apr_pstrmemdup(c->chk.p, unknown->name, unknown->name_len),
                     "unknown member \"%s\"",
-                    quote(unknown->name, unknown->name_len, c->p));
+                    quote(unknown->name, unknown->name_len, c->chk.p));
     }
     if (!f[F_METHOD]) {
         return fail(c, it->index, it->id, "method", "\"method\" is required");
@@ -834,14 +614,13 @@ static apr_status_t parse_item(parse_ctx *c, const batch_json_t *o,
 /* the document                                                       */
 /* ------------------------------------------------------------------ */
 
-static apr_status_t parse_doc(parse_ctx *c, const batch_json_t *doc,
-                              batch_t **pbatch)
+/* The document's own shape: an object of "requests" and "@" annotations,
+ * "requests" a non-empty array within BatchMaxRequests. */
+static apr_status_t check_doc(parse_ctx *c, const batch_json_t *doc,
+                              const batch_json_t **preqs)
 {
     const batch_json_t *reqs;
-    item_members *ims;
-    batch_t *b;
-    apr_size_t n, k;
-    apr_status_t rv;
+    apr_size_t k;
 
     if (doc->type != BATCH_JSON_OBJECT) {
         return fail(c, -1, NULL, NULL,
@@ -855,10 +634,11 @@ static apr_status_t parse_doc(parse_ctx *c, const batch_json_t *doc,
         const batch_json_member_t *m = &doc->u.members[k];
         if (!(m->name_len == 8 && !memcmp(m->name, "requests", 8))
             && !(m->name_len > 0 && m->name[0] == '@')) {
-            return fail(c, -1, NULL, apr_pstrmemdup(c->p, m->name, m->name_len),
+            return fail(c, -1, NULL,
+                        apr_pstrmemdup(c->chk.p, m->name, m->name_len),
                         "unknown member \"%s\" at the top level (only "
                         "\"requests\" and \"@\" annotations are allowed)",
-                        quote(m->name, m->name_len, c->p));
+                        quote(m->name, m->name_len, c->chk.p));
         }
     }
     if ((reqs = batch_json_get(doc, "requests")) == NULL) {
@@ -868,30 +648,36 @@ static apr_status_t parse_doc(parse_ctx *c, const batch_json_t *doc,
         return fail(c, -1, NULL, "requests",
                     "\"requests\" must be an array, not %s", type_name(reqs));
     }
-    n = reqs->n;
-    if (n == 0) {
+    if (reqs->n == 0) {
         return fail(c, -1, NULL, "requests", "\"requests\" is empty");
     }
-    if (c->lim->max_requests > 0 && n > (apr_size_t)c->lim->max_requests) {
+    if (c->chk.lim->max_requests > 0
+        && reqs->n > (apr_size_t)c->chk.lim->max_requests) {
         return fail(c, -1, NULL, "requests",
                     "\"requests\" holds %" APR_SIZE_T_FMT " items, more than "
                     "the %d allowed",
-                    n, c->lim->max_requests);
+                    reqs->n, c->chk.lim->max_requests);
     }
+    *preqs = reqs;
+    return APR_SUCCESS;
+}
 
-    b = apr_pcalloc(c->p, sizeof(*b));
-    b->nitems = (int)n;
-    b->items = apr_pcalloc(c->p, n * sizeof(batch_item_t));
-    ims = apr_palloc(c->tp, n * sizeof(*ims));
+/* Every id first, so that dependsOn can tell a later item from an
+ * unknown one. Errors about ids are left to the item's own turn; a
+ * member name with \u0000 in an item or its headers refuses the batch
+ * before any item is looked at, as it always did. From the last item to
+ * the first, so that each id ends up with its first index. */
+static apr_status_t index_items(parse_ctx *c, const batch_json_t *reqs,
+                                item_members *ims, batch_t *b)
+{
+    apr_size_t k = reqs->n;
 
-    /* Every id first, so that dependsOn can tell a later item from an
-     * unknown one. Errors about ids are left to the item's own turn; a
-     * member name with \u0000 in an item or its headers refuses the
-     * batch before any item is looked at, as it always did. */
-    for (k = 0; k < n; k++) {
+    while (k-- > 0) {
         const batch_json_t *o = &reqs->u.elts[k], *v;
 
-        b->items[k].index = (int)k;
+        /* zeroed here, item by item, not with one memset: the loop runs
+         * anyway */
+        b->items[k] = (batch_item_t){.index = (int)k};
         if (o->type != BATCH_JSON_OBJECT) {
             continue;
         }
@@ -903,12 +689,31 @@ static apr_status_t parse_doc(parse_ctx *c, const batch_json_t *doc,
         }
         v = ims[k].f[F_ID];
         if (v && v->type == BATCH_JSON_STRING) {
-            const char *key = fold(v->u.str, v->n, c->tp);
-            if (!apr_hash_get(c->all, key, (apr_ssize_t)v->n)) {
-                apr_hash_set(c->all, key, (apr_ssize_t)v->n,
-                             &b->items[k].index);
-            }
+            batch_ids_set(c->all, v->u.str, v->n, (int)k);
         }
+    }
+    return APR_SUCCESS;
+}
+
+static apr_status_t parse_doc(parse_ctx *c, const batch_json_t *doc,
+                              batch_t **pbatch)
+{
+    const batch_json_t *reqs = NULL;
+    item_members *ims;
+    batch_t *b;
+    apr_size_t n, k;
+    apr_status_t rv;
+
+    if ((rv = check_doc(c, doc, &reqs)) != APR_SUCCESS) {
+        return rv;
+    }
+    n = reqs->n;
+    b = apr_pcalloc(c->chk.p, sizeof(*b));
+    b->nitems = (int)n;
+    b->items = apr_palloc(c->chk.p, n * sizeof(batch_item_t));
+    ims = apr_palloc(c->chk.tp, n * sizeof(*ims));
+    if ((rv = index_items(c, reqs, ims, b)) != APR_SUCCESS) {
+        return rv;
     }
     for (k = 0; k < n; k++) {
         rv = parse_item(c, &reqs->u.elts[k], &ims[k], &b->items[k]);
@@ -931,28 +736,29 @@ apr_status_t batch_parse_request(batch_t **pbatch, const char *buf,
     apr_status_t rv;
 
     *pbatch = NULL;
-    c.p = p;
+    c.chk.p = p;
     c.buf = buf ? buf : "";
-    c.lim = lim ? lim : &no_limits;
-    c.err = err;
+    c.chk.lim = lim ? lim : &no_limits;
+    c.chk.err = err;
+    c.chk.utf8_checked = 1; /* batch_json_parse() accepts nothing else */
     /* The tree is several times the size of the text at worst (a node
      * per "1,"); it goes as soon as the batch has been copied out. */
-    if ((rv = apr_pool_create(&c.tp, p)) != APR_SUCCESS) {
+    if ((rv = apr_pool_create(&c.chk.tp, p)) != APR_SUCCESS) {
         return fail(&c, -1, NULL, NULL,
                     "the batch request could not be parsed (out of memory)");
     }
-    apr_pool_tag(c.tp, "batch_parse");
-    c.all = apr_hash_make(c.tp);
+    apr_pool_tag(c.chk.tp, "batch_parse");
+    c.all = batch_ids_make(c.chk.tp);
 
     rv = batch_json_parse(&doc, &why, NULL, c.buf, buf ? len : 0,
-                          BATCH_MAX_JSON_DEPTH, c.tp);
+                          BATCH_MAX_JSON_DEPTH, c.chk.tp);
     if (rv != APR_SUCCESS) {
         rv = fail(&c, -1, NULL, NULL, "the batch request %s", why);
     }
     else {
         rv = parse_doc(&c, doc, pbatch);
     }
-    apr_pool_destroy(c.tp);
+    apr_pool_destroy(c.chk.tp);
     if (rv != APR_SUCCESS) {
         *pbatch = NULL;
     }

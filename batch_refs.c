@@ -27,6 +27,7 @@
 #include "batch_json.h"
 #include "batch_parse.h"
 #include "batch_util.h"
+#include "batch_item.h"
 #include "batch_refs.h"
 
 /* Most bytes of client text quoted in a message. */
@@ -970,7 +971,7 @@ apr_status_t batch_refs_header(const char **pval, apr_size_t *plen,
     if (rv != APR_SUCCESS) {
         return rv;
     }
-    if (!batch_util_header_value_ok(b.s, b.len)) {
+    if (batch_item_has_ctl(b.s, b.len, 1)) {
         *why = apr_psprintf(rs->p,
                             "the header value \"%s\" with its references "
                             "resolved holds a control character",

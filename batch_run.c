@@ -53,7 +53,7 @@ typedef struct run_t {
     const batch_t *b;
     const batch_run_opts_t *o;
     batch_sched_t *sched;
-    batch_shadow_base_t *shadow;
+    batch_secondary_base_t *secondary;
     slot_t *slots;
     /* concurrent mode: the rest is under mu */
     apr_thread_mutex_t *mu;
@@ -110,7 +110,7 @@ static int refused(run_t *run, int i)
 
     memset(&s->res, 0, sizeof(s->res));
     s->res.head = (strcmp(it->method, "HEAD") == 0);
-    if (!batch_conf_method_allowed(run->o->conf, it->method)) {
+    if (!batch_config_method_allowed(run->o->conf, it->method)) {
         s->start = apr_time_now();
         batch_util_result_error(
             &s->res, HTTP_METHOD_NOT_ALLOWED, BATCH_ERR_METHOD_NOT_ALLOWED,
@@ -151,7 +151,7 @@ static void run_item(run_t *run, int i, apr_thread_t *thread, int tslot)
                          i));
         return;
     }
-    parent = batch_shadow_parent(run->shadow, s->ip, thread, tslot);
+    parent = batch_secondary_parent(run->secondary, s->ip, thread, tslot);
     batch_dispatch_item(&s->res, run->o->disp, parent, it, s->ip);
 }
 
@@ -276,9 +276,103 @@ static void start_runners(run_t *run, int n)
     }
 }
 
+/* Start runners for what is queued: the first at once, more (one per
+ * queued item no runner will take, up to N) once BATCH_RAMP has passed.
+ * Main, under mu. */
+static void ramp_runners(run_t *run, apr_time_t *ramp_at)
+{
+    int queued = run->qtail - run->qhead, par = run->o->concurrency;
+    apr_time_t now = apr_time_now();
+
+    if (run->stop || queued == 0) {
+        return;
+    }
+    if (run->runners == 0) {
+        *ramp_at = now + BATCH_RAMP;
+        start_runners(run, 1);
+    }
+    else if (now >= *ramp_at && run->runners < par && queued > run->pending) {
+        /* the next step no sooner than BATCH_RAMP from now */
+        int more = queued - run->pending;
+
+        if (more > par - run->runners) {
+            more = par - run->runners;
+        }
+        start_runners(run, more);
+        *ramp_at = now + BATCH_RAMP;
+    }
+}
+
+/* Write what is finished, in order; pools are main's alone. Main, under
+ * mu (released while writing). 1 when something was written. */
+static int write_done(run_t *run, batch_emit_fn *emit, void *ctx)
+{
+    int wrote = 0;
+
+    while (run->next < run->b->nitems
+           && run->slots[run->next].state == SLOT_DONE) {
+        int k = run->next;
+        slot_t *s = &run->slots[k];
+        apr_status_t rv;
+
+        apr_thread_mutex_unlock(run->mu);
+        rv = emit(ctx, &run->b->items[k], &s->res, s->start, s->ip);
+        slot_close(run, k);
+        apr_thread_mutex_lock(run->mu);
+        run->held--;
+        run->next++;
+        wrote = 1;
+        if (rv != APR_SUCCESS || run->r->connection->aborted) {
+            run->stop = 1;
+            break;
+        }
+    }
+    return wrote;
+}
+
+/* How long main may sleep: until the next ramp step when more runners
+ * are due, else BATCH_FLUSH_INTERVAL. Main, under mu. */
+static apr_interval_time_t main_wait(run_t *run, apr_time_t ramp_at)
+{
+    apr_interval_time_t wait = BATCH_FLUSH_INTERVAL;
+
+    if (run->qtail - run->qhead > run->pending
+        && run->runners < run->o->concurrency) {
+        apr_time_t now = apr_time_now();
+
+        if (ramp_at - now < wait) {
+            wait = ramp_at > now ? ramp_at - now : 0;
+        }
+    }
+    return wait;
+}
+
+/* After the last write (or the client left): no runner is running when
+ * this returns, and every pool not written is closed. Main, under mu;
+ * returns with mu released. */
+static void end_concurrent(run_t *run)
+{
+    int i;
+
+    run->stop = 1; /* runners end after the item they run */
+    /* runners still waiting in the pool's queue (every batch thread busy
+     * elsewhere) would find nothing to do: take them back rather than
+     * wait for a thread */
+    i = batch_workers_cancel(run->o->workers, runner_task, run);
+    run->runners -= i;
+    run->pending -= i;
+    while (run->runners > 0) {
+        apr_thread_cond_wait(run->cv, run->mu);
+    }
+    apr_thread_mutex_unlock(run->mu);
+    for (i = run->next; i < run->b->nitems; i++) {
+        slot_close(run, i);
+    }
+}
+
 static int run_concurrent(run_t *run, batch_emit_fn *emit, void *ctx)
 {
-    int n = run->b->nitems, par = run->o->concurrency;
+    int n = run->b->nitems;
     int i, j;
     apr_time_t ramp_at = 0;
 
@@ -298,84 +392,26 @@ static int run_concurrent(run_t *run, batch_emit_fn *emit, void *ctx)
 
     apr_thread_mutex_lock(run->mu);
     for (;;) {
-        int queued, wrote;
-        apr_time_t now;
         apr_interval_time_t wait;
+        int wrote;
 
         if (!run->stop) {
             schedule(run);
         }
-        queued = run->qtail - run->qhead;
-        now = apr_time_now();
-        if (!run->stop && queued > 0) {
-            if (run->runners == 0) {
-                ramp_at = now + BATCH_RAMP;
-                start_runners(run, 1);
-            }
-            else if (now >= ramp_at && run->runners < par
-                     && queued > run->pending) {
-                /* one more runner per queued item that no runner pushed
-                 * so far will take, up to N; the next step no sooner
-                 * than BATCH_RAMP from now */
-                int more = queued - run->pending;
-
-                if (more > par - run->runners) {
-                    more = par - run->runners;
-                }
-                start_runners(run, more);
-                ramp_at = now + BATCH_RAMP;
-            }
-        }
-        /* write what is finished, in order; pools are main's alone */
-        wrote = 0;
-        while (run->next < n && run->slots[run->next].state == SLOT_DONE) {
-            int k = run->next;
-            slot_t *s = &run->slots[k];
-            apr_status_t rv;
-
-            apr_thread_mutex_unlock(run->mu);
-            rv = emit(ctx, &run->b->items[k], &s->res, s->start, s->ip);
-            slot_close(run, k);
-            apr_thread_mutex_lock(run->mu);
-            run->held--;
-            run->next++;
-            wrote = 1;
-            if (rv != APR_SUCCESS || run->r->connection->aborted) {
-                run->stop = 1;
-                break;
-            }
-        }
+        ramp_runners(run, &ramp_at);
+        wrote = write_done(run, emit, ctx);
         if (run->stop || run->next == n) {
             break;
         }
         if (wrote) {
             continue; /* room was made: schedule again before waiting */
         }
-        wait = BATCH_FLUSH_INTERVAL;
-        if (run->qtail - run->qhead > run->pending && run->runners < par) {
-            now = apr_time_now();
-            if (ramp_at - now < wait) {
-                wait = ramp_at > now ? ramp_at - now : 0;
-            }
-        }
+        wait = main_wait(run, ramp_at);
         if (wait > 0) {
             apr_thread_cond_timedwait(run->cv, run->mu, wait);
         }
     }
-    run->stop = 1; /* runners end after the item they run */
-    /* runners still waiting in the pool's queue (every batch thread busy
-     * elsewhere) would find nothing to do: take them back rather than
-     * wait for a thread */
-    i = batch_workers_cancel(run->o->workers, runner_task, run);
-    run->runners -= i;
-    run->pending -= i;
-    while (run->runners > 0) {
-        apr_thread_cond_wait(run->cv, run->mu);
-    }
-    apr_thread_mutex_unlock(run->mu);
-    for (i = run->next; i < n; i++) {
-        slot_close(run, i);
-    }
+    end_concurrent(run);
     return run->next;
 }
 
@@ -392,8 +428,8 @@ int batch_run(request_rec *r, const batch_t *b, const batch_run_opts_t *o,
     run.b = b;
     run.o = o;
     run.sched = batch_sched_create(b, r->pool);
-    run.shadow =
-        batch_shadow_prepare(r, batch_workers_socket(o->workers), r->pool);
+    run.secondary =
+        batch_secondary_prepare(r, batch_workers_socket(o->workers), r->pool);
     run.slots = apr_pcalloc(r->pool, sizeof(slot_t) * b->nitems);
 
     if (o->concurrency > 1 && b->nitems > 1

@@ -22,7 +22,7 @@ struct batch_sched_t {
 
 batch_sched_t *batch_sched_create(const batch_t *b, apr_pool_t *p)
 {
-    static const batch_t empty = {0, NULL};
+    static const batch_t empty; /* no items */
     batch_sched_t *s = apr_pcalloc(p, sizeof(*s));
     int n = b ? b->nitems : 0;
 

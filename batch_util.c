@@ -249,19 +249,6 @@ int batch_util_is_token(const char *s)
     return 1;
 }
 
-int batch_util_header_value_ok(const char *s, apr_size_t len)
-{
-    apr_size_t i;
-
-    for (i = 0; i < len; i++) {
-        unsigned char c = (unsigned char)s[i];
-        if ((c < 0x20 && c != '\t') || c == 0x7F) {
-            return 0;
-        }
-    }
-    return 1;
-}
-
 /* ------------------------------------------------------------------ */
 /* hop-by-hop headers                                                 */
 /* ------------------------------------------------------------------ */

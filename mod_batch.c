@@ -3,15 +3,16 @@
  *
  * mod_batch.c: the module record, its hooks and the "batch" handler.
  * The handler is thin: it refuses what is not a batch (405, 415, 413),
+ * picks the wire format by the request's Content-Type (batch_format.h),
  * reads the whole body (so the shared input chain is at EOS before any
- * item runs), parses it (batch_parse.c), then has batch_run.c run the
+ * item runs), has the format parse it, then has batch_run.c run the
  * items in the scheduler's order (batch_sched.c), one after another or
  * BatchConcurrency at a time on the child's batch threads
  * (batch_workers.c), each on its own secondary connection
- * (batch_shadow.c, batch_dispatch.c), and streams every encoded response
- * (batch_encode.c) in request order as soon as it is done:
- * {"responses":[ item, item, ... ]}. The child_init hook starts the
- * child's batch workers.
+ * (batch_shadow.c, batch_dispatch.c), and streams what the format writes
+ * for every item in request order as soon as it is done. Every refusal
+ * is one batch_error_t sent by send_error(). The child_init hook starts
+ * the child's batch workers.
  */
 #include <apr_strings.h>
 #include <apr_buckets.h>
@@ -22,6 +23,7 @@
 #include "http_log.h"
 #include "http_protocol.h"
 #include "http_request.h"
+#include "http_vhost.h"
 #include "ap_mpm.h"
 #include "util_filter.h"
 
@@ -29,10 +31,8 @@
 #include "batch_logno.h"
 #include "batch_config.h"
 #include "batch_dispatch.h"
-#include "batch_encode.h"
-#include "batch_parse.h"
+#include "batch_format.h"
 #include "batch_run.h"
-#include "batch_util.h"
 #include "batch_workers.h"
 
 #if __has_include("batch_version.h")
@@ -49,33 +49,41 @@ module AP_MODULE_DECLARE_DATA batch_module;
 /* ------------------------------------------------------------------ */
 /* Batch-level refusals                                               */
 
-/* The one place a batch_error_t becomes a response. */
-static int send_error(request_rec *r, const batch_error_t *err)
+/* The one place a batch_error_t becomes a response, in the body format
+ * of fmt (the default format's before the request's is known). */
+static int send_error(request_rec *r, const batch_format_t *fmt,
+                      const batch_error_t *err)
 {
-    const char *body = batch_encode_error(err, r->pool);
+    const char *ctype;
+    const char *body =
+        (fmt ? fmt : batch_format_default())->error(err, &ctype, r->pool);
 
     r->status = err->status;
     if (err->status == HTTP_METHOD_NOT_ALLOWED) {
         apr_table_setn(r->headers_out, "Allow", BATCH_ALLOW);
     }
     apr_table_setn(r->headers_out, "Cache-Control", "no-store");
-    ap_set_content_type(r, "application/json");
+    ap_set_content_type(r, ctype);
     ap_set_content_length(r, (apr_off_t)strlen(body));
     ap_rwrite(body, (int)strlen(body), r);
     return OK;
 }
 
-static int refuse(request_rec *r, int status, const char *code,
-                  const char *message)
+/* A batch-level refusal, from r->pool; logged at info with log (which
+ * starts with its BATCH_LOGNO) unless log is NULL. */
+static batch_error_t *refusal(request_rec *r, const char *log, int status,
+                              const char *code, const char *message)
 {
-    batch_error_t err;
+    batch_error_t *err = apr_pcalloc(r->pool, sizeof(*err));
 
-    memset(&err, 0, sizeof(err));
-    err.status = status;
-    err.code = code;
-    err.message = message;
-    err.index = -1;
-    return send_error(r, &err);
+    if (log) {
+        ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, "%s", log);
+    }
+    err->status = status;
+    err->code = code;
+    err->message = message;
+    err->index = -1;
+    return err;
 }
 
 /* Set once in register_hooks, read-only afterwards. */
@@ -85,7 +93,7 @@ static ap_filter_rec_t *read_guard_frec;
  * body or one over LimitRequestBody by passing an error bucket down the
  * output filters, where it would become an HTML error page. This filter
  * sits first in the chain during the read, keeps the status and drops
- * everything, so the refusal can be the JSON one of CONTRACT 6. */
+ * everything, so the refusal can be the one of CONTRACT 6. */
 static apr_status_t read_guard_filter(ap_filter_t *f, apr_bucket_brigade *bb)
 {
     int *status = f->ctx;
@@ -207,24 +215,29 @@ typedef struct writer_t {
     apr_status_t rv;
 } writer_t;
 
-/* Pass one piece of the response (with an optional separator before it)
- * down the output filters in one go; flush when 100 ms have passed since
- * the last flush. */
-static apr_status_t write_out(writer_t *w, const char *sep, const char *data,
-                              apr_size_t len)
+/* Pass what the format wrote (out, emptied afterwards) down the output
+ * filters in one go; flush when 100 ms have passed since the last
+ * flush. Pieces are not copied: static ones go in immortal buckets, the
+ * others in transient ones, which the filters copy only if they must
+ * keep them beyond the pass. */
+static apr_status_t write_out(writer_t *w, batch_out_t *out)
 {
     conn_rec *c = w->r->connection;
     apr_time_t now;
+    int k;
 
     if (w->rv != APR_SUCCESS) {
         return w->rv;
     }
-    if (sep) {
-        APR_BRIGADE_INSERT_TAIL(w->bb, apr_bucket_immortal_create(
-                                           sep, strlen(sep), c->bucket_alloc));
+    for (k = 0; k < out->n; k++) {
+        APR_BRIGADE_INSERT_TAIL(
+            w->bb, out->v[k].is_static
+                       ? apr_bucket_immortal_create(
+                           out->v[k].data, out->v[k].len, c->bucket_alloc)
+                       : apr_bucket_transient_create(
+                           out->v[k].data, out->v[k].len, c->bucket_alloc));
     }
-    APR_BRIGADE_INSERT_TAIL(
-        w->bb, apr_bucket_transient_create(data, len, c->bucket_alloc));
+    out->n = 0;
     now = apr_time_now();
     if (now - w->last_flush >= BATCH_FLUSH_INTERVAL) {
         APR_BRIGADE_INSERT_TAIL(w->bb,
@@ -302,30 +315,28 @@ static void log_item(request_rec *r, conn_rec *lc, const batch_dispatch_t *d,
 /* ------------------------------------------------------------------ */
 /* The handler                                                        */
 
-static int is_json_type(const char *ct)
-{
-    return ct && batch_util_media_class(ct) == BATCH_MEDIA_JSON;
-}
-
 /* What the writer of one batch needs (batch_run calls emit_item). */
 typedef struct emit_ctx_t {
     request_rec *r;
     writer_t w;
+    const batch_format_t *fmt;
+    void *wstate;    /* the format writer's state for this batch */
+    batch_out_t out; /* the opening pieces wait here for the first item */
+    const batch_t *batch;
     conn_rec *lc; /* BatchLogItems: the log connection, else NULL */
     const batch_dispatch_t *disp;
     int nwritten;
     int nfailed;
 } emit_ctx_t;
 
-/* Write one finished item: debug line, access-log line, JSON. On the
- * batch's thread, in request order. */
+/* Write one finished item: debug line, access-log line, what the format
+ * makes of it. On the batch's thread, in request order. */
 static apr_status_t emit_item(void *data, const batch_item_t *it,
                               const batch_result_t *res, apr_time_t start,
                               apr_pool_t *ip)
 {
     emit_ctx_t *e = data;
-    const char *json;
-    apr_size_t jlen;
+    apr_status_t rv;
 
     if (!ap_is_HTTP_SUCCESS(res->status)) {
         e->nfailed++;
@@ -342,156 +353,187 @@ static apr_status_t emit_item(void *data, const batch_item_t *it,
     if (e->lc) {
         log_item(e->r, e->lc, e->disp, it, res, start, ip);
     }
-    batch_encode_item(&json, &jlen, it->id, res, ip);
-    return write_out(&e->w, e->nwritten++ > 0 ? "," : BATCH_ENCODE_OPEN, json,
-                     jlen);
+    rv = e->fmt->item(e->wstate, &e->out, e->batch, it, res, ip);
+    e->nwritten++;
+    return rv != APR_SUCCESS ? rv : write_out(&e->w, &e->out);
 }
 
-static int batch_handler(request_rec *r)
+/* The facts of r a format may read (batch_format.h). */
+static int is_this_server(void *baton, const char *host, apr_port_t port)
 {
-    const batch_dir_conf *conf;
-    batch_limits_t lim;
-    batch_error_t err;
-    batch_t *batch;
-    batch_run_opts_t opts;
-    emit_ctx_t e;
-    char *buf;
-    apr_size_t len;
-    int rc;
-    conn_rec *c = r->connection;
+    return ap_matches_request_vhost(baton, host, port);
+}
 
-    if (!r->handler || strcmp(r->handler, BATCH_HANDLER) != 0) {
-        return DECLINED;
-    }
+static void request_facts(batch_request_t *req, request_rec *r)
+{
+    req->content_type = apr_table_get(r->headers_in, "Content-Type");
+    req->headers = r->headers_in;
+    req->scheme = ap_run_http_scheme(r);
+    req->hostname = ap_get_server_name(r);
+    req->port = ap_get_server_port(r);
+    req->is_this_server = is_this_server;
+    req->baton = r;
+}
+
+/* The refusals that need no body: nested batch, method, media type.
+ * NULL when r may be a batch of format *pfmt. */
+static batch_error_t *check_request(request_rec *r, const batch_request_t *req,
+                                    const batch_format_t **pfmt)
+{
     if (r->main != NULL) {
         /* A batch reached from inside an item (internal redirect, rewrite,
          * include): batches do not nest. */
-        return refuse(r, HTTP_BAD_REQUEST, BATCH_ERR_NESTED,
-                      "a batch endpoint cannot be reached from a batch item");
-    }
-    if (r->method_number == M_OPTIONS) {
-        ap_discard_request_body(r);
-        apr_table_setn(r->headers_out, "Allow", BATCH_ALLOW);
-        r->status = HTTP_NO_CONTENT;
-        return OK;
+        return refusal(r, NULL, HTTP_BAD_REQUEST, BATCH_ERR_NESTED,
+                       "a batch endpoint cannot be reached from a batch "
+                       "item");
     }
     if (r->method_number != M_POST || strcmp(r->method, "POST") != 0) {
-        ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r,
-                      BATCH_LOGNO(0101) "method %s refused on a batch "
-                                        "endpoint",
-                      ap_escape_logitem(r->pool, r->method));
         ap_discard_request_body(r);
-        return refuse(r, HTTP_METHOD_NOT_ALLOWED, BATCH_ERR_METHOD_NOT_ALLOWED,
-                      apr_psprintf(r->pool,
-                                   "method %s is not allowed on a "
-                                   "batch endpoint; use POST",
-                                   ap_escape_html(r->pool, r->method)));
+        return refusal(
+            r,
+            apr_psprintf(r->pool,
+                         BATCH_LOGNO(0101) "method %s refused on a batch "
+                                           "endpoint",
+                         ap_escape_logitem(r->pool, r->method)),
+            HTTP_METHOD_NOT_ALLOWED, BATCH_ERR_METHOD_NOT_ALLOWED,
+            apr_psprintf(r->pool,
+                         "method %s is not allowed on a batch endpoint; use "
+                         "POST",
+                         ap_escape_html(r->pool, r->method)));
     }
-    conf = ap_get_module_config(r->per_dir_config, &batch_module);
-
-    if (!is_json_type(apr_table_get(r->headers_in, "Content-Type"))) {
-        ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r,
-                      BATCH_LOGNO(0102) "batch refused: content type is not "
-                                        "JSON");
+    if ((*pfmt = batch_format_for(req->content_type)) == NULL) {
         ap_discard_request_body(r);
-        return refuse(r, HTTP_UNSUPPORTED_MEDIA_TYPE,
-                      BATCH_ERR_UNSUPPORTED_MEDIA_TYPE,
-                      "the batch request must have Content-Type "
-                      "application/json");
+        return refusal(r,
+                       BATCH_LOGNO(0102) "batch refused: the content type is "
+                                         "not a batch format",
+                       HTTP_UNSUPPORTED_MEDIA_TYPE,
+                       BATCH_ERR_UNSUPPORTED_MEDIA_TYPE,
+                       batch_format_accepted(r->pool));
     }
+    return NULL;
+}
 
-    rc = read_body(r, batch_conf_max_request_size(conf), &buf, &len);
+/* Read the body and have the format parse it into *pbatch. NULL, or the
+ * refusal (413, 400). */
+static batch_error_t *read_batch(request_rec *r, const batch_dir_conf *conf,
+                                 const batch_format_t *fmt,
+                                 const batch_request_t *req, batch_t **pbatch)
+{
+    apr_off_t max = batch_config_max_request_size(conf);
+    batch_limits_t lim;
+    batch_error_t *err;
+    char *buf;
+    apr_size_t len;
+    int rc = read_body(r, max, &buf, &len);
+
     if (rc != OK) {
         /* The rest of the body is not read: close the connection. */
-        c->keepalive = AP_CONN_CLOSE;
+        r->connection->keepalive = AP_CONN_CLOSE;
     }
-    if (rc == READ_TOO_LARGE) {
-        ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r,
-                      BATCH_LOGNO(0103) "batch refused: body larger than "
-                                        "BatchMaxRequestSize (%" APR_OFF_T_FMT
-                                        ")",
-                      batch_conf_max_request_size(conf));
-        return refuse(
-            r, HTTP_REQUEST_ENTITY_TOO_LARGE, BATCH_ERR_REQUEST_TOO_LARGE,
+    switch (rc) {
+    case OK:
+        break;
+    case READ_TOO_LARGE:
+        return refusal(
+            r,
             apr_psprintf(r->pool,
-                         "the batch request body is larger "
-                         "than BatchMaxRequestSize (%" APR_OFF_T_FMT " bytes)",
-                         batch_conf_max_request_size(conf)));
-    }
-    if (rc == READ_OVER_LIMIT) {
-        ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r,
-                      BATCH_LOGNO(0109) "batch refused: body larger than "
-                                        "LimitRequestBody");
-        return refuse(r, HTTP_REQUEST_ENTITY_TOO_LARGE,
-                      BATCH_ERR_REQUEST_TOO_LARGE,
-                      "the batch request body is larger than the server's "
-                      "LimitRequestBody");
-    }
-    if (rc != OK) {
-        ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r,
-                      BATCH_LOGNO(0104) "batch refused: the body could not "
-                                        "be read");
-        return refuse(r, HTTP_BAD_REQUEST, BATCH_ERR_BAD_REQUEST,
-                      "the batch request body could not be read (broken "
-                      "chunked encoding, a read timeout, or the client "
-                      "went away)");
+                         BATCH_LOGNO(0103) "batch refused: body larger than "
+                                           "BatchMaxRequestSize "
+                                           "(%" APR_OFF_T_FMT ")",
+                         max),
+            HTTP_REQUEST_ENTITY_TOO_LARGE, BATCH_ERR_REQUEST_TOO_LARGE,
+            apr_psprintf(r->pool,
+                         "the batch request body is larger than "
+                         "BatchMaxRequestSize (%" APR_OFF_T_FMT " bytes)",
+                         max));
+    case READ_OVER_LIMIT:
+        return refusal(r,
+                       BATCH_LOGNO(0109) "batch refused: body larger than "
+                                         "LimitRequestBody",
+                       HTTP_REQUEST_ENTITY_TOO_LARGE,
+                       BATCH_ERR_REQUEST_TOO_LARGE,
+                       "the batch request body is larger than the server's "
+                       "LimitRequestBody");
+    default:
+        return refusal(r,
+                       BATCH_LOGNO(0104) "batch refused: the body could not "
+                                         "be read",
+                       HTTP_BAD_REQUEST, BATCH_ERR_BAD_REQUEST,
+                       "the batch request body could not be read (broken "
+                       "chunked encoding, a read timeout, or the client "
+                       "went away)");
     }
 
-    lim.max_requests = batch_conf_max_requests(conf);
-    lim.base = batch_conf_base(conf);
+    lim.max_requests = batch_config_max_requests(conf);
+    lim.base = batch_config_base(conf);
     lim.max_fields = r->server->limit_req_fields;
     lim.max_field_size = r->server->limit_req_fieldsize;
-    memset(&err, 0, sizeof(err));
-    if (batch_parse_request(&batch, buf, len, &lim, &err, r->pool)
-        != APR_SUCCESS) {
-        ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r,
-                      BATCH_LOGNO(0105) "batch refused: %s",
-                      ap_escape_logitem(r->pool, err.message));
-        if (err.status == 0) {
-            err.status = HTTP_BAD_REQUEST;
-        }
-        if (err.code == NULL) {
-            err.code = BATCH_ERR_BAD_REQUEST;
-        }
-        return send_error(r, &err);
+    err = apr_pcalloc(r->pool, sizeof(*err));
+    if (fmt->parse(pbatch, buf, len, req, &lim, err, r->pool) == APR_SUCCESS) {
+        return NULL;
     }
+    ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r,
+                  BATCH_LOGNO(0105) "batch refused: %s",
+                  ap_escape_logitem(r->pool, err->message));
+    if (err->status == 0) {
+        err->status = HTTP_BAD_REQUEST;
+    }
+    if (err->code == NULL) {
+        err->code = BATCH_ERR_BAD_REQUEST;
+    }
+    return err;
+}
 
+/* Run the items of a parsed batch and stream the response. */
+static int run_batch(request_rec *r, const batch_dir_conf *conf,
+                     const batch_format_t *fmt, const batch_request_t *req,
+                     batch_t *batch, batch_workers_t *workers)
+{
+    batch_run_opts_t opts;
+    emit_ctx_t e;
+    const char *ctype;
+
+    e.out.n = 0;
+    e.wstate = NULL;
+    if (fmt->open(&e.wstate, &ctype, r->headers_out, &e.out, batch, req,
+                  r->pool)
+        != APR_SUCCESS) {
+        return send_error(r, fmt,
+                          refusal(r, NULL, HTTP_INTERNAL_SERVER_ERROR,
+                                  "InternalServerError",
+                                  "the batch response could not be begun"));
+    }
     /* The batch body was read whole; a Range on the batch would cut the
-     * JSON (DESIGN 9.1). */
+     * response. */
     apr_table_unset(r->headers_in, "Range");
     apr_table_unset(r->headers_in, "If-Range");
-
     r->status = HTTP_OK;
-    ap_set_content_type(r, "application/json");
+    ap_set_content_type(r, ctype);
     apr_table_setn(r->headers_out, "Cache-Control", "no-store");
 
+    e.r = r;
+    e.fmt = fmt;
+    e.batch = batch;
     e.w.r = r;
-    e.w.bb = apr_brigade_create(r->pool, c->bucket_alloc);
-    /* the first item goes out at once, with the response headers; then
-     * a flush at most every BATCH_FLUSH_INTERVAL */
+    e.w.bb = apr_brigade_create(r->pool, r->connection->bucket_alloc);
+    /* the first item goes out at once, with the response headers and the
+     * opening pieces; then a flush at most every BATCH_FLUSH_INTERVAL */
     e.w.last_flush = 0;
     e.w.rv = APR_SUCCESS;
-
-    e.r = r;
     e.disp =
-        batch_dispatch_create(r, batch_conf_max_response_size(conf), r->pool);
-    e.lc = batch_conf_log_items(conf) ? log_connection(r) : NULL;
+        batch_dispatch_create(r, batch_config_max_response_size(conf), r->pool);
+    e.lc = batch_config_log_items(conf) ? log_connection(r) : NULL;
     e.nwritten = 0;
     e.nfailed = 0;
     opts.conf = conf;
     opts.disp = e.disp;
-    opts.workers = batch_workers_get();
-    if (opts.workers == NULL) {
-        /* BATCH0005 said why at child start */
-        return refuse(r, HTTP_INTERNAL_SERVER_ERROR, "InternalServerError",
-                      "this server process cannot run batch items");
-    }
-    opts.deadline = r->request_time + batch_conf_timeout(conf);
-    opts.concurrency = batch_conf_concurrency(conf);
+    opts.workers = workers;
+    opts.deadline = r->request_time + batch_config_timeout(conf);
+    opts.concurrency = batch_config_concurrency(conf);
     batch_run(r, batch, &opts, emit_item, &e);
-    if (e.nwritten == batch->nitems) {
-        write_out(&e.w, NULL, BATCH_ENCODE_CLOSE,
-                  sizeof(BATCH_ENCODE_CLOSE) - 1);
+    if (e.nwritten == batch->nitems
+        && fmt->close(e.wstate, &e.out, batch, r->pool) == APR_SUCCESS) {
+        write_out(&e.w, &e.out);
     }
 
     apr_table_setn(r->notes, BATCH_NOTE_ITEMS,
@@ -502,6 +544,42 @@ static int batch_handler(request_rec *r)
                   BATCH_LOGNO(0107) "batch of %d items done, %d outside 2xx",
                   batch->nitems, e.nfailed);
     return OK;
+}
+
+static int batch_handler(request_rec *r)
+{
+    const batch_format_t *fmt = NULL;
+    batch_request_t req;
+    batch_error_t *err;
+    batch_t *batch = NULL;
+    batch_workers_t *workers = NULL;
+    const batch_dir_conf *conf;
+
+    if (!r->handler || strcmp(r->handler, BATCH_HANDLER) != 0) {
+        return DECLINED;
+    }
+    if (r->main == NULL && r->method_number == M_OPTIONS) {
+        ap_discard_request_body(r);
+        apr_table_setn(r->headers_out, "Allow", BATCH_ALLOW);
+        r->status = HTTP_NO_CONTENT;
+        return OK;
+    }
+    conf = ap_get_module_config(r->per_dir_config, &batch_module);
+    request_facts(&req, r);
+    err = check_request(r, &req, &fmt);
+    if (err == NULL) {
+        err = read_batch(r, conf, fmt, &req, &batch);
+    }
+    if (err == NULL && (workers = batch_workers_get()) == NULL) {
+        /* BATCH0005 said why at child start */
+        err =
+            refusal(r, NULL, HTTP_INTERNAL_SERVER_ERROR, "InternalServerError",
+                    "this server process cannot run batch items");
+    }
+    if (err != NULL) {
+        return send_error(r, fmt, err);
+    }
+    return run_batch(r, conf, fmt, &req, batch, workers);
 }
 
 /* ------------------------------------------------------------------ */
@@ -542,7 +620,7 @@ static int batch_post_config(apr_pool_t *pconf, apr_pool_t *plog,
                                        "after another",
                      conc, ap_show_mpm());
     }
-    else if (conc > 1 && batch_conf_threads(s) == 0) {
+    else if (conc > 1 && batch_config_threads(s) == 0) {
         ap_log_error(APLOG_MARK, APLOG_NOTICE, 0, s,
                      BATCH_LOGNO(0004) "BatchConcurrency %d is configured, "
                                        "but BatchThreads is 0: batch "
@@ -558,7 +636,7 @@ static int batch_post_config(apr_pool_t *pconf, apr_pool_t *plog,
 static void batch_child_init(apr_pool_t *pchild, server_rec *s)
 {
     apr_status_t rv =
-        batch_workers_child_init(pchild, s, batch_conf_threads(s));
+        batch_workers_child_init(pchild, s, batch_config_threads(s));
 
     if (rv != APR_SUCCESS) {
         ap_log_error(APLOG_MARK, APLOG_CRIT, rv, s,

@@ -49,7 +49,8 @@ flags=(-g -O1 -fno-omit-frame-pointer
        -I"$here/include" -I"$here/tests/oracle"
        $(pkg-config --cflags apr-1 apr-util-1 json-c))
 libs=($(pkg-config --libs apr-1 apr-util-1 json-c))
-core=("$here/batch_util.c" "$here/batch_json.c" "$here/batch_parse.c"
+core=("$here/batch_util.c" "$here/batch_json.c" "$here/batch_item.c"
+      "$here/batch_parse.c" "$here/batch_format.c" "$here/batch_format_json.c"
       "$here/batch_sched.c" "$here/batch_encode.c" "$here/batch_refs.c"
       "$here/tests/oracle/json_oracle.c")
 

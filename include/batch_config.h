@@ -51,20 +51,20 @@ void batch_config_reset(void);
 /** The largest BatchConcurrency anywhere in the configuration read. */
 int batch_config_max_concurrency_seen(void);
 /** BatchThreads of the main server s (or its default). */
-int batch_conf_threads(server_rec *s);
+int batch_config_threads(server_rec *s);
 
-int batch_conf_max_requests(const batch_dir_conf *c);
-apr_off_t batch_conf_max_request_size(const batch_dir_conf *c);
-apr_off_t batch_conf_max_response_size(const batch_dir_conf *c);
-const char *batch_conf_base(const batch_dir_conf *c);
-apr_interval_time_t batch_conf_timeout(const batch_dir_conf *c);
+int batch_config_max_requests(const batch_dir_conf *c);
+apr_off_t batch_config_max_request_size(const batch_dir_conf *c);
+apr_off_t batch_config_max_response_size(const batch_dir_conf *c);
+const char *batch_config_base(const batch_dir_conf *c);
+apr_interval_time_t batch_config_timeout(const batch_dir_conf *c);
 /** 1 when BatchLogItems is On. */
-int batch_conf_log_items(const batch_dir_conf *c);
+int batch_config_log_items(const batch_dir_conf *c);
 /** BatchConcurrency (1 = sequential). */
-int batch_conf_concurrency(const batch_dir_conf *c);
+int batch_config_concurrency(const batch_dir_conf *c);
 /** 1 when BatchReferences is On (CONTRACT 10). */
-int batch_conf_references(const batch_dir_conf *c);
+int batch_config_references(const batch_dir_conf *c);
 /** 1 when method (upper case) is in BatchMethods. */
-int batch_conf_method_allowed(const batch_dir_conf *c, const char *method);
+int batch_config_method_allowed(const batch_dir_conf *c, const char *method);
 
 #endif /* BATCH_CONFIG_H */

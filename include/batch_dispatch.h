@@ -46,7 +46,7 @@ char *batch_dispatch_request_line(const batch_dispatch_t *d,
 
 /**
  * Run item it as a subrequest of parent, on parent's connection (the
- * item's own secondary connection and dummy parent, batch_shadow.h).
+ * item's own secondary connection and item parent, batch_shadow.h).
  * The parent's headers_in, kept_body, the_request and the
  * BATCH_ITEM_ID variable are swapped to the item's values for the
  * duration of the lookup and restored before return. Touches nothing of

@@ -1,9 +1,11 @@
 /* Licensed under the Apache License, Version 2.0 (see LICENSE).
  * Copyright 2026 the mod_batch authors.
  *
- * batch_parse.h: the batch request document -> batch_t, with every
- * batch-level refusal of CONTRACT 3 (400 BadRequest). Pure: APR only (the
- * JSON is read by batch_json.c).
+ * batch_parse.h: the JSON batch request document -> batch_t (the parse of
+ * the JSON format, batch_format_json.c), with every batch-level refusal
+ * of CONTRACT 3 (400 BadRequest), and the url rules every format shares.
+ * Pure: APR only (the JSON is read by batch_json.c, each field checked
+ * by batch_item.c).
  */
 #ifndef BATCH_PARSE_H
 #define BATCH_PARSE_H

@@ -2,10 +2,8 @@
  * Copyright 2026 the mod_batch authors.
  *
  * batch_types.h: the plain data shared by every stage of mod_batch
- * (parse -> schedule -> dispatch -> encode). Nothing here depends on httpd;
- * the pure files (batch_util.c, batch_json.c, batch_parse.c,
- * batch_sched.c, batch_encode.c) include only APR, apr-util and these
- * headers.
+ * (parse -> schedule -> dispatch -> encode). Nothing here depends on httpd
+ * or on a wire format: the pure files include only APR and these headers.
  */
 #ifndef BATCH_TYPES_H
 #define BATCH_TYPES_H
@@ -76,12 +74,22 @@ typedef struct batch_item_t {
                               CONTRACT 5; NULL when has_body == 0 */
     int ndeps;             /* number of dependsOn entries */
     int *deps;             /* their item indices (all < index) */
+    const char *group;     /* atomicity group id (CONTRACT 9: JSON's
+                              atomicityGroup, a multipart change set's
+                              boundary), or NULL; the items of one group
+                              are adjacent */
+    const void *wire;      /* the wire format's own data for this item
+                              (e.g. a multipart Content-ID as sent), for
+                              its writer; NULL for JSON */
 } batch_item_t;
 
 /** A parsed, validated batch request. */
 typedef struct batch_t {
     int nitems;
     batch_item_t *items; /* array of nitems */
+    const void *wire;    /* the wire format's own data for the whole batch
+                            (set by its parse, read by its writer), or
+                            NULL */
 } batch_t;
 
 /** The outcome of one item, ready to encode (CONTRACT 5, 6). Filled by the
@@ -95,12 +103,12 @@ typedef struct batch_result_t {
                                  hop-by-hop, Content-Length, repeated
                                  names); may be NULL */
     const char *content_type; /* media type of the body, or NULL */
-    int head;                 /* 1 for a HEAD item: never a body key */
+    int head;                 /* 1 for a HEAD item: never a body */
     const char *body;         /* captured bytes, or NULL */
     apr_size_t body_len;
     /* When mod_batch itself refuses or fails the item: error code and
-     * message; the encoder then writes {"error":{...}} as the body and
-     * Content-Type application/json. NULL otherwise. */
+     * message; the format's writer then writes the error body of
+     * CONTRACT 6 instead of body. NULL otherwise. */
     const char *error_code;
     const char *error_message;
 } batch_result_t;

@@ -54,10 +54,6 @@ apr_size_t batch_util_utf8_chars(const char *s, apr_size_t len);
 /** 1 when s is a non-empty HTTP token (RFC 9110 tchar). */
 int batch_util_is_token(const char *s);
 
-/** 1 when s[0..len) is a valid header value: no CTL other than HTAB
- *  (so no CR, LF, NUL, DEL); bytes >= 0x80 are allowed. */
-int batch_util_header_value_ok(const char *s, apr_size_t len);
-
 /**
  * 1 when name (len bytes, any case) is a hop-by-hop header of RFC 9110
  * 7.6.1: Connection, Keep-Alive, Proxy-Connection, TE, Trailer,

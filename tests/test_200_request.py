@@ -222,6 +222,23 @@ class TestRequestItems:
         check.bad(with_bad(item(BAD_ID, "/pyb/echo", headers={"X-V": value})),
                   field=["headers", "X-V"])
 
+    @pytest.mark.parametrize("value", ["a\u0085b", "\u0080", "x\u009f", "a\u008db"])
+    def test_batch_200_28(self, check, value):
+        # CONTRACT §3 (issue 12.5): C1 controls (U+0080-U+009F, NEL among them,
+        # which some HTTP stacks take for a line break) are control characters
+        # in header values too, as in ids and urls: 400 naming item and header
+        msg = check.bad(with_bad(item(BAD_ID, "/pyb/echo", headers={"X-V": value})),
+                        field="headers")
+        assert "X-V" in msg and "control character" in msg, msg
+
+    @pytest.mark.parametrize("field", ["id", "url"])
+    def test_batch_200_29(self, check, field):
+        # the same rule for ids and urls: NEL refused there as well
+        bad = item(BAD_ID, "/static/a\u0085.txt" if field == "url" else "/static/a.txt")
+        if field == "id":
+            bad["id"] = "a\u0085b"
+        check.bad(with_bad(bad), id=None if field == "id" else BAD_ID, field=field)
+
     def test_batch_200_23(self, client, env):
         # CONTRACT §3: a tab inside a header value is allowed
         r = client.post_batch([item("t", "/pyb/echo", headers={"X-Tab": "a\tb"})])

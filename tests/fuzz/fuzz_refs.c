@@ -30,6 +30,7 @@
 #include "batch_parse.h"
 #include "batch_refs.h"
 #include "batch_util.h"
+#include "batch_item.h"
 
 static batch_refs_src_t src1, src2;
 
@@ -109,7 +110,7 @@ static void do_syntax(const char *in, size_t n, apr_pool_t *p)
         if (batch_refs_header(&out, &olen, &why, batch_refs_make(&env, p), in,
                               n)
             == APR_SUCCESS) {
-            FUZZ_CHECK(batch_util_header_value_ok(out, olen));
+            FUZZ_CHECK(!batch_item_has_ctl(out, olen, 1));
         }
     }
     if (has_nul(in, n)) {
@@ -199,7 +200,7 @@ static void do_paths(const char *in, size_t n, apr_pool_t *p)
     if (batch_refs_header(&out, &olen, &why, batch_refs_make(&env, p), ref,
                           rlen)
         == APR_SUCCESS) {
-        FUZZ_CHECK(batch_util_header_value_ok(out, olen));
+        FUZZ_CHECK(!batch_item_has_ctl(out, olen, 1));
     }
     esc = batch_util_json_escape(&elen, ref, rlen, p);
     esc = apr_pstrcat(p, "[\"", esc, "\",\"x", esc, "\"]", NULL);

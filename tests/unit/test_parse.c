@@ -597,6 +597,14 @@ START_TEST(headers_refused)
            "control character");
     refuse(one(",\"headers\":{\"X-A\":\"a\\u007f\"}"), 0, "1", "headers",
            "control character");
+    /* C1 (issue 12.5): NEL, which some stacks take for a line break, and
+     * the rest of U+0080-U+009F, escaped or raw UTF-8 */
+    refuse(one(",\"headers\":{\"X-A\":\"a\\u0085b\"}"), 0, "1", "headers",
+           "value of \"X-A\" contains a control character");
+    refuse(one(",\"headers\":{\"X-A\":\"a\\u0080\"}"), 0, "1", "headers",
+           "control character");
+    refuse(one(",\"headers\":{\"X-A\":\"\xc2\x9f\"}"), 0, "1", "headers",
+           "control character");
     for (f = forbidden; *f; f++) {
         refuse(one(apr_psprintf(pool, ",\"headers\":{\"%s\":\"x\"}", *f)), 0,
                "1", "headers",

@@ -199,20 +199,6 @@ START_TEST(tokens)
 }
 END_TEST
 
-START_TEST(header_values)
-{
-    ck_assert(batch_util_header_value_ok("", 0));
-    ck_assert(batch_util_header_value_ok("text/html; q=1", 14));
-    ck_assert(batch_util_header_value_ok("a\tb", 3));
-    ck_assert(batch_util_header_value_ok("caf\xc3\xa9\xff", 6));
-    ck_assert(!batch_util_header_value_ok("a\rb", 3));
-    ck_assert(!batch_util_header_value_ok("a\nb", 3));
-    ck_assert(!batch_util_header_value_ok("a\0b", 3));
-    ck_assert(!batch_util_header_value_ok("a\x7f", 2));
-    ck_assert(!batch_util_header_value_ok("\x01", 1));
-}
-END_TEST
-
 /* ------------------------------------------------------------------ */
 /* base64                                                             */
 /* ------------------------------------------------------------------ */
@@ -606,7 +592,6 @@ Suite *batch_util_suite(void)
     tcase_add_test(tc, utf8_valid_and_invalid);
     tcase_add_test(tc, utf8_chars);
     tcase_add_test(tc, tokens);
-    tcase_add_test(tc, header_values);
     tcase_add_test(tc, base64_decode);
     tcase_add_test(tc, base64_encode);
     tcase_add_test(tc, base64_encode_chunks);

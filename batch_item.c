@@ -1,0 +1,382 @@
+/* Licensed under the Apache License, Version 2.0 (see LICENSE).
+ * Copyright 2026 the mod_batch authors.
+ *
+ * batch_item.c: the item rules of CONTRACT 3, 4 and 5, shared by every
+ * wire format (batch_item.h). Each check takes the field as plain bytes,
+ * refuses it through batch_item_fail() with a message naming the item and
+ * the field, or copies what it keeps into the item. Pure: APR only.
+ */
+
+#include <stdarg.h>
+#include <string.h>
+
+#include <apr_cstr.h>
+#include <apr_hash.h>
+#include <apr_strings.h>
+
+#include "batch_util.h"
+#include "batch_parse.h"
+#include "batch_item.h"
+
+/* Longest client string quoted whole in a message (code points). */
+#define QUOTE_MAX_CHARS 64
+
+/* Headers an item may not set (CONTRACT 4): besides the hop-by-hop ones
+ * (batch_util_hop_by_hop), these describe the batch's own connection or
+ * framing, and httpd sets them for the subrequest. */
+static const char *const forbidden_headers[] = {
+    "Host", "Content-Length", "Expect", "HTTP2-Settings", NULL,
+};
+
+/* ------------------------------------------------------------------ */
+/* Messages                                                           */
+
+const char *batch_item_quote(const char *s, apr_size_t len, apr_pool_t *p)
+{
+    apr_size_t i, chars = 0;
+
+    for (i = 0; i < len; i++) {
+        if (((unsigned char)s[i] & 0xC0) != 0x80 && ++chars > QUOTE_MAX_CHARS) {
+            return apr_pstrcat(p, batch_util_json_escape(NULL, s, i, p), "...",
+                               NULL);
+        }
+    }
+    return batch_util_json_escape(NULL, s, len, p);
+}
+
+apr_status_t batch_item_fail(const batch_check_t *c, int index, const char *id,
+                             const char *field, const char *fmt, ...)
+{
+    batch_error_t *err = c->err;
+    const char *where, *what;
+    va_list ap;
+
+    va_start(ap, fmt);
+    what = apr_pvsprintf(c->p, fmt, ap);
+    va_end(ap);
+    if (index < 0) {
+        where = "";
+    }
+    else if (id) {
+        where = apr_psprintf(c->p, "requests[%d] (id \"%s\"): ", index,
+                             batch_item_quote(id, strlen(id), c->p));
+    }
+    else {
+        where = apr_psprintf(c->p, "requests[%d]: ", index);
+    }
+    if (err) {
+        err->status = 400;
+        err->code = BATCH_ERR_BAD_REQUEST;
+        err->message = apr_pstrcat(c->p, where, what, NULL);
+        err->item_id = id ? apr_pstrdup(c->p, id) : NULL;
+        err->index = index;
+        err->field = field ? apr_pstrdup(c->p, field) : NULL;
+    }
+    return APR_EINVAL;
+}
+
+/* ------------------------------------------------------------------ */
+/* Characters                                                         */
+
+int batch_item_has_ctl(const char *s, apr_size_t len, int tab_ok)
+{
+    apr_size_t i;
+
+    for (i = 0; i < len; i++) {
+        if (batch_item_ctl_at(s + i, len - i) && !(tab_ok && s[i] == '\t')) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
+/* 1 when copy, a NUL terminated copy of len client bytes, is an HTTP
+ * token (RFC 9110 tchar): no NUL inside, which would cut it short. */
+static int is_token(const char *copy, apr_size_t len)
+{
+    return batch_util_is_token(copy) && strlen(copy) == len;
+}
+
+/* ASCII case folding, independent of the process locale; ids are
+ * compared case-insensitively as Graph does. The result is a hash key of
+ * len bytes: s itself when it has no upper-case letter, else a copy. */
+static const char *fold(const char *s, apr_size_t len, apr_pool_t *p)
+{
+    char *f;
+    apr_size_t i = 0;
+
+    while (i < len && !(s[i] >= 'A' && s[i] <= 'Z')) {
+        i++;
+    }
+    if (i == len) {
+        return s;
+    }
+    f = apr_pstrmemdup(p, s, len);
+    for (; i < len; i++) {
+        if (f[i] >= 'A' && f[i] <= 'Z') {
+            f[i] = (char)(f[i] + ('a' - 'A'));
+        }
+    }
+    return f;
+}
+
+/* ------------------------------------------------------------------ */
+/* One item                                                           */
+
+apr_status_t batch_item_set_id(const batch_check_t *c, batch_item_t *it,
+                               const char *field, const char *s, apr_size_t len)
+{
+    apr_size_t chars = 0, i;
+    int ctl = 0;
+
+    if (!c->utf8_checked && !batch_util_utf8_valid(s, len)) {
+        return batch_item_fail(c, it->index, NULL, field,
+                               "\"%s\" must be valid UTF-8", field);
+    }
+    /* one pass: characters and control characters */
+    for (i = 0; i < len; i++) {
+        ctl |= batch_item_ctl_at(s + i, len - i) != 0;
+        chars += ((unsigned char)s[i] & 0xC0) != 0x80;
+    }
+    if (chars == 0) {
+        return batch_item_fail(c, it->index, NULL, field,
+                               "\"%s\" must not be empty", field);
+    }
+    if (chars > BATCH_MAX_ID_CHARS) {
+        return batch_item_fail(c, it->index, NULL, field,
+                               "\"%s\" is longer than %d characters", field,
+                               BATCH_MAX_ID_CHARS);
+    }
+    if (ctl) {
+        return batch_item_fail(c, it->index, NULL, field,
+                               "\"%s\" must not contain control characters",
+                               field);
+    }
+    it->id = apr_pstrmemdup(c->p, s, len);
+    return APR_SUCCESS;
+}
+
+apr_status_t batch_item_set_method(const batch_check_t *c, batch_item_t *it,
+                                   const char *field, const char *s,
+                                   apr_size_t len)
+{
+    char *m = apr_pstrmemdup(c->p, s, len);
+    apr_size_t i;
+
+    if (!is_token(m, len)) {
+        return batch_item_fail(c, it->index, it->id, field,
+                               "\"%s\" \"%s\" is not an HTTP method token",
+                               field, batch_item_quote(s, len, c->p));
+    }
+    for (i = 0; i < len; i++) {
+        if (m[i] >= 'a' && m[i] <= 'z') {
+            m[i] = (char)(m[i] - ('a' - 'A'));
+        }
+    }
+    it->method = m;
+    return APR_SUCCESS;
+}
+
+apr_status_t batch_item_set_url(const batch_check_t *c, batch_item_t *it,
+                                const char *field, const char *s,
+                                apr_size_t len)
+{
+    const char *why = NULL;
+
+    if (memchr(s, '\0', len) != NULL) {
+        return batch_item_fail(c, it->index, it->id, field,
+                               "\"%s\" must not contain control characters",
+                               field);
+    }
+    it->url = apr_pstrmemdup(c->p, s, len);
+    if (batch_parse_resolve_url(&it->uri, &why, it->url, c->lim->base, c->p)
+        != APR_SUCCESS) {
+        return batch_item_fail(c, it->index, it->id, field, "\"%s\" %s", field,
+                               why);
+    }
+    return APR_SUCCESS;
+}
+
+apr_status_t batch_item_check_nheaders(const batch_check_t *c,
+                                       const batch_item_t *it,
+                                       const char *field, apr_size_t n)
+{
+    if (c->lim->max_fields > 0 && n > (apr_size_t)c->lim->max_fields) {
+        return batch_item_fail(c, it->index, it->id, field,
+                               "\"%s\" holds %" APR_SIZE_T_FMT " headers, more "
+                               "than the server allows (%d)",
+                               field, n, c->lim->max_fields);
+    }
+    return APR_SUCCESS;
+}
+
+int batch_item_forbidden_header(const char *name)
+{
+    const char *const *f;
+
+    if (batch_util_hop_by_hop(name, strlen(name))) {
+        return 1;
+    }
+    for (f = forbidden_headers; *f; f++) {
+        if (!apr_cstr_casecmp(name, *f)) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
+apr_status_t batch_item_add_header(const batch_check_t *c, batch_item_t *it,
+                                   const char *field, const char *name,
+                                   apr_size_t nlen, const char *value,
+                                   apr_size_t vlen)
+{
+    /* the copy the table keeps, NUL terminated for the checks */
+    const char *n = apr_pstrmemdup(c->p, name, nlen);
+
+    if (!is_token(n, nlen)) {
+        return batch_item_fail(c, it->index, it->id, field,
+                               "\"%s\": \"%s\" is not a valid header name",
+                               field, batch_item_quote(name, nlen, c->p));
+    }
+    if (batch_item_forbidden_header(n)) {
+        return batch_item_fail(c, it->index, it->id, field,
+                               "\"%s\": \"%s\" may not be set by an item",
+                               field, n);
+    }
+    if (value == NULL) {
+        return APR_SUCCESS;
+    }
+    if (batch_item_has_ctl(value, vlen, 1)) {
+        return batch_item_fail(c, it->index, it->id, field,
+                               "\"%s\": the value of \"%s\" contains a "
+                               "control character",
+                               field, n);
+    }
+    if (c->lim->max_field_size > 0
+        && nlen + 2 + vlen > (apr_size_t)c->lim->max_field_size) {
+        return batch_item_fail(c, it->index, it->id, field,
+                               "\"%s\": \"%s\" is longer than the server "
+                               "allows (%d bytes)",
+                               field, n, c->lim->max_field_size);
+    }
+    apr_table_addn(it->headers, n, apr_pstrmemdup(c->p, value, vlen));
+    return APR_SUCCESS;
+}
+
+batch_media_t batch_item_body_type(batch_item_t *it, int is_string)
+{
+    const char *ct = apr_table_get(it->headers, "Content-Type");
+
+    it->has_body = 1;
+    if (ct) {
+        it->body_type = ct;
+        return batch_util_media_class(ct);
+    }
+    it->body_type =
+        is_string ? "text/plain; charset=utf-8" : "application/json";
+    return is_string ? BATCH_MEDIA_TEXT : BATCH_MEDIA_JSON;
+}
+
+/* ------------------------------------------------------------------ */
+/* Batch-wide                                                         */
+
+struct batch_ids_t {
+    apr_hash_t *first; /* folded id -> index + 1, as a pointer value */
+    apr_pool_t *tp;
+};
+
+batch_ids_t *batch_ids_make(apr_pool_t *tp)
+{
+    batch_ids_t *ids = apr_palloc(tp, sizeof(*ids));
+
+    ids->first = apr_hash_make(tp);
+    ids->tp = tp;
+    return ids;
+}
+
+void batch_ids_add(batch_ids_t *ids, const char *id, apr_size_t len, int index)
+{
+    const char *key = fold(id, len, ids->tp);
+
+    if (apr_hash_get(ids->first, key, (apr_ssize_t)len) == NULL) {
+        apr_hash_set(ids->first, key, (apr_ssize_t)len,
+                     (void *)((apr_uintptr_t)index + 1));
+    }
+}
+
+void batch_ids_set(batch_ids_t *ids, const char *id, apr_size_t len, int index)
+{
+    apr_hash_set(ids->first, fold(id, len, ids->tp), (apr_ssize_t)len,
+                 (void *)((apr_uintptr_t)index + 1));
+}
+
+int batch_ids_find(const batch_ids_t *ids, const char *id, apr_size_t len)
+{
+    apr_uintptr_t v = (apr_uintptr_t)apr_hash_get(
+        ids->first, fold(id, len, ids->tp), (apr_ssize_t)len);
+
+    return (int)v - 1;
+}
+
+apr_status_t batch_item_check_unique(const batch_check_t *c,
+                                     const batch_ids_t *ids,
+                                     const batch_item_t *it, const char *field)
+{
+    int first = batch_ids_find(ids, it->id, strlen(it->id));
+
+    if (first >= 0 && first < it->index) {
+        return batch_item_fail(c, it->index, it->id, field,
+                               "\"%s\" duplicates the id of requests[%d] (ids "
+                               "are compared case-insensitively)",
+                               field, first);
+    }
+    return APR_SUCCESS;
+}
+
+apr_status_t batch_item_add_dep(const batch_check_t *c, const batch_ids_t *ids,
+                                batch_item_t *it, const char *field,
+                                const char *s, apr_size_t len)
+{
+    int idx = batch_ids_find(ids, s, len), j;
+
+    if (idx == it->index) {
+        return batch_item_fail(c, it->index, it->id, field,
+                               "\"%s\" names the item itself", field);
+    }
+    if (idx > it->index) {
+        return batch_item_fail(c, it->index, it->id, field,
+                               "\"%s\" names \"%s\", a later item "
+                               "(requests[%d]); an item may depend only on "
+                               "items before it",
+                               field, batch_item_quote(s, len, c->p), idx);
+    }
+    if (idx < 0) {
+        return batch_item_fail(c, it->index, it->id, field,
+                               "\"%s\" names an unknown id \"%s\"", field,
+                               batch_item_quote(s, len, c->p));
+    }
+    /* ["1","1"] is harmless: keep each dependency once */
+    for (j = 0; j < it->ndeps && it->deps[j] != idx; j++) {
+    }
+    if (j == it->ndeps) {
+        it->deps[it->ndeps++] = idx;
+    }
+    return APR_SUCCESS;
+}
+
+apr_status_t batch_check_unique_ids(const batch_check_t *c, const batch_t *b,
+                                    const char *field)
+{
+    batch_ids_t *ids = batch_ids_make(c->tp);
+    int k;
+
+    for (k = 0; k < b->nitems; k++) {
+        const batch_item_t *it = &b->items[k];
+
+        batch_ids_add(ids, it->id, strlen(it->id), k);
+        if (batch_ids_find(ids, it->id, strlen(it->id)) != k) {
+            return batch_item_check_unique(c, ids, it, field);
+        }
+    }
+    return APR_SUCCESS;
+}
