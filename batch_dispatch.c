@@ -435,6 +435,78 @@ static void strip_entity_headers(batch_result_t *res)
 }
 
 /* ------------------------------------------------------------------ */
+/* The server's early hooks for the item's own headers                */
+
+/* After the hooks: a header the item did not send keeps the value it
+ * inherited, which the same hooks already edited on the batch request
+ * (an early "add" or "append" must not apply twice); every name the
+ * item sent, and every name the hooks added, is as the hooks left it. */
+static apr_table_t *settle_headers(const batch_dispatch_t *d,
+                                   const batch_item_t *it,
+                                   const apr_table_t *edited, apr_pool_t *p)
+{
+    const apr_array_header_t *ea = apr_table_elts(edited);
+    const apr_array_header_t *ia = apr_table_elts(d->inherited);
+    const apr_table_entry_t *e = (const apr_table_entry_t *)ea->elts;
+    const apr_table_entry_t *ie = (const apr_table_entry_t *)ia->elts;
+    apr_table_t *out = apr_table_make(p, ea->nelts + 1);
+    int i;
+
+    for (i = 0; i < ea->nelts; i++) {
+        if (apr_table_get(d->inherited, e[i].key) == NULL
+            || apr_table_get(it->headers, e[i].key) != NULL) {
+            apr_table_addn(out, e[i].key, e[i].val);
+        }
+    }
+    for (i = 0; i < ia->nelts; i++) {
+        if (apr_table_get(it->headers, ie[i].key) == NULL
+            && apr_table_get(edited, ie[i].key) != NULL) {
+            apr_table_addn(out, ie[i].key, ie[i].val);
+        }
+    }
+    return out;
+}
+
+/* Run the post_read_request hooks (RequestHeader ... early, server-level
+ * SetEnvIf, mod_remoteip, ...) over the item's headers *hin, as httpd
+ * runs them for a direct request and mod_http2 for each stream: httpd
+ * never runs them for a subrequest. They run on a copy of the dummy
+ * parent that carries the item's request line, the server's default
+ * per-dir config and a fresh request config, with prev set (the parent)
+ * so that once-per-client work (mod_log_forensic's line, mod_ssl's SNI
+ * check) is not repeated; what they change of the client's identity
+ * (useragent_*), of the variables (parent's subprocess_env) and of *hin
+ * is kept for the lookup. docs/internals.md has the per-hook reasoning.
+ * Returns OK, or the status a hook refused the item with. */
+static int run_early_hooks(request_rec *parent, const batch_dispatch_t *d,
+                           const batch_item_t *it, char *request_line,
+                           apr_table_t **hin)
+{
+    request_rec *er = apr_pmemdup(parent->pool, parent, sizeof(*parent));
+    int rc;
+
+    er->prev = parent;
+    er->next = NULL;
+    er->main = NULL;
+    er->request_config = ap_create_request_config(er->pool);
+    er->per_dir_config = er->server->lookup_defaults;
+    er->the_request = request_line;
+    er->method = it->method;
+    er->method_number = ap_method_number_of(it->method);
+    ap_parse_uri(er, it->uri);
+    er->headers_in = *hin;
+    er->status = HTTP_OK;
+    rc = ap_run_post_read_request(er);
+    if (rc != OK && rc != DECLINED) {
+        return rc;
+    }
+    parent->useragent_addr = er->useragent_addr;
+    parent->useragent_ip = er->useragent_ip;
+    *hin = settle_headers(d, it, er->headers_in, parent->pool);
+    return OK;
+}
+
+/* ------------------------------------------------------------------ */
 /* One item                                                           */
 
 static apr_status_t dispatch_one(batch_result_t *res, request_rec *parent,
@@ -498,6 +570,10 @@ static apr_status_t dispatch_one(batch_result_t *res, request_rec *parent,
     /* The item's request headers: the batch's minus the strip list, the
      * item's own laid over them, then the body's framing. */
     hin = batch_dispatch_headers(d, it, ip);
+    if ((rc = run_early_hooks(parent, d, it, request_line, &hin)) != OK) {
+        res->status = rc;
+        return APR_SUCCESS;
+    }
 
     /* Always a kept body, empty for bodiless items: mod_proxy forwards a
      * subrequest body (and keeps its backend connection) only when one
