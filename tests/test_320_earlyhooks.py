@@ -45,12 +45,16 @@ class TestEarlyHooks:
             "RequestHeader append X-Added early-value early",
             'SetEnvIf X-Role "^admin$" role_admin',
             'SetEnvIf Request_URI "^/cgi/echo\\.py$" uri_echo',
+            "LoadModule remoteip_module %s/mod_remoteip.so" % env.libexecdir,
+            "RemoteIPHeader X-Client-IP",
+            "RemoteIPInternalProxy 127.0.0.1",
         ])
         c.add_location(ECHO_LOC, [
             "RequestHeader unset X-Late-Drop",
             "RequestHeader set X-Late-Set late",
             'RequestHeader set X-Role-Seen yes env=role_admin',
             'RequestHeader set X-Uri-Seen yes env=uri_echo',
+            'RequestHeader set X-Seen-Addr "expr=%{REMOTE_ADDR}"',
         ])
         c.install()
 
@@ -117,3 +121,18 @@ class TestEarlyHooks:
             time.sleep(0.05)
         assert len(plus) == 1 and "|POST /batch " in plus[0], plus
         assert len(minus) == 1, (plus, minus)
+
+    def test_batch_320_08(self, client):
+        # §4: mod_remoteip reads an item's own client header as a direct request's
+        # (the peer 127.0.0.1 is a trusted proxy here)
+        assert _direct(client, {})["X-Seen-Addr"] == "127.0.0.1"
+        assert _direct(client, {"X-Client-IP": "192.0.2.7"})["X-Seen-Addr"] \
+            == "192.0.2.7"
+        assert _item(client, {})["X-Seen-Addr"] == "127.0.0.1"
+        assert _item(client, {"X-Client-IP": "192.0.2.7"})["X-Seen-Addr"] \
+            == "192.0.2.7"
+        # once the batch request's client is known (not a trusted proxy), an
+        # item's header cannot replace it: no item claims another address
+        h = _item(client, {"X-Client-IP": "192.0.2.7"},
+                  batch_headers={"X-Client-IP": "198.51.100.9"})
+        assert h["X-Seen-Addr"] == "198.51.100.9", h
