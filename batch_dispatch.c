@@ -471,13 +471,13 @@ static apr_table_t *settle_headers(const batch_dispatch_t *d,
  * SetEnvIf, mod_remoteip, ...) over the item's headers *hin, as httpd
  * runs them for a direct request and mod_http2 for each stream: httpd
  * never runs them for a subrequest. They run on a copy of the dummy
- * parent that carries the item's request line, the server's default
- * per-dir config and a fresh request config, with prev set (the parent)
- * so that once-per-client work (mod_log_forensic's line, mod_ssl's SNI
- * check) is not repeated; what they change of the client's identity
- * (useragent_*), of the variables (parent's subprocess_env) and of *hin
- * is kept for the lookup. docs/internals.md has the per-hook reasoning.
- * Returns OK, or the status a hook refused the item with. */
+ * parent with the item's request line and the server's default per-dir
+ * config, as a direct request has them at this point, and with prev set
+ * (to the parent), so that once-per-client work (mod_log_forensic's
+ * line, mod_ssl's SNI check) is not repeated. What they change of the
+ * client's address, of the variables (the parent's subprocess_env) and
+ * of *hin is kept for the lookup; docs/internals.md gives the reasoning
+ * hook by hook. Returns OK, or the status a hook refused the item with. */
 static int run_early_hooks(request_rec *parent, const batch_dispatch_t *d,
                            const batch_item_t *it, char *request_line,
                            apr_table_t **hin)
@@ -488,7 +488,6 @@ static int run_early_hooks(request_rec *parent, const batch_dispatch_t *d,
     er->prev = parent;
     er->next = NULL;
     er->main = NULL;
-    er->request_config = ap_create_request_config(er->pool);
     er->per_dir_config = er->server->lookup_defaults;
     er->the_request = request_line;
     er->method = it->method;
