@@ -44,6 +44,7 @@ class TestEarlyHooks:
             "RequestHeader set X-Trust yes early",
             "RequestHeader append X-Added early-value early",
             'SetEnvIf X-Role "^admin$" role_admin',
+            'SetEnvIf X-Role "^(?!admin$)" !role_admin',
             'SetEnvIf Request_URI "^/cgi/echo\\.py$" uri_echo',
             "LoadModule remoteip_module %s/mod_remoteip.so" % env.libexecdir,
             "RemoteIPHeader X-Client-IP",
@@ -55,6 +56,7 @@ class TestEarlyHooks:
             'RequestHeader set X-Role-Seen yes env=role_admin',
             'RequestHeader set X-Uri-Seen yes env=uri_echo',
             'RequestHeader set X-Seen-Addr "expr=%{REMOTE_ADDR}"',
+            "Header set X-Resp-Late yes",
         ])
         c.install()
 
@@ -90,6 +92,10 @@ class TestEarlyHooks:
         h = _item(client, hdrs)
         assert "X-Late-Drop" not in d and "X-Late-Drop" not in h, (d, h)
         assert d["X-Late-Set"] == "late" and h["X-Late-Set"] == "late", (d, h)
+        # and "Header set" (not early) reaches the item's response headers
+        assert client.get(ECHO).headers.get("X-Resp-Late") == "yes"
+        rs = client.batch_ok([item("1", ECHO)])
+        assert rs[0]["headers"].get("X-Resp-Late") == "yes", rs[0]["headers"]
 
     def test_batch_320_05(self, client):
         # §4: a server-level SetEnvIf on a request header sees the item's header
@@ -97,6 +103,12 @@ class TestEarlyHooks:
         assert _item(client, {"X-Role": "admin"}).get("X-Role-Seen") == "yes"
         assert "X-Role-Seen" not in _item(client, {"X-Role": "guest"})
         assert "X-Role-Seen" not in _direct(client, {"X-Role": "guest"})
+        # a variable the batch's own header set is cleared by the paired
+        # negative rule when the item sends another value
+        assert "X-Role-Seen" not in _item(client, {"X-Role": "guest"},
+                                          batch_headers={"X-Role": "admin"})
+        assert _item(client, {}, batch_headers={"X-Role": "admin"}
+                     ).get("X-Role-Seen") == "yes"
 
     def test_batch_320_06(self, client):
         # §4: a server-level SetEnvIf Request_URI sees the item's url, not /batch
