@@ -497,6 +497,10 @@ static int run_early_hooks(request_rec *parent, const batch_dispatch_t *d,
     er->status = HTTP_OK;
     rc = ap_run_post_read_request(er);
     if (rc != OK && rc != DECLINED) {
+        ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, parent,
+                      BATCH_LOGNO(0500) "item #%d: a post_read_request hook "
+                                        "refused it with %d",
+                      it->index, rc);
         return rc;
     }
     parent->useragent_addr = er->useragent_addr;

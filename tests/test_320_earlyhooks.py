@@ -43,6 +43,7 @@ class TestEarlyHooks:
             "RequestHeader unset X-Remote-User early",
             "RequestHeader set X-Trust yes early",
             "RequestHeader append X-Added early-value early",
+            'RequestHeader edit X-Big "^(.*)$" "$1$1$1$1$1$1$1$1$1$1" early',
             'SetEnvIf X-Role "^admin$" role_admin',
             'SetEnvIf X-Role "^(?!admin$)" !role_admin',
             'SetEnvIf Request_URI "^/cgi/echo\\.py$" uri_echo',
@@ -148,3 +149,16 @@ class TestEarlyHooks:
         h = _item(client, {"X-Client-IP": "192.0.2.7"},
                   batch_headers={"X-Client-IP": "198.51.100.9"})
         assert h["X-Seen-Addr"] == "198.51.100.9", h
+
+    def test_batch_320_09(self, client, env):
+        # §4: an early hook that refuses a direct request refuses the item with
+        # the same status (mod_headers: the edit's result is over 64 KB -> 500);
+        # the other items run
+        env.expect_log(["AH01504"])
+        big = "b" * 8000
+        assert client.get(ECHO, headers={"X-Big": big}).status_code == 500
+        rs = client.batch_ok([item("big", ECHO, headers={"X-Big": big}),
+                              item("ok", ECHO)])
+        assert rs[0]["status"] == 500, rs[0]
+        assert "body" not in rs[0] or "X-Big" not in str(rs[0]["body"])
+        assert rs[1]["status"] == 200, rs[1]
