@@ -415,6 +415,81 @@ static void strip_entity_headers(batch_result_t *res)
 }
 
 /* ------------------------------------------------------------------ */
+/* The server's early hooks for the item's own headers                */
+
+/* After the hooks: a header the item did not send keeps the value it
+ * inherited, which the same hooks already edited on the batch request
+ * (an early "add" or "append" must not apply twice); every name the
+ * item sent, and every name the hooks added, is as the hooks left it. */
+static apr_table_t *settle_headers(const batch_dispatch_t *d,
+                                   const batch_item_t *it,
+                                   const apr_table_t *edited, apr_pool_t *p)
+{
+    const apr_array_header_t *ea = apr_table_elts(edited);
+    const apr_array_header_t *ia = apr_table_elts(d->inherited);
+    const apr_table_entry_t *e = (const apr_table_entry_t *)ea->elts;
+    const apr_table_entry_t *ie = (const apr_table_entry_t *)ia->elts;
+    apr_table_t *out = apr_table_make(p, ea->nelts + 1);
+    int i;
+
+    for (i = 0; i < ea->nelts; i++) {
+        if (apr_table_get(d->inherited, e[i].key) == NULL
+            || apr_table_get(it->headers, e[i].key) != NULL) {
+            apr_table_addn(out, e[i].key, e[i].val);
+        }
+    }
+    for (i = 0; i < ia->nelts; i++) {
+        if (apr_table_get(it->headers, ie[i].key) == NULL
+            && apr_table_get(edited, ie[i].key) != NULL) {
+            apr_table_addn(out, ie[i].key, ie[i].val);
+        }
+    }
+    return out;
+}
+
+/* Run the post_read_request hooks (RequestHeader ... early, server-level
+ * SetEnvIf, mod_remoteip, ...) over the item's headers *hin, as httpd
+ * runs them for a direct request and mod_http2 for each stream: httpd
+ * never runs them for a subrequest. They run on a copy of the dummy
+ * parent with the item's request line and the server's default per-dir
+ * config, as a direct request has them at this point, and with prev set
+ * (to the parent), so that once-per-client work (mod_log_forensic's
+ * line, mod_ssl's SNI check) is not repeated. What they change of the
+ * client's address, of the variables (the parent's subprocess_env) and
+ * of *hin is kept for the lookup; docs/internals.md gives the reasoning
+ * hook by hook. Returns OK, or the status a hook refused the item with. */
+static int run_early_hooks(request_rec *parent, const batch_dispatch_t *d,
+                           const batch_item_t *it, char *request_line,
+                           apr_table_t **hin)
+{
+    request_rec *er = apr_pmemdup(parent->pool, parent, sizeof(*parent));
+    int rc;
+
+    er->prev = parent;
+    er->next = NULL;
+    er->main = NULL;
+    er->per_dir_config = er->server->lookup_defaults;
+    er->the_request = request_line;
+    er->method = it->method;
+    er->method_number = ap_method_number_of(it->method);
+    ap_parse_uri(er, it->uri);
+    er->headers_in = *hin;
+    er->status = HTTP_OK;
+    rc = ap_run_post_read_request(er);
+    if (rc != OK && rc != DECLINED) {
+        ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, parent,
+                      BATCH_LOGNO(0500) "item #%d: a post_read_request hook "
+                                        "refused it with %d",
+                      it->index, rc);
+        return rc;
+    }
+    parent->useragent_addr = er->useragent_addr;
+    parent->useragent_ip = er->useragent_ip;
+    *hin = settle_headers(d, it, er->headers_in, parent->pool);
+    return OK;
+}
+
+/* ------------------------------------------------------------------ */
 /* One item                                                           */
 
 /* What the steps of one item's dispatch share; all of it lives in ip. */
@@ -439,6 +514,7 @@ static int prepare(item_run_t *x)
 {
     const batch_item_t *it = x->it;
     conn_rec *c = x->c;
+    int rc;
 
     /* The item's request line is held to LimitRequestLine as a direct
      * request's is (414); a longer one would reach core's file mapping
@@ -453,6 +529,11 @@ static int prepare(item_run_t *x)
     /* The item's request headers: the batch's minus the strip list, the
      * item's own laid over them, then the body's framing. */
     x->hin = batch_dispatch_headers(x->d, it, x->ip);
+    rc = run_early_hooks(x->parent, x->d, it, x->request_line, &x->hin);
+    if (rc != OK) {
+        x->res->status = rc;
+        return 0;
+    }
 
     /* Always a kept body, empty for bodiless items: mod_proxy forwards a
      * subrequest body (and keeps its backend connection) only when one
