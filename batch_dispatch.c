@@ -164,6 +164,12 @@ static apr_status_t capture_out_filter(ap_filter_t *f, apr_bucket_brigade *bb)
             apr_size_t len;
             apr_status_t rv;
 
+            if (APR_BUCKET_IS_FILE(b)) {
+                /* the bytes are copied anyway: a plain read, never an
+                 * mmap (EnableMMAP), which costs a mapping, its page
+                 * faults and an munmap with TLB shootdowns per item */
+                apr_bucket_file_enable_mmap(b, 0);
+            }
             rv = apr_bucket_read(b, &data, &len, APR_BLOCK_READ);
             if (rv != APR_SUCCESS) {
                 if (cap->read_rv == APR_SUCCESS) {
