@@ -15,8 +15,10 @@
  * runner starts at once; if items are still queued a millisecond later,
  * main starts more, up to BatchConcurrency: a batch of fast items costs
  * about two thread hand-offs, a batch of slow ones is fully parallel
- * after 1 ms. Main writes finished items in request order and never
- * returns while a runner still runs.
+ * after 1 ms. Main writes finished items in request order, flushes what
+ * it wrote once BATCH_FLUSH_INTERVAL has passed since the last flush (a
+ * slow item must not hold finished ones back), and never returns while a
+ * runner still runs.
  *
  * Rules (CONCURRENCY.md 2.4): a runner allocates only from the item's
  * pool, never from the batch request's pool or connection; everything
@@ -305,7 +307,7 @@ static int run_concurrent(run_t *run, batch_emit_fn *emit, void *ctx)
     apr_thread_mutex_lock(run->mu);
     for (;;) {
         int queued, wrote;
-        apr_time_t now;
+        apr_time_t now, due;
         apr_interval_time_t wait;
 
         if (!run->stop) {
@@ -358,6 +360,25 @@ static int run_concurrent(run_t *run, batch_emit_fn *emit, void *ctx)
             continue; /* room was made: schedule again before waiting */
         }
         wait = BATCH_FLUSH_INTERVAL;
+        if (run->o->flush_due && (due = run->o->flush_due(ctx)) != 0) {
+            /* written items wait for a flush: due now, or wake for it */
+            now = apr_time_now();
+            if (due <= now) {
+                apr_status_t rv;
+
+                apr_thread_mutex_unlock(run->mu);
+                rv = run->o->flush(ctx);
+                apr_thread_mutex_lock(run->mu);
+                if (rv != APR_SUCCESS || run->r->connection->aborted) {
+                    run->stop = 1;
+                    break;
+                }
+                continue; /* look again: runners may have finished */
+            }
+            if (due - now < wait) {
+                wait = due - now;
+            }
+        }
         if (run->qtail - run->qhead > run->pending && run->runners < par) {
             now = apr_time_now();
             if (ramp_at - now < wait) {
