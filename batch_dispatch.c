@@ -114,6 +114,49 @@ static void capture_append(capture_t *cap, const char *data, apr_size_t len)
     }
 }
 
+/* A FILE bucket read straight into the capture: one chunk of exactly
+ * its length (so capture_flatten needs no copy), one seek and one read
+ * whatever the size, never an mmap (EnableMMAP: the bytes are copied
+ * anyway, and a mapping per item costs page faults and an munmap with
+ * TLB shootdowns). 0 when the bucket is left to apr_bucket_read: a HEAD
+ * (counted only), a body over the limit, a file shared between threads
+ * (APR_FOPEN_XTHREAD: its position is not ours to move). */
+static int capture_file(capture_t *cap, apr_bucket *b, apr_status_t *prv)
+{
+    apr_bucket_file *fb = b->data;
+    apr_off_t off = b->start;
+    apr_size_t len = b->length, got = 0;
+    capture_chunk_t *ch;
+
+    if (cap->too_large || cap->discard || len == 0 || len == (apr_size_t)-1
+        || (apr_off_t)len > cap->max - cap->total
+        || (apr_file_flags_get(fb->fd) & APR_FOPEN_XTHREAD)) {
+        return 0;
+    }
+    ch = apr_palloc(cap->pool, sizeof(*ch));
+    ch->next = NULL;
+    ch->len = 0;
+    ch->cap = len;
+    ch->data = apr_palloc(cap->pool, len);
+    *prv = apr_file_seek(fb->fd, APR_SET, &off);
+    if (*prv == APR_SUCCESS) {
+        *prv = apr_file_read_full(fb->fd, ch->data, len, &got);
+    }
+    if (*prv != APR_SUCCESS) {
+        return 1;
+    }
+    ch->len = len;
+    if (cap->last) {
+        cap->last->next = ch;
+    }
+    else {
+        cap->first = ch;
+    }
+    cap->last = ch;
+    cap->total += (apr_off_t)len;
+    return 1;
+}
+
 /* The whole body as one buffer from the item pool (no copy for one
  * chunk). */
 static const char *capture_flatten(capture_t *cap, apr_size_t *plen)
@@ -162,8 +205,23 @@ static apr_status_t capture_out_filter(ap_filter_t *f, apr_bucket_brigade *bb)
         else {
             const char *data;
             apr_size_t len;
-            apr_status_t rv;
+            apr_status_t rv = APR_SUCCESS;
 
+            if (APR_BUCKET_IS_FILE(b)) {
+                if (capture_file(cap, b, &rv)) {
+                    if (rv != APR_SUCCESS) {
+                        if (cap->read_rv == APR_SUCCESS) {
+                            cap->read_rv = rv;
+                        }
+                        apr_brigade_cleanup(bb);
+                        return rv;
+                    }
+                    apr_bucket_delete(b);
+                    continue;
+                }
+                /* the rest of FILE buckets: never an mmap either */
+                apr_bucket_file_enable_mmap(b, 0);
+            }
             rv = apr_bucket_read(b, &data, &len, APR_BLOCK_READ);
             if (rv != APR_SUCCESS) {
                 if (cap->read_rv == APR_SUCCESS) {

@@ -44,32 +44,36 @@ static void sb_init(sb_t *b, apr_pool_t *p, apr_size_t cap)
 
 /* Doubling keeps the pool's waste (abandoned smaller buffers) below the
  * size of the final text. */
-static void sb_reserve(sb_t *b, apr_size_t n)
+static void sb_grow(sb_t *b, apr_size_t n)
+{
+    apr_size_t cap = b->cap * 2;
+    char *nb;
+
+    if (cap < b->len + n) {
+        cap = b->len + n;
+    }
+    nb = apr_palloc(b->p, cap + 1);
+    memcpy(nb, b->buf, b->len);
+    b->buf = nb;
+    b->cap = cap;
+}
+
+static inline void sb_reserve(sb_t *b, apr_size_t n)
 {
     if (b->cap - b->len < n) {
-        apr_size_t cap = b->cap * 2;
-        char *nb;
-        if (cap < b->len + n) {
-            cap = b->len + n;
-        }
-        nb = apr_palloc(b->p, cap + 1);
-        memcpy(nb, b->buf, b->len);
-        b->buf = nb;
-        b->cap = cap;
+        sb_grow(b, n);
     }
 }
 
-static void sb_put(sb_t *b, const char *s, apr_size_t n)
+static inline void sb_put(sb_t *b, const char *s, apr_size_t n)
 {
     sb_reserve(b, n);
     memcpy(b->buf + b->len, s, n);
     b->len += n;
 }
 
-static void sb_puts(sb_t *b, const char *s)
-{
-    sb_put(b, s, strlen(s));
-}
+/* A string literal, its length known at compile time. */
+#define SB_LIT(b, s) sb_put((b), (s), sizeof(s) - 1)
 
 /* A non-negative int in decimal (an HTTP status). */
 static void sb_int(sb_t *b, int v)
@@ -87,30 +91,19 @@ static void sb_int(sb_t *b, int v)
     sb_put(b, digits + sizeof(digits) - n, (apr_size_t)n);
 }
 
-static void sb_putc(sb_t *b, char c)
+static inline void sb_putc(sb_t *b, char c)
 {
     sb_reserve(b, 1);
     b->buf[b->len++] = c;
 }
 
-/* s[0..n) as a quoted JSON string. Bytes that are not UTF-8 become
- * U+FFFD: header fields may carry any octet (RFC 9110 5.5), JSON may
- * not. */
-static void sb_str(sb_t *b, const char *s, apr_size_t n)
+/* sb_str for text that needs escaping: s[0..n) after the opening quote
+ * (already written), then the closing quote. */
+static void sb_str_escape(sb_t *b, const char *s, apr_size_t n)
 {
     static const char hex[] = "0123456789abcdef";
     apr_size_t i = 0, run;
 
-    sb_reserve(b, n + 2);
-    b->buf[b->len++] = '"';
-    run = batch_util_json_plain_run((const unsigned char *)s, 0, n);
-    if (run == n) {
-        /* the common case: nothing to escape */
-        memcpy(b->buf + b->len, s, n);
-        b->len += n;
-        b->buf[b->len++] = '"';
-        return;
-    }
     while (i < n) {
         unsigned char c = (unsigned char)s[i];
 
@@ -160,6 +153,23 @@ static void sb_str(sb_t *b, const char *s, apr_size_t n)
         i++;
     }
     sb_putc(b, '"');
+}
+
+/* s[0..n) as a quoted JSON string. Bytes that are not UTF-8 become
+ * U+FFFD: header fields may carry any octet (RFC 9110 5.5), JSON may
+ * not. */
+static inline void sb_str(sb_t *b, const char *s, apr_size_t n)
+{
+    sb_reserve(b, n + 2);
+    b->buf[b->len++] = '"';
+    if (batch_util_json_plain_run((const unsigned char *)s, 0, n) == n) {
+        /* the common case: nothing to escape */
+        memcpy(b->buf + b->len, s, n);
+        b->len += n;
+        b->buf[b->len++] = '"';
+        return;
+    }
+    sb_str_escape(b, s, n);
 }
 
 static void sb_strz(sb_t *b, const char *s)
@@ -356,11 +366,11 @@ static const char *status_code(const char *line, apr_pool_t *p)
 
 static void put_error(sb_t *b, const char *code, const char *message)
 {
-    sb_puts(b, "{\"error\":{\"code\":");
+    SB_LIT(b, "{\"error\":{\"code\":");
     sb_strz(b, code);
-    sb_puts(b, ",\"message\":");
+    SB_LIT(b, ",\"message\":");
     sb_strz(b, message);
-    sb_puts(b, "}}");
+    SB_LIT(b, "}}");
 }
 
 const char *batch_encode_error(const batch_error_t *err, apr_pool_t *p)
@@ -420,7 +430,7 @@ static void put_headers(sb_t *b, const apr_table_t *t, const char *ctype,
 
     sb_putc(b, '{');
     if (ctype) {
-        sb_puts(b, "\"Content-Type\":");
+        SB_LIT(b, "\"Content-Type\":");
         sb_strz(b, ctype);
         first = 0;
     }
@@ -577,18 +587,18 @@ apr_status_t batch_encode_item(const char **pjson, apr_size_t *plen,
 
     sb_init(&b, p,
             256 + (mode == BODY_DATA ? res->body_len + res->body_len / 3 : 0));
-    sb_puts(&b, "{\"id\":");
+    SB_LIT(&b, "{\"id\":");
     sb_strz(&b, id);
-    sb_puts(&b, ",\"status\":");
+    SB_LIT(&b, ",\"status\":");
     sb_int(&b, res->status);
-    sb_puts(&b, ",\"headers\":");
+    SB_LIT(&b, ",\"headers\":");
     put_headers(&b, headers, ctype, p);
     if (mode == BODY_ERROR) {
-        sb_puts(&b, ",\"body\":");
+        SB_LIT(&b, ",\"body\":");
         put_error(&b, code, message);
     }
     else if (mode == BODY_DATA) {
-        sb_puts(&b, ",\"body\":");
+        SB_LIT(&b, ",\"body\":");
         put_body(&b, res->body, res->body_len, ctype);
     }
     sb_putc(&b, '}');

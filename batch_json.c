@@ -233,8 +233,30 @@ static apr_size_t decode(char *out, const unsigned char *s, apr_size_t b,
 
 /* The string at s[*pi] == '"': checked, then decoded into the pool when it
  * has escapes, else left where it is; *pi moves past the closing quote. */
-static apr_status_t read_string(reader_t *r, apr_size_t *pi, const char **pstr,
-                                apr_size_t *pn, unsigned *flags)
+static apr_status_t read_string_slow(reader_t *r, apr_size_t *pi,
+                                     const char **pstr, apr_size_t *pn,
+                                     unsigned *flags);
+
+/* Most strings are plain up to their closing quote: one scan inlined in
+ * the caller, the full reader only for the others. */
+static inline apr_status_t read_string(reader_t *r, apr_size_t *pi,
+                                       const char **pstr, apr_size_t *pn,
+                                       unsigned *flags)
+{
+    apr_size_t b = *pi + 1, i = batch_util_json_plain_run(r->s, b, r->len);
+
+    if (i < r->len && r->s[i] == '"') {
+        *pstr = (const char *)r->s + b;
+        *pn = i - b;
+        *pi = i + 1;
+        return APR_SUCCESS;
+    }
+    return read_string_slow(r, pi, pstr, pn, flags);
+}
+
+static apr_status_t read_string_slow(reader_t *r, apr_size_t *pi,
+                                     const char **pstr, apr_size_t *pn,
+                                     unsigned *flags)
 {
     const unsigned char *s = r->s;
     apr_size_t len = r->len, b = *pi + 1, i = b;

@@ -194,13 +194,20 @@ static char *merge_decode(apr_size_t *pn, const char *in, apr_size_t len,
 }
 
 /* Characters no url or base may hold; NULL when s is clean. */
+/* Bytes of a url that need no closer look: printable ASCII but '#',
+ * '%' and '\\', and bytes >= 0x80 but 0xC2 (the lead byte of C1
+ * controls). */
+static const unsigned char url_plain[256] = {
+    [0x21 ... 0x22] = 1, [0x24] = 1,          [0x26 ... 0x5B] = 1,
+    [0x5D ... 0x7E] = 1, [0x80 ... 0xC1] = 1, [0xC3 ... 0xFF] = 1};
+
 static const char *bad_chars(const char *s)
 {
     const unsigned char *u = (const unsigned char *)s;
 
     for (; *u; u++) {
-        if (*u > ' ' && *u < 0x7F && *u != '\\' && *u != '#' && *u != '%') {
-            continue; /* the usual case: a printable ASCII character */
+        if (url_plain[*u]) {
+            continue;
         }
         if (*u == ' ' || (*u >= '\t' && *u <= '\r')) {
             return "must not contain whitespace";

@@ -15,8 +15,10 @@
  * runner starts at once; if items are still queued a millisecond later,
  * main starts more, up to BatchConcurrency: a batch of fast items costs
  * about two thread hand-offs, a batch of slow ones is fully parallel
- * after 1 ms. Main writes finished items in request order and never
- * returns while a runner still runs.
+ * after 1 ms. Main writes finished items in request order, flushes what
+ * it wrote once BATCH_FLUSH_INTERVAL has passed since the last flush (a
+ * slow item must not hold finished ones back), and never returns while a
+ * runner still runs.
  *
  * Rules: a runner allocates only from the item's
  * pool, never from the batch request's pool or connection; everything
@@ -347,6 +349,34 @@ static apr_interval_time_t main_wait(run_t *run, apr_time_t ramp_at)
     return wait;
 }
 
+/* Written items wait for a flush (CONTRACT 6): flush them when it is due,
+ * else shorten *wait to wake for it. Main, under mu (released during the
+ * flush). 1 when it flushed, -1 when the client has gone, else 0. */
+static int flush_if_due(run_t *run, void *ctx, apr_interval_time_t *wait)
+{
+    apr_time_t now, due;
+    apr_status_t rv;
+
+    if (!run->o->flush_due || (due = run->o->flush_due(ctx)) == 0) {
+        return 0;
+    }
+    now = apr_time_now();
+    if (due > now) {
+        if (due - now < *wait) {
+            *wait = due - now;
+        }
+        return 0;
+    }
+    apr_thread_mutex_unlock(run->mu);
+    rv = run->o->flush(ctx);
+    apr_thread_mutex_lock(run->mu);
+    if (rv != APR_SUCCESS || run->r->connection->aborted) {
+        run->stop = 1;
+        return -1;
+    }
+    return 1;
+}
+
 /* After the last write (or the client left): no runner is running when
  * this returns, and every pool not written is closed. Main, under mu;
  * returns with mu released. */
@@ -393,7 +423,7 @@ static int run_concurrent(run_t *run, batch_emit_fn *emit, void *ctx)
     apr_thread_mutex_lock(run->mu);
     for (;;) {
         apr_interval_time_t wait;
-        int wrote;
+        int wrote, flushed;
 
         if (!run->stop) {
             schedule(run);
@@ -407,6 +437,13 @@ static int run_concurrent(run_t *run, batch_emit_fn *emit, void *ctx)
             continue; /* room was made: schedule again before waiting */
         }
         wait = main_wait(run, ramp_at);
+        flushed = flush_if_due(run, ctx, &wait);
+        if (flushed < 0) {
+            break;
+        }
+        if (flushed > 0) {
+            continue; /* look again: runners may have finished */
+        }
         if (wait > 0) {
             apr_thread_cond_timedwait(run->cv, run->mu, wait);
         }

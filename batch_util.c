@@ -110,6 +110,10 @@ batch_media_t batch_util_media_class(const char *content_type)
     if (!content_type) {
         return BATCH_MEDIA_BINARY;
     }
+    if (strncmp(content_type, "application/json", 16) == 0
+        && (content_type[16] == '\0' || content_type[16] == ';')) {
+        return BATCH_MEDIA_JSON; /* the common case, without a copy */
+    }
     /* The media type is what precedes the parameters, with optional
      * whitespace around it (RFC 9110 8.3.1). */
     b = content_type;
@@ -460,7 +464,25 @@ const unsigned char batch_util_json_plain[256] = {
 
 /* A string at s[*pi] == '"': RFC 8259 escapes, no raw control
  * characters, well-formed UTF-8. */
-static int valid_string(const unsigned char *s, apr_size_t len, apr_size_t *pi)
+static int valid_string_slow(const unsigned char *s, apr_size_t len,
+                             apr_size_t *pi);
+
+/* Most strings (keys, short values) are plain up to their closing quote:
+ * one scan inlined in the caller, the full check only for the others. */
+static inline int valid_string(const unsigned char *s, apr_size_t len,
+                               apr_size_t *pi)
+{
+    apr_size_t i = batch_util_json_plain_run(s, *pi + 1, len);
+
+    if (i < len && s[i] == '"') {
+        *pi = i + 1;
+        return 1;
+    }
+    return valid_string_slow(s, len, pi);
+}
+
+static int valid_string_slow(const unsigned char *s, apr_size_t len,
+                             apr_size_t *pi)
 {
     apr_size_t i = *pi + 1;
 
@@ -592,8 +614,9 @@ int batch_util_json_valid(const char *text, apr_size_t len, int depth)
     for (;;) {
         unsigned char c;
 
+        /* one compare for the bytes that are no whitespace */
         while (
-            i < len
+            i < len && s[i] <= ' '
             && (s[i] == ' ' || s[i] == '\t' || s[i] == '\n' || s[i] == '\r')) {
             i++;
         }

@@ -212,6 +212,7 @@ typedef struct writer_t {
     request_rec *r;
     apr_bucket_brigade *bb; /* from r->pool, emptied after every pass */
     apr_time_t last_flush;
+    int unflushed; /* passed on since the last flush */
     apr_status_t rv;
 } writer_t;
 
@@ -243,7 +244,36 @@ static apr_status_t write_out(writer_t *w, batch_out_t *out)
         APR_BRIGADE_INSERT_TAIL(w->bb,
                                 apr_bucket_flush_create(c->bucket_alloc));
         w->last_flush = now;
+        w->unflushed = 0;
     }
+    else {
+        w->unflushed = 1;
+    }
+    w->rv = ap_pass_brigade(w->r->output_filters, w->bb);
+    apr_brigade_cleanup(w->bb);
+    return w->rv;
+}
+
+/* For batch_run's flush_due and flush: while a slow item holds a
+ * concurrent batch, what was written goes out BATCH_FLUSH_INTERVAL after
+ * the last flush, not with the next write. */
+static apr_time_t writer_flush_due(writer_t *w)
+{
+    return (w->unflushed && w->rv == APR_SUCCESS)
+               ? w->last_flush + BATCH_FLUSH_INTERVAL
+               : 0;
+}
+
+static apr_status_t writer_flush(writer_t *w)
+{
+    conn_rec *c = w->r->connection;
+
+    if (w->rv != APR_SUCCESS) {
+        return w->rv;
+    }
+    APR_BRIGADE_INSERT_TAIL(w->bb, apr_bucket_flush_create(c->bucket_alloc));
+    w->last_flush = apr_time_now();
+    w->unflushed = 0;
     w->rv = ap_pass_brigade(w->r->output_filters, w->bb);
     apr_brigade_cleanup(w->bb);
     return w->rv;
@@ -356,6 +386,16 @@ static apr_status_t emit_item(void *data, const batch_item_t *it,
     rv = e->fmt->item(e->wstate, &e->out, e->batch, it, res, ip);
     e->nwritten++;
     return rv != APR_SUCCESS ? rv : write_out(&e->w, &e->out);
+}
+
+static apr_time_t emit_flush_due(void *data)
+{
+    return writer_flush_due(&((emit_ctx_t *)data)->w);
+}
+
+static apr_status_t emit_flush(void *data)
+{
+    return writer_flush(&((emit_ctx_t *)data)->w);
 }
 
 /* The facts of r a format may read (batch_format.h). */
@@ -519,6 +559,7 @@ static int run_batch(request_rec *r, const batch_dir_conf *conf,
     /* the first item goes out at once, with the response headers and the
      * opening pieces; then a flush at most every BATCH_FLUSH_INTERVAL */
     e.w.last_flush = 0;
+    e.w.unflushed = 0;
     e.w.rv = APR_SUCCESS;
     e.disp =
         batch_dispatch_create(r, batch_config_max_response_size(conf), r->pool);
@@ -530,6 +571,8 @@ static int run_batch(request_rec *r, const batch_dir_conf *conf,
     opts.workers = workers;
     opts.deadline = r->request_time + batch_config_timeout(conf);
     opts.concurrency = batch_config_concurrency(conf);
+    opts.flush_due = emit_flush_due;
+    opts.flush = emit_flush;
     batch_run(r, batch, &opts, emit_item, &e);
     if (e.nwritten == batch->nitems
         && fmt->close(e.wstate, &e.out, batch, r->pool) == APR_SUCCESS) {

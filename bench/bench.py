@@ -23,6 +23,7 @@ import tempfile
 import time
 
 import concurrency
+import nginx as nginx_peer
 
 BENCH_DIR = os.path.dirname(os.path.abspath(__file__))
 SRC_DIR = os.path.dirname(BENCH_DIR)
@@ -111,6 +112,9 @@ class Bench:
         self.port, self.port2, self.port3 = free_port(), free_port(), free_port()
         self.clk_tck = CLK_TCK
         self.cpu_ticks = cpu_ticks
+        self.children_of = children
+        self.nommap = self.nginx = None
+        self.nginx_skipped = nginx_peer.available()
         self.parts = parse_parts(args)
         self.root = tempfile.mkdtemp(prefix="mod_batch-bench-", dir="/tmp")
         self.conf = os.path.join(self.root, "conf", "httpd.conf")
@@ -152,7 +156,7 @@ class Bench:
             tmpl = string.Template(f.read())
         vals = dict(root=self.root, port=self.port, port2=self.port2, port3=self.port3,
                     libexecdir=LIBEXECDIR, module=self.module, name="front",
-                    batch_threads=32, proxy_max=64)
+                    batch_threads=32, proxy_max=64, mmap="On")
         vals.update(kw)
         user = ""
         if os.geteuid() == 0:
@@ -239,6 +243,25 @@ class Bench:
             if not good:
                 log("CHECK FAILED for %s: %s" % (key, self.results["checks"].get(key)))
                 ok = False
+        for name, srv in (("nommap", self.nommap), ("nginx", self.nginx)):
+            if srv is None:
+                continue
+            st, body, _ = self.http("GET", "/s/item.json", port=srv.port)
+            good = st == 200 and body == ITEM_JSON
+            if name == "nginx":
+                st2, b2, _ = self.http("POST", "/batch", open(self.body_path("static", 20), "rb").read(),
+                                       port=srv.port)
+                try:
+                    resp = json.loads(b2)["responses"]
+                    good = good and st2 == 200 and [x["status"] for x in resp] == [200] * 20 \
+                        and all(json.dumps(x["body"], separators=(",", ":")).encode() + b"\n" == ITEM_JSON
+                                for x in resp)
+                except Exception:
+                    good = False
+            self.results["checks"][name] = good
+            if not good:
+                log("CHECK FAILED for the %s instance" % name)
+                ok = False
         self.results["checks"]["ok"] = ok
         return ok
 
@@ -250,6 +273,22 @@ class Bench:
         data = r.read()
         c.close()
         return r.status, data, r.getheaders()
+
+    def start_peers(self):
+        """The comparison servers of the throughput part: a front with
+        EnableMMAP Off (one by one), and nginx + Lua (when installed)."""
+        self.nommap = self.extra_front("front-nommap", self.module, [], mmap="Off")
+        self.nommap.start()
+        if self.nginx_skipped:
+            log("nginx peer skipped: %s" % self.nginx_skipped)
+            return
+        self.nginx = nginx_peer.Nginx(self, free_port(), os.cpu_count() or 1)
+        self.nginx.start()
+
+    def stop_peers(self):
+        for srv in (self.nommap, self.nginx):
+            if srv is not None:
+                srv.stop()
 
     # -- load generators
     def run_wrk(self, url, body_file, dur, port=None, conns=4):
@@ -295,10 +334,11 @@ class Bench:
                 + (int(req.group(3)) - ok2xx)}
 
     def measure(self, case, dur):
-        front, back = self.front.all_pids(), self.backend.all_pids()
+        srv = self.server_of(case)
+        front, back = srv.all_pids(), self.backend.all_pids()
         c0, b0 = cpu_ticks(front), cpu_ticks(back)
         if case["client"] == "wrk":
-            r = self.run_wrk(case["url"], case.get("body"), dur)
+            r = self.run_wrk(case["url"], case.get("body"), dur, port=srv.port)
         else:
             r = self.run_h2load(case["url"], case["m"], dur)
         c1, b1 = cpu_ticks(front), cpu_ticks(back)
@@ -326,7 +366,28 @@ class Bench:
                 out.append({"id": "%s/h2m%d" % (key, m), "target": key, "label": label,
                             "mode": "one by one, h2c %d stream%s" % (m, "s" if m > 1 else ""),
                             "client": "h2load", "url": url, "n": 1, "m": m})
+            if key != "static":
+                continue
+            # the baseline nobody can call handicapped: one by one on a
+            # second front instance with EnableMMAP Off
+            out.append({"id": "static/h1-nommap", "target": key, "label": label,
+                        "mode": "one by one, HTTP/1.1 keep-alive, EnableMMAP Off",
+                        "client": "wrk", "url": url, "n": 1, "server": "nommap"})
+            if self.nginx_skipped:
+                continue
+            # the moonshot peer: nginx + Lua ngx.location.capture_multi
+            out.append({"id": "static/nginx-batch20", "target": key, "label": label,
+                        "mode": "nginx + Lua capture_multi, /batch, HTTP/1.1 keep-alive",
+                        "client": "wrk", "url": "/batch", "body": self.body_path(key, 20),
+                        "n": 20, "server": "nginx"})
+            out.append({"id": "static/nginx-h1", "target": key, "label": label,
+                        "mode": "nginx, one by one, HTTP/1.1 keep-alive",
+                        "client": "wrk", "url": url, "n": 1, "server": "nginx"})
         return out
+
+    def server_of(self, case):
+        """The instance a case is measured on (default: the front)."""
+        return {"nommap": self.nommap, "nginx": self.nginx}.get(case.get("server"), self.front)
 
     def throughput(self):
         cases = self.cases()
@@ -523,6 +584,19 @@ class Bench:
                                              if b["cpu_us_per_item"] and h1["cpu_us_per_item"] else None),
             }
         s = R["static"]
+
+        def ratio(a, b, k):
+            try:
+                x, y = self.row(a)[k], self.row(b)[k]
+            except StopIteration:
+                return None
+            return x / y if x and y else None
+        s["items_s_batch20_over_h1_nommap"] = ratio("static/batch20", "static/h1-nommap", "items_per_s")
+        s["cpu_item_batch20_over_h1_nommap"] = ratio("static/batch20", "static/h1-nommap", "cpu_us_per_item")
+        s["items_s_h1_nommap_over_h1"] = ratio("static/h1-nommap", "static/h1", "items_per_s")
+        s["items_s_nginx_batch20_over_batch20"] = ratio("static/nginx-batch20", "static/batch20", "items_per_s")
+        s["cpu_item_nginx_batch20_over_batch20"] = ratio("static/nginx-batch20", "static/batch20", "cpu_us_per_item")
+        s["items_s_nginx_batch20_over_nginx_h1"] = ratio("static/nginx-batch20", "static/nginx-h1", "items_per_s")
         prof = self.results.get("profile") or {}
         mem = self.results.get("memory") or {}
         R["targets"] = [
@@ -532,12 +606,18 @@ class Bench:
             {"name": "(b) CPU/item: /batch N=20 / one by one h2c 20 streams (static)",
              "value": s["cpu_item_batch20_over_h2m20"], "target": "<= 0.25", "unit": "x",
              "pass": s["cpu_item_batch20_over_h2m20"] is not None and s["cpu_item_batch20_over_h2m20"] <= 0.25},
+            {"name": "(a') items/s: /batch N=20 / one by one HTTP/1.1 with EnableMMAP Off (static)",
+             "value": s["items_s_batch20_over_h1_nommap"], "target": "report", "unit": "x", "pass": None},
             {"name": "(c) mod_batch + json-c share of instructions (callgrind, self cost)",
              "value": prof.get("share_module_jsonc_pct"), "target": "<= 15 %", "unit": "%",
              "pass": prof.get("share_module_jsonc_pct") is not None and prof["share_module_jsonc_pct"] <= 15},
             {"name": "(d) peak RSS growth: 20 x 1 MiB minus 1 x 1 MiB",
              "value": None if mem.get("extra_kb") is None else mem["extra_kb"] / 1024.0, "target": "< 2 MiB",
              "unit": "MiB", "pass": mem.get("extra_kb") is not None and mem["extra_kb"] < 2048},
+            {"name": "(e) moonshot: items/s of nginx + Lua capture_multi (20 items) / mod_batch /batch N=20",
+             "value": s["items_s_nginx_batch20_over_batch20"], "target": "report", "unit": "x", "pass": None},
+            {"name": "(e) CPU/item: nginx + Lua capture_multi / mod_batch /batch N=20",
+             "value": s["cpu_item_nginx_batch20_over_batch20"], "target": "report", "unit": "x", "pass": None},
         ]
 
     def markdown(self):
@@ -582,12 +662,22 @@ class Bench:
                     f(r["backend_cpu_us_per_item"], "%.1f") if r["target"] == "proxy" else "–",
                     r["errors"]))
             L.append("")
+            L.append("Both servers run their defaults for file I/O: httpd `EnableMMAP On`, "
+                     "`EnableSendfile Off` (as Debian ships it); the row \"EnableMMAP Off\" is a second "
+                     "front instance, the same but for `EnableMMAP Off`, for the one-by-one baseline. "
+                     "The nginx rows are nginx + lua-nginx-module (`bench/nginx.conf.in`, %s worker "
+                     "processes, `sendfile off`, access log off) serving the same file, and its "
+                     "`/batch` (`bench/lua/nginx_batch.lua`) running the same 20 items with "
+                     "`ngx.location.capture_multi`; CPU is nginx's master + workers.%s\n"
+                     % (os.cpu_count(), "" if not self.nginx_skipped
+                        else " **nginx peer skipped: %s.**" % self.nginx_skipped))
         L.append("## Target ratios (N = 20, small static item)\n")
         L.append("| ratio | value | target | met |\n|---|--:|---|---|")
         for t in self.results["ratios"]["targets"]:
             v = t["value"]
             vs = "–" if v is None else ("%.2f %s" % (v, t["unit"]) if t["unit"] != "x" else "%.2f×" % v)
-            L.append("| %s | %s | %s | %s |" % (t["name"], vs, t["target"], "yes" if t["pass"] else "**no**"))
+            met = "–" if t["pass"] is None else ("yes" if t["pass"] else "**no**")
+            L.append("| %s | %s | %s | %s |" % (t["name"], vs, t["target"], met))
         L.append("")
         if self.results["cases"]:
             L.append("Same ratios for every item target:\n")
@@ -666,10 +756,13 @@ class Bench:
             if "throughput" in self.parts or "memory" in self.parts:
                 self.backend.start()
                 self.front.start()
+                if "throughput" in self.parts:
+                    self.start_peers()
                 if not self.check():
                     log("sanity check failed; numbers below are suspect")
                 if "throughput" in self.parts:
                     self.throughput()
+                    self.stop_peers()
                 if "memory" in self.parts:
                     log("memory: fresh child per case")
                     self.memory()
@@ -682,6 +775,7 @@ class Bench:
         finally:
             self.front.stop()
             self.backend.stop()
+            self.stop_peers()
             self.conc.stop_all()
         self.ratios()
         md = self.markdown()

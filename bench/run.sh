@@ -17,8 +17,10 @@
 #
 # Builds the module in the source tree (autoreconf -fi && ./configure &&
 # make) when .libs/mod_batch.so is missing and BATCH_MODULE is not set, and
-# installs wrk, h2load (nghttp2-client) and valgrind with apt-get when they
-# are missing and we are root.
+# installs wrk, h2load (nghttp2-client), valgrind and the nginx peer (nginx,
+# libnginx-mod-http-lua, lua-cjson) with apt-get when they are missing and
+# we are root. The bench never uses the system nginx: it starts its own on
+# a free port from bench/nginx.conf.in.
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -30,6 +32,10 @@ command -v h2load >/dev/null || missing+=(nghttp2-client)
 command -v valgrind >/dev/null || missing+=(valgrind)
 command -v callgrind_annotate >/dev/null || missing+=(valgrind)
 [ -x /usr/sbin/apache2 ] || missing+=(apache2)
+# the nginx + Lua capture_multi peer (bench/nginx.py; left out when missing)
+[ -x /usr/sbin/nginx ] || missing+=(nginx)
+[ -f /usr/share/nginx/modules/ngx_http_lua_module.so ] || missing+=(libnginx-mod-http-lua)
+ls /usr/lib/*/lua/5.1/cjson.so >/dev/null 2>&1 || missing+=(lua-cjson)
 if [ ${#missing[@]} -gt 0 ]; then
     if [ "$(id -u)" = 0 ]; then
         echo "bench: installing ${missing[*]}" >&2

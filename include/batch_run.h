@@ -35,12 +35,28 @@ typedef apr_status_t batch_emit_fn(void *ctx, const batch_item_t *it,
                                    const batch_result_t *res, apr_time_t start,
                                    apr_pool_t *ip);
 
+/**
+ * When output that has been written but not flushed yet must be flushed
+ * (BATCH_FLUSH_INTERVAL after the last flush), or 0 when nothing waits.
+ * Called on the batch's thread while it waits for running items; does no
+ * I/O.
+ */
+typedef apr_time_t batch_flush_due_fn(void *ctx);
+
+/** Flush what has been written (the batch's thread). */
+typedef apr_status_t batch_flush_fn(void *ctx);
+
 typedef struct batch_run_opts_t {
     const batch_dir_conf *conf;   /* BatchMethods */
     const batch_dispatch_t *disp; /* how items become subrequests */
     batch_workers_t *workers;     /* the child's; never NULL */
     apr_time_t deadline;          /* BatchTimeout: no item starts after */
     int concurrency;              /* BatchConcurrency (1 = sequential) */
+    /* concurrent mode: written items reach the client while a slow item
+     * holds the batch (CONTRACT 6); both NULL: flushed by writes only.
+     * They get the ctx of emit. */
+    batch_flush_due_fn *flush_due;
+    batch_flush_fn *flush;
 } batch_run_opts_t;
 
 /**
