@@ -30,6 +30,7 @@
 #include "batch_private.h"
 #include "http_protocol.h"
 
+#include "batch_dispatch.h"
 #include "batch_run.h"
 #include "batch_sched.h"
 #include "batch_shadow.h"
@@ -103,6 +104,7 @@ static void set_refusal(batch_result_t *res, int status, const char *code,
                         const char *message)
 {
     res->status = status;
+    res->status_line = batch_dispatch_status_line(status);
     res->error_code = code;
     res->error_message = message;
 }

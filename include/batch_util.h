@@ -59,10 +59,20 @@ const char *batch_util_base64_encode(apr_size_t *poutlen, const char *in,
                                      apr_size_t inlen, apr_pool_t *p);
 
 /**
- * Escape s[0..len) (valid UTF-8) as the inside of a JSON string (no
- * surrounding quotes): ", \ and control characters escaped, '/' not
- * escaped. Result from p, NUL terminated, length in *poutlen (may be NULL).
+ * The one JSON string escaper (the inside of a JSON string, no quotes):
+ * '"' and '\\' escaped, \n \r \t as such, the other control characters
+ * as \u00XX, '/' and DEL as they are, well-formed UTF-8 as it is, and
+ * every byte that is not part of well-formed UTF-8 as U+FFFD (header
+ * fields may carry any octet, RFC 9110 5.5; JSON may not). Plain runs go
+ * sixteen bytes a step (batch_util_json_plain_run).
+ * @param out  where to write, with room for the returned length; NULL to
+ *             only measure
+ * @return the length of the escaped text
  */
+apr_size_t batch_util_json_escape_to(char *out, const char *s, apr_size_t len);
+
+/** batch_util_json_escape_to() into a buffer from p, NUL terminated,
+ *  length in *poutlen (may be NULL). */
 const char *batch_util_json_escape(apr_size_t *poutlen, const char *s,
                                    apr_size_t len, apr_pool_t *p);
 
@@ -130,7 +140,8 @@ static inline apr_size_t batch_util_json_plain_run(const unsigned char *s,
 /**
  * 1 when s[0..len) is one JSON text by RFC 8259 (whitespace around it
  * allowed): strict grammar, well-formed UTF-8 in strings, no raw control
- * characters, nesting at most depth levels ("[]" is 1; capped at
+ * characters, no lone surrogate escape (what batch_json_parse() accepts),
+ * nesting at most depth levels ("[]" is 1; capped at
  * BATCH_JSON_VALID_MAX_DEPTH). Allocates nothing, so a valid text can be
  * copied into a JSON document as it is.
  */
