@@ -96,21 +96,20 @@ static void sb_putc(sb_t *b, char c)
     b->buf[b->len++] = c;
 }
 
-/* s[0..n) escaped as the inside of a JSON string (the one escaper,
- * batch_util_json_escape_to: bytes that are not UTF-8 become U+FFFD).
- * Most strings need no escape: one scan, one copy. Room for one more
- * byte (a closing quote) is reserved with it. */
+/* s[0..n) escaped as the inside of a JSON string, in one pass (the one
+ * escaper, batch_util_json_escape_to: bytes that are not UTF-8 become
+ * U+FFFD). Room for the unescaped rest is reserved first; when escapes
+ * fill it, the buffer grows and the escaper goes on where it stopped. */
 static void sb_esc(sb_t *b, const char *s, apr_size_t n)
 {
-    apr_size_t run = batch_util_json_plain_run((const unsigned char *)s, 0, n);
-    apr_size_t tail =
-        run < n ? batch_util_json_escape_to(NULL, s + run, n - run) : 0;
+    apr_size_t done = 0, used;
 
-    sb_reserve(b, run + tail + 1);
-    memcpy(b->buf + b->len, s, run);
-    b->len += run;
-    if (tail) {
-        b->len += batch_util_json_escape_to(b->buf + b->len, s + run, n - run);
+    while (done < n) {
+        /* + 6: room for at least one escape, so every round moves on */
+        sb_reserve(b, n - done + 6);
+        b->len += batch_util_json_escape_to(b->buf + b->len, b->cap - b->len,
+                                            s + done, n - done, &used);
+        done += used;
     }
 }
 

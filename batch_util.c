@@ -359,77 +359,85 @@ static apr_size_t utf8_seq_at(const unsigned char *u, apr_size_t i,
     return n;
 }
 
-/* The escaped form of the byte (or UTF-8 sequence) at u[*pi], which is
- * not plain: written to out unless out is NULL; returns its length and
- * moves *pi past what it consumed. */
-static apr_size_t escape_one(char *out, const unsigned char *u, apr_size_t *pi,
-                             apr_size_t len)
+/* The escaped form of the byte (or UTF-8 sequence) at u[i], which is
+ * not plain, in e (at most 6 bytes); its length. *pn is set to the
+ * bytes it stands for. */
+static apr_size_t escape_one(char *e, const unsigned char *u, apr_size_t i,
+                             apr_size_t len, apr_size_t *pn)
 {
     static const char hex[] = "0123456789abcdef";
-    unsigned char c = u[*pi];
-    char e[6] = {'\\', 0, '0', '0', 0, 0};
-    apr_size_t n = 2;
+    unsigned char c = u[i];
 
+    *pn = 1;
     if (c >= 0x80) {
-        apr_size_t k = utf8_seq_at(u, *pi, len);
+        apr_size_t k = utf8_seq_at(u, i, len);
         if (k == 0) {
             /* not UTF-8: U+FFFD, one per byte */
-            (*pi)++;
-            if (out) {
-                memcpy(out, "\xEF\xBF\xBD", 3);
-            }
+            memcpy(e, "\xEF\xBF\xBD", 3);
             return 3;
         }
-        if (out) {
-            memcpy(out, u + *pi, k);
-        }
-        *pi += k;
+        memcpy(e, u + i, k);
+        *pn = k;
         return k;
     }
+    e[0] = '\\';
     switch (c) {
     case '"':
     case '\\':
         e[1] = (char)c;
-        break;
+        return 2;
     case '\n':
         e[1] = 'n';
-        break;
+        return 2;
     case '\r':
         e[1] = 'r';
-        break;
+        return 2;
     case '\t':
         e[1] = 't';
-        break;
-    default: /* the other controls */
-        e[1] = 'u';
-        e[4] = hex[c >> 4];
-        e[5] = hex[c & 0xF];
-        n = 6;
-        break;
+        return 2;
     }
-    (*pi)++;
-    if (out) {
-        memcpy(out, e, n);
-    }
-    return n;
+    /* the other controls */
+    e[1] = 'u';
+    e[2] = '0';
+    e[3] = '0';
+    e[4] = hex[c >> 4];
+    e[5] = hex[c & 0xF];
+    return 6;
 }
 
-apr_size_t batch_util_json_escape_to(char *out, const char *s, apr_size_t len)
+apr_size_t batch_util_json_escape_to(char *out, apr_size_t cap, const char *s,
+                                     apr_size_t len, apr_size_t *pused)
 {
     const unsigned char *u = (const unsigned char *)s;
     apr_size_t i = 0, o = 0;
 
     while (i < len) {
-        apr_size_t run = batch_util_json_plain_run(u, i, len);
+        apr_size_t run = batch_util_json_plain_run(u, i, len), n, k;
+        char e[6];
 
+        if (out && run - i > cap - o) {
+            run = i + (cap - o);
+        }
         if (out) {
             memcpy(out + o, s + i, run - i);
         }
         o += run - i;
         i = run;
-        if (i < len) {
-            o += escape_one(out ? out + o : NULL, u, &i, len);
+        if (i == len) {
+            break;
         }
+        k = escape_one(e, u, i, len, &n);
+        if (out) {
+            if (k > cap - o) {
+                break; /* full: the caller grows out and goes on */
+            }
+            memcpy(out + o, e, k);
+        }
+        o += k;
+        i += n;
+    }
+    if (pused) {
+        *pused = i;
     }
     return o;
 }
@@ -437,10 +445,10 @@ apr_size_t batch_util_json_escape_to(char *out, const char *s, apr_size_t len)
 const char *batch_util_json_escape(apr_size_t *poutlen, const char *s,
                                    apr_size_t len, apr_pool_t *p)
 {
-    apr_size_t need = batch_util_json_escape_to(NULL, s, len);
+    apr_size_t need = batch_util_json_escape_to(NULL, 0, s, len, NULL);
     char *out = apr_palloc(p, need + 1);
 
-    batch_util_json_escape_to(out, s, len);
+    batch_util_json_escape_to(out, need, s, len, NULL);
     out[need] = '\0';
     if (poutlen) {
         *poutlen = need;

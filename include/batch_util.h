@@ -63,13 +63,16 @@ const char *batch_util_base64_encode(apr_size_t *poutlen, const char *in,
  * '"' and '\\' escaped, \n \r \t as such, the other control characters
  * as \u00XX, '/' and DEL as they are, well-formed UTF-8 as it is, and
  * every byte that is not part of well-formed UTF-8 as U+FFFD (header
- * fields may carry any octet, RFC 9110 5.5; JSON may not). Plain runs go
- * sixteen bytes a step (batch_util_json_plain_run).
- * @param out  where to write, with room for the returned length; NULL to
- *             only measure
- * @return the length of the escaped text
+ * fields may carry any octet, RFC 9110 5.5; JSON may not). One pass;
+ * plain runs go sixteen bytes a step (batch_util_json_plain_run).
+ * @param out    where to write, at most cap bytes: it stops before an
+ *               escape that would not fit, so a caller can grow out and
+ *               go on from *pused; NULL to only measure (cap ignored)
+ * @param pused  bytes of s consumed (may be NULL)
+ * @return the bytes written (or, with out NULL, that would be)
  */
-apr_size_t batch_util_json_escape_to(char *out, const char *s, apr_size_t len);
+apr_size_t batch_util_json_escape_to(char *out, apr_size_t cap, const char *s,
+                                     apr_size_t len, apr_size_t *pused);
 
 /** batch_util_json_escape_to() into a buffer from p, NUL terminated,
  *  length in *poutlen (may be NULL). */

@@ -322,8 +322,26 @@ START_TEST(json_escape)
         batch_util_json_escape(&len, "a\xff\xc3(\xed\xa0\x80", 7, pool),
         "a\xef\xbf\xbd\xef\xbf\xbd(\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd");
     ck_assert_uint_eq(len, 17);
-    ck_assert_uint_eq(batch_util_json_escape_to(NULL, "\xf0\x9f\x98\x80\"", 5),
-                      6);
+    ck_assert_uint_eq(
+        batch_util_json_escape_to(NULL, 0, "\xf0\x9f\x98\x80\"", 5, NULL), 6);
+    {
+        /* a full buffer stops before the escape that does not fit */
+        char out[8];
+        apr_size_t used = 0;
+
+        ck_assert_uint_eq(
+            batch_util_json_escape_to(out, 5, "abc\n\x01", 5, &used), 5);
+        ck_assert_uint_eq(used, 4);
+        ck_assert_mem_eq(out, "abc\\n", 5);
+        ck_assert_uint_eq(
+            batch_util_json_escape_to(out, 2, "abc\n\x01", 5, &used), 2);
+        ck_assert_uint_eq(used, 2);
+        ck_assert_uint_eq(
+            batch_util_json_escape_to(
+                out, 8, "\xe2\x82\xac\xe2\x82\xac\xe2\x82\xac", 9, &used),
+            6);
+        ck_assert_uint_eq(used, 6);
+    }
     ck_assert_str_eq(batch_util_json_escape(NULL, "a\0b", 3, pool),
                      "a\\u0000b");
     ck_assert_str_eq(batch_util_json_escape(NULL, "caf\xc3\xa9", 5, pool),
