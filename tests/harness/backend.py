@@ -44,14 +44,14 @@ class _Handler(BaseHTTPRequestHandler):
     def _body(self):
         n = self.headers.get("Content-Length")
         if self.headers.get("Transfer-Encoding", "").lower() == "chunked":
-            data = b""
+            parts = []  # joined once: += would copy the growing body per chunk
             while True:
                 size = int(self.rfile.readline().split(b";")[0].strip() or b"0", 16)
                 if size == 0:
                     while self.rfile.readline() not in (b"\r\n", b"\n", b""):
                         pass
-                    return data
-                data += self.rfile.read(size)
+                    return b"".join(parts)
+                parts.append(self.rfile.read(size))
                 self.rfile.readline()
         return self.rfile.read(int(n)) if n else b""
 
