@@ -374,6 +374,12 @@ START_TEST(batch_error_body)
     ck_assert_str_eq(batch_encode_error(&bare, pool),
                      "{\"error\":{\"code\":\"Error\",\"message\":"
                      "\"413\"}}");
+    /* any bytes in a message: still strict JSON */
+    err.message = "id \xff\xed\xa0\x80 \x01\x1f\"\\";
+    ck_assert_str_eq(batch_encode_error(&err, pool),
+                     "{\"error\":{\"code\":\"BadRequest\",\"message\":"
+                     "\"id \xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd "
+                     "\\u0001\\u001f\\\"\\\\\"}}");
 }
 END_TEST
 
