@@ -438,6 +438,13 @@ static int is_proxied(const request_rec *rr)
            || (rr->filename && strncmp(rr->filename, "proxy:", 6) == 0);
 }
 
+const char *batch_dispatch_status_line(int status)
+{
+    const char *line = ap_get_status_line(status);
+
+    return atoi(line) == status ? line : NULL;
+}
+
 /* Status, headers and content type of the subrequest, by reference: the
  * subrequest's pool descends from the item pool ip (through the item's
  * secondary connection and item parent), so nothing of it goes before
@@ -867,6 +874,10 @@ apr_status_t batch_dispatch_item(batch_result_t *res, const batch_dispatch_t *d,
         res->status_line = NULL;
         res->body = NULL;
         res->body_len = 0;
+    }
+    if (!res->status_line) {
+        /* httpd's phrase for every status the item ended with */
+        res->status_line = batch_dispatch_status_line(res->status);
     }
     return APR_SUCCESS;
 }

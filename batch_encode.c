@@ -6,21 +6,24 @@
  * array (CONTRACT 5 and 6): the headers a client may see, the body in the
  * form its media type calls for, and the {"error":{...}} bodies that
  * mod_batch generates itself. The text is written with a small
- * pool-backed string builder; a JSON response body is checked by
- * batch_util_json_valid() and copied as it is. Whatever bytes an item
- * produced, the output is valid UTF-8 JSON. Pure: APR only.
+ * pool-backed string builder; a JSON body is checked by the
+ * allocation-free validator and copied as it is. Whatever bytes and
+ * headers an item produced, the output is strict JSON: valid UTF-8, no
+ * raw control character, no lone surrogate escape (fuzz_encode_valid).
+ * Pure: APR only.
  */
 
 #include <string.h>
 
 #include <apr_cstr.h>
+#include <apr_hash.h>
 #include <apr_strings.h>
 
 #include "batch_util.h"
 #include "batch_encode.h"
 
 /* Deepest JSON response body still inlined as a value; a deeper one is
- * passed on as a string. */
+ * passed on as a string (many clients' readers recurse). */
 #define ENCODE_JSON_DEPTH 512
 
 /* ------------------------------------------------------------------ */
@@ -97,62 +100,21 @@ static inline void sb_putc(sb_t *b, char c)
     b->buf[b->len++] = c;
 }
 
-/* sb_str for text that needs escaping: s[0..n) after the opening quote
- * (already written), then the closing quote. */
-static void sb_str_escape(sb_t *b, const char *s, apr_size_t n)
+/* s[0..n) escaped as the inside of a JSON string, in one pass (the one
+ * escaper, batch_util_json_escape_to: bytes that are not UTF-8 become
+ * U+FFFD). Room for the unescaped rest is reserved first; when escapes
+ * fill it, the buffer grows and the escaper goes on where it stopped. */
+static void sb_esc(sb_t *b, const char *s, apr_size_t n)
 {
-    static const char hex[] = "0123456789abcdef";
-    apr_size_t i = 0, run;
+    apr_size_t done = 0, used;
 
-    while (i < n) {
-        unsigned char c = (unsigned char)s[i];
-
-        run = batch_util_json_plain_run((const unsigned char *)s, i, n);
-        c = run < n ? (unsigned char)s[run] : 0;
-        if (run > i) {
-            sb_put(b, s + i, run - i);
-            i = run;
-            continue;
-        }
-        if (c >= 0x80) {
-            apr_size_t k = batch_util_utf8_seq((const unsigned char *)s, i, n);
-            if (k) {
-                sb_put(b, s + i, k);
-                i += k;
-            }
-            else {
-                sb_put(b, "\xEF\xBF\xBD", 3);
-                i++;
-            }
-            continue;
-        }
-        sb_reserve(b, 6);
-        b->buf[b->len++] = '\\';
-        switch (c) {
-        case '"':
-        case '\\':
-            b->buf[b->len++] = (char)c;
-            break;
-        case '\n':
-            b->buf[b->len++] = 'n';
-            break;
-        case '\r':
-            b->buf[b->len++] = 'r';
-            break;
-        case '\t':
-            b->buf[b->len++] = 't';
-            break;
-        default:
-            b->buf[b->len++] = 'u';
-            b->buf[b->len++] = '0';
-            b->buf[b->len++] = '0';
-            b->buf[b->len++] = hex[c >> 4];
-            b->buf[b->len++] = hex[c & 0xF];
-            break;
-        }
-        i++;
+    while (done < n) {
+        /* + 6: room for at least one escape, so every round moves on */
+        sb_reserve(b, n - done + 6);
+        b->len += batch_util_json_escape_to(b->buf + b->len, b->cap - b->len,
+                                            s + done, n - done, &used);
+        done += used;
     }
-    sb_putc(b, '"');
 }
 
 /* s[0..n) as a quoted JSON string. Bytes that are not UTF-8 become
@@ -169,7 +131,8 @@ static inline void sb_str(sb_t *b, const char *s, apr_size_t n)
         b->buf[b->len++] = '"';
         return;
     }
-    sb_str_escape(b, s, n);
+    sb_esc(b, s, n);
+    sb_putc(b, '"');
 }
 
 static void sb_strz(sb_t *b, const char *s)
@@ -201,147 +164,14 @@ static const char *sb_finish(sb_t *b, apr_size_t *plen)
 /* status lines and error bodies                                      */
 /* ------------------------------------------------------------------ */
 
-const char *batch_encode_reason(int status)
-{
-    /* httpd 2.4's own phrases, so that a generated error reads the same
-     * whether its status line came from httpd or from this table. */
-    switch (status) {
-    case 100:
-        return "Continue";
-    case 101:
-        return "Switching Protocols";
-    case 102:
-        return "Processing";
-    case 103:
-        return "Early Hints";
-    case 200:
-        return "OK";
-    case 201:
-        return "Created";
-    case 202:
-        return "Accepted";
-    case 203:
-        return "Non-Authoritative Information";
-    case 204:
-        return "No Content";
-    case 205:
-        return "Reset Content";
-    case 206:
-        return "Partial Content";
-    case 207:
-        return "Multi-Status";
-    case 208:
-        return "Already Reported";
-    case 226:
-        return "IM Used";
-    case 300:
-        return "Multiple Choices";
-    case 301:
-        return "Moved Permanently";
-    case 302:
-        return "Found";
-    case 303:
-        return "See Other";
-    case 304:
-        return "Not Modified";
-    case 305:
-        return "Use Proxy";
-    case 307:
-        return "Temporary Redirect";
-    case 308:
-        return "Permanent Redirect";
-    case 400:
-        return "Bad Request";
-    case 401:
-        return "Unauthorized";
-    case 402:
-        return "Payment Required";
-    case 403:
-        return "Forbidden";
-    case 404:
-        return "Not Found";
-    case 405:
-        return "Method Not Allowed";
-    case 406:
-        return "Not Acceptable";
-    case 407:
-        return "Proxy Authentication Required";
-    case 408:
-        return "Request Timeout";
-    case 409:
-        return "Conflict";
-    case 410:
-        return "Gone";
-    case 411:
-        return "Length Required";
-    case 412:
-        return "Precondition Failed";
-    case 413:
-        return "Request Entity Too Large";
-    case 414:
-        return "Request-URI Too Long";
-    case 415:
-        return "Unsupported Media Type";
-    case 416:
-        return "Requested Range Not Satisfiable";
-    case 417:
-        return "Expectation Failed";
-    case 418:
-        return "I'm a teapot";
-    case 421:
-        return "Misdirected Request";
-    case 422:
-        return "Unprocessable Entity";
-    case 423:
-        return "Locked";
-    case 424:
-        return "Failed Dependency";
-    case 426:
-        return "Upgrade Required";
-    case 428:
-        return "Precondition Required";
-    case 429:
-        return "Too Many Requests";
-    case 431:
-        return "Request Header Fields Too Large";
-    case 451:
-        return "Unavailable For Legal Reasons";
-    case 500:
-        return "Internal Server Error";
-    case 501:
-        return "Not Implemented";
-    case 502:
-        return "Bad Gateway";
-    case 503:
-        return "Service Unavailable";
-    case 504:
-        return "Gateway Timeout";
-    case 505:
-        return "HTTP Version Not Supported";
-    case 506:
-        return "Variant Also Negotiates";
-    case 507:
-        return "Insufficient Storage";
-    case 508:
-        return "Loop Detected";
-    case 510:
-        return "Not Extended";
-    case 511:
-        return "Network Authentication Required";
-    }
-    return NULL;
-}
-
+/* The status line the glue gave (httpd's, "404 Not Found"), else the
+ * bare number: the pure core keeps no copy of httpd's reason phrases. */
 static const char *status_line(int status, const char *given, apr_pool_t *p)
 {
-    const char *reason;
-
     if (given && *given) {
         return given;
     }
-    reason = batch_encode_reason(status);
-    return reason ? apr_psprintf(p, "%d %s", status, reason)
-                  : apr_psprintf(p, "%d", status);
+    return apr_psprintf(p, "%d", status);
 }
 
 /* "404 Not Found" -> "NotFound"; "Error" when there is no phrase. */
@@ -390,10 +220,13 @@ const char *batch_encode_error(const batch_error_t *err, apr_pool_t *p)
 /* headers                                                            */
 /* ------------------------------------------------------------------ */
 
+/* One header name of the item's response and its values: the entries
+ * first..last of the table, linked by next[] (see group_headers). */
 typedef struct hdr_t {
-    const char *name;  /* first spelling seen */
-    apr_size_t nlen;   /* strlen(name) */
-    const char *value; /* repeated values joined with ", " */
+    const char *name; /* first spelling seen */
+    apr_size_t nlen;  /* strlen(name) */
+    int first;        /* the first entry with this name */
+    int last;         /* the last one so far */
 } hdr_t;
 
 /* Hop-by-hop headers (batch_util_hop_by_hop) and the framing the batch
@@ -423,6 +256,104 @@ static const char *connection_list(const apr_array_header_t *arr, apr_pool_t *p)
     return list;
 }
 
+/* Distinct names up to this many are found by a linear search (few
+ * headers: cheaper than hashing); beyond it by a hash of the folded
+ * names, since a proxied target may answer thousands of them. */
+#define HDR_LINEAR_MAX 16
+
+typedef struct hdr_index_t {
+    apr_array_header_t *out; /* hdr_t in first-seen order; sized for every
+                                entry up front, so it never moves */
+    apr_hash_t *byname;      /* folded name -> hdr_t, past HDR_LINEAR_MAX */
+    apr_pool_t *p;
+} hdr_index_t;
+
+static hdr_t *hdr_find(const hdr_index_t *x, const char *name, apr_size_t n)
+{
+    int j;
+
+    if (x->byname) {
+        return apr_hash_get(x->byname, batch_util_fold(name, n, x->p),
+                            (apr_ssize_t)n);
+    }
+    for (j = 0; j < x->out->nelts; j++) {
+        hdr_t *o = &((hdr_t *)x->out->elts)[j];
+        if (o->nlen == n && !apr_cstr_casecmpn(o->name, name, n)) {
+            return o;
+        }
+    }
+    return NULL;
+}
+
+static void hdr_add(hdr_index_t *x, const char *name, apr_size_t n, int k)
+{
+    hdr_t *h = apr_array_push(x->out);
+    int j;
+
+    h->name = name;
+    h->nlen = n;
+    h->first = h->last = k;
+    if (x->byname) {
+        apr_hash_set(x->byname, batch_util_fold(name, n, x->p), (apr_ssize_t)n,
+                     h);
+    }
+    else if (x->out->nelts > HDR_LINEAR_MAX) {
+        x->byname = apr_hash_make(x->p);
+        for (j = 0; j < x->out->nelts; j++) {
+            hdr_t *o = &((hdr_t *)x->out->elts)[j];
+            apr_hash_set(x->byname, batch_util_fold(o->name, o->nlen, x->p),
+                         (apr_ssize_t)o->nlen, o);
+        }
+    }
+}
+
+/* The headers of arr a client may see, grouped by name (any case) in
+ * first-seen order; (*pnext)[k] is the next entry after k with the same
+ * name, or -1. Linear in the number of entries: repeated names are
+ * joined when written, never by re-copying a growing value. */
+static apr_array_header_t *group_headers(const apr_array_header_t *arr,
+                                         int **pnext, apr_pool_t *p)
+{
+    const apr_table_entry_t *e = (const apr_table_entry_t *)arr->elts;
+    const char *conn = NULL;
+    hdr_index_t x;
+    int i, *next = apr_palloc(p, sizeof(int) * (apr_size_t)(arr->nelts + 1));
+
+    x.out = apr_array_make(p, arr->nelts, sizeof(hdr_t));
+    x.byname = NULL;
+    x.p = p;
+    for (i = 0; i < arr->nelts; i++) {
+        if (e[i].key && (e[i].key[0] | 0x20) == 'c'
+            && !apr_cstr_casecmp(e[i].key, "Connection")) {
+            conn = connection_list(arr, p);
+            break;
+        }
+    }
+    for (i = 0; i < arr->nelts; i++) {
+        apr_size_t n;
+        hdr_t *h;
+
+        next[i] = -1;
+        if (!e[i].key) {
+            continue;
+        }
+        n = strlen(e[i].key);
+        if (is_dropped(e[i].key, n)
+            || (conn && batch_util_token_listed(conn, e[i].key, n))) {
+            continue;
+        }
+        if ((h = hdr_find(&x, e[i].key, n)) != NULL) {
+            next[h->last] = i;
+            h->last = i;
+        }
+        else {
+            hdr_add(&x, e[i].key, n, i);
+        }
+    }
+    *pnext = next;
+    return x.out;
+}
+
 static void put_headers(sb_t *b, const apr_table_t *t, const char *ctype,
                         apr_pool_t *p)
 {
@@ -437,59 +368,27 @@ static void put_headers(sb_t *b, const apr_table_t *t, const char *ctype,
     if (t) {
         const apr_array_header_t *arr = apr_table_elts(t);
         const apr_table_entry_t *e = (const apr_table_entry_t *)arr->elts;
-        const char *conn = NULL;
-        apr_array_header_t *out = apr_array_make(p, arr->nelts, sizeof(hdr_t));
-        int i, j;
+        int *next, i, k;
+        const apr_array_header_t *out = group_headers(arr, &next, p);
 
-        for (i = 0; i < arr->nelts; i++) {
-            if (e[i].key && (e[i].key[0] | 0x20) == 'c'
-                && !apr_cstr_casecmp(e[i].key, "Connection")) {
-                conn = connection_list(arr, p);
-                break;
-            }
-        }
-        for (i = 0; i < arr->nelts; i++) {
-            const char *val = e[i].val ? e[i].val : "";
-            apr_size_t n;
-            hdr_t *h = NULL;
-
-            if (!e[i].key) {
-                continue;
-            }
-            n = strlen(e[i].key);
-            if (is_dropped(e[i].key, n)) {
-                continue;
-            }
-            if (conn && batch_util_token_listed(conn, e[i].key, n)) {
-                continue;
-            }
-            /* responses carry few headers (LimitRequestFields bounds
-             * proxied ones): a linear search beats a hash per item */
-            for (j = 0; j < out->nelts; j++) {
-                hdr_t *o = &((hdr_t *)out->elts)[j];
-                if (o->nlen == n && !apr_cstr_casecmpn(o->name, e[i].key, n)) {
-                    h = o;
-                    break;
-                }
-            }
-            if (h) {
-                h->value = apr_pstrcat(p, h->value, ", ", val, NULL);
-                continue;
-            }
-            h = apr_array_push(out);
-            h->name = e[i].key;
-            h->nlen = n;
-            h->value = val;
-        }
         for (i = 0; i < out->nelts; i++) {
             const hdr_t *h = &((const hdr_t *)out->elts)[i];
+
             if (!first) {
                 sb_putc(b, ',');
             }
             first = 0;
             sb_str(b, h->name, h->nlen);
-            sb_putc(b, ':');
-            sb_strz(b, h->value);
+            SB_LIT(b, ":\"");
+            for (k = h->first; k >= 0; k = next[k]) {
+                const char *v = e[k].val ? e[k].val : "";
+
+                sb_esc(b, v, strlen(v));
+                if (next[k] >= 0) {
+                    sb_put(b, ", ", 2);
+                }
+            }
+            sb_putc(b, '"');
         }
     }
     sb_putc(b, '}');

@@ -97,29 +97,6 @@ static int is_token(const char *copy, apr_size_t len)
     return batch_util_is_token(copy) && strlen(copy) == len;
 }
 
-/* ASCII case folding, independent of the process locale; ids are
- * compared case-insensitively as Graph does. The result is a hash key of
- * len bytes: s itself when it has no upper-case letter, else a copy. */
-static const char *fold(const char *s, apr_size_t len, apr_pool_t *p)
-{
-    char *f;
-    apr_size_t i = 0;
-
-    while (i < len && !(s[i] >= 'A' && s[i] <= 'Z')) {
-        i++;
-    }
-    if (i == len) {
-        return s;
-    }
-    f = apr_pstrmemdup(p, s, len);
-    for (; i < len; i++) {
-        if (f[i] >= 'A' && f[i] <= 'Z') {
-            f[i] = (char)(f[i] + ('a' - 'A'));
-        }
-    }
-    return f;
-}
-
 /* ------------------------------------------------------------------ */
 /* One item                                                           */
 
@@ -296,7 +273,7 @@ batch_ids_t *batch_ids_make(apr_pool_t *tp)
 
 void batch_ids_add(batch_ids_t *ids, const char *id, apr_size_t len, int index)
 {
-    const char *key = fold(id, len, ids->tp);
+    const char *key = batch_util_fold(id, len, ids->tp);
 
     if (apr_hash_get(ids->first, key, (apr_ssize_t)len) == NULL) {
         apr_hash_set(ids->first, key, (apr_ssize_t)len,
@@ -306,14 +283,14 @@ void batch_ids_add(batch_ids_t *ids, const char *id, apr_size_t len, int index)
 
 void batch_ids_set(batch_ids_t *ids, const char *id, apr_size_t len, int index)
 {
-    apr_hash_set(ids->first, fold(id, len, ids->tp), (apr_ssize_t)len,
-                 (void *)((apr_uintptr_t)index + 1));
+    apr_hash_set(ids->first, batch_util_fold(id, len, ids->tp),
+                 (apr_ssize_t)len, (void *)((apr_uintptr_t)index + 1));
 }
 
 int batch_ids_find(const batch_ids_t *ids, const char *id, apr_size_t len)
 {
     apr_uintptr_t v = (apr_uintptr_t)apr_hash_get(
-        ids->first, fold(id, len, ids->tp), (apr_ssize_t)len);
+        ids->first, batch_util_fold(id, len, ids->tp), (apr_ssize_t)len);
 
     return (int)v - 1;
 }

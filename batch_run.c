@@ -32,6 +32,7 @@
 #include "batch_private.h"
 #include "http_protocol.h"
 
+#include "batch_dispatch.h"
 #include "batch_run.h"
 #include "batch_sched.h"
 #include "batch_shadow.h"
@@ -102,6 +103,14 @@ static void slot_close(run_t *run, int i)
     }
 }
 
+/* An item mod_batch answers itself, with httpd's status line. */
+static void refuse_item(batch_result_t *res, int status, const char *code,
+                        const char *message)
+{
+    batch_util_result_error(res, status, code, message);
+    res->status_line = batch_dispatch_status_line(status);
+}
+
 /* The checks of CONTRACT 4 that need no lookup, in their order (the
  * timeout is checked when the item starts). 1 when the item must not
  * run; its result is then filled. */
@@ -114,22 +123,22 @@ static int refused(run_t *run, int i)
     s->res.head = (strcmp(it->method, "HEAD") == 0);
     if (!batch_config_method_allowed(run->o->conf, it->method)) {
         s->start = apr_time_now();
-        batch_util_result_error(
-            &s->res, HTTP_METHOD_NOT_ALLOWED, BATCH_ERR_METHOD_NOT_ALLOWED,
-            apr_psprintf(s->ip,
-                         "requests[%d]: \"method\" %s is not allowed "
-                         "in a batch here",
-                         i, it->method));
+        refuse_item(&s->res, HTTP_METHOD_NOT_ALLOWED,
+                    BATCH_ERR_METHOD_NOT_ALLOWED,
+                    apr_psprintf(s->ip,
+                                 "requests[%d]: \"method\" %s is not allowed "
+                                 "in a batch here",
+                                 i, it->method));
         return 1;
     }
     if (!batch_sched_deps_ok(run->sched, i)) {
         s->start = apr_time_now();
-        batch_util_result_error(
-            &s->res, HTTP_FAILED_DEPENDENCY, BATCH_ERR_FAILED_DEPENDENCY,
-            apr_psprintf(s->ip,
-                         "requests[%d]: a request it depends on "
-                         "(\"dependsOn\") failed or was not run",
-                         i));
+        refuse_item(&s->res, HTTP_FAILED_DEPENDENCY,
+                    BATCH_ERR_FAILED_DEPENDENCY,
+                    apr_psprintf(s->ip,
+                                 "requests[%d]: a request it depends on "
+                                 "(\"dependsOn\") failed or was not run",
+                                 i));
         return 1;
     }
     return 0;
@@ -145,12 +154,11 @@ static void run_item(run_t *run, int i, apr_thread_t *thread, int tslot)
 
     s->start = apr_time_now();
     if (s->start > run->o->deadline) {
-        batch_util_result_error(
-            &s->res, HTTP_GATEWAY_TIME_OUT, BATCH_ERR_TIMEOUT,
-            apr_psprintf(s->ip,
-                         "requests[%d]: BatchTimeout passed before "
-                         "it could start",
-                         i));
+        refuse_item(&s->res, HTTP_GATEWAY_TIME_OUT, BATCH_ERR_TIMEOUT,
+                    apr_psprintf(s->ip,
+                                 "requests[%d]: BatchTimeout passed before "
+                                 "it could start",
+                                 i));
         return;
     }
     parent = batch_secondary_parent(run->secondary, s->ip, thread, tslot);

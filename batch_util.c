@@ -253,6 +253,26 @@ int batch_util_is_token(const char *s)
     return 1;
 }
 
+const char *batch_util_fold(const char *s, apr_size_t len, apr_pool_t *p)
+{
+    char *f;
+    apr_size_t i = 0;
+
+    while (i < len && !(s[i] >= 'A' && s[i] <= 'Z')) {
+        i++;
+    }
+    if (i == len) {
+        return s;
+    }
+    f = apr_pstrmemdup(p, s, len);
+    for (; i < len; i++) {
+        if (f[i] >= 'A' && f[i] <= 'Z') {
+            f[i] = (char)(f[i] + ('a' - 'A'));
+        }
+    }
+    return f;
+}
+
 /* ------------------------------------------------------------------ */
 /* hop-by-hop headers                                                 */
 /* ------------------------------------------------------------------ */
@@ -416,41 +436,112 @@ const char *batch_util_base64_encode(apr_size_t *poutlen, const char *in,
 /* JSON                                                               */
 /* ------------------------------------------------------------------ */
 
+/* Length of the well-formed UTF-8 sequence at u[i] (lead byte >= 0x80),
+ * 0 when it is not one. */
+static apr_size_t utf8_seq_at(const unsigned char *u, apr_size_t i,
+                              apr_size_t len)
+{
+    apr_size_t n = u[i] >= 0xF0 ? 4 : u[i] >= 0xE0 ? 3 : 2;
+
+    if (len - i < n || !batch_util_utf8_valid((const char *)u + i, n)) {
+        return 0;
+    }
+    return n;
+}
+
+/* The escaped form of the byte (or UTF-8 sequence) at u[i], which is
+ * not plain, in e (at most 6 bytes); its length. *pn is set to the
+ * bytes it stands for. */
+static apr_size_t escape_one(char *e, const unsigned char *u, apr_size_t i,
+                             apr_size_t len, apr_size_t *pn)
+{
+    static const char hex[] = "0123456789abcdef";
+    unsigned char c = u[i];
+
+    *pn = 1;
+    if (c >= 0x80) {
+        apr_size_t k = utf8_seq_at(u, i, len);
+        if (k == 0) {
+            /* not UTF-8: U+FFFD, one per byte */
+            memcpy(e, "\xEF\xBF\xBD", 3);
+            return 3;
+        }
+        memcpy(e, u + i, k);
+        *pn = k;
+        return k;
+    }
+    e[0] = '\\';
+    switch (c) {
+    case '"':
+    case '\\':
+        e[1] = (char)c;
+        return 2;
+    case '\n':
+        e[1] = 'n';
+        return 2;
+    case '\r':
+        e[1] = 'r';
+        return 2;
+    case '\t':
+        e[1] = 't';
+        return 2;
+    }
+    /* the other controls */
+    e[1] = 'u';
+    e[2] = '0';
+    e[3] = '0';
+    e[4] = hex[c >> 4];
+    e[5] = hex[c & 0xF];
+    return 6;
+}
+
+apr_size_t batch_util_json_escape_to(char *out, apr_size_t cap, const char *s,
+                                     apr_size_t len, apr_size_t *pused)
+{
+    const unsigned char *u = (const unsigned char *)s;
+    apr_size_t i = 0, o = 0;
+
+    while (i < len) {
+        apr_size_t run = batch_util_json_plain_run(u, i, len), n, k;
+        char e[6];
+
+        if (out && run - i > cap - o) {
+            run = i + (cap - o);
+        }
+        if (out) {
+            memcpy(out + o, s + i, run - i);
+        }
+        o += run - i;
+        i = run;
+        if (i == len) {
+            break;
+        }
+        k = escape_one(e, u, i, len, &n);
+        if (out) {
+            if (k > cap - o) {
+                break; /* full: the caller grows out and goes on */
+            }
+            memcpy(out + o, e, k);
+        }
+        o += k;
+        i += n;
+    }
+    if (pused) {
+        *pused = i;
+    }
+    return o;
+}
+
 const char *batch_util_json_escape(apr_size_t *poutlen, const char *s,
                                    apr_size_t len, apr_pool_t *p)
 {
-    static const char hex[] = "0123456789abcdef";
-    apr_size_t i, o = 0, need = 0;
-    char *out;
+    apr_size_t need = batch_util_json_escape_to(NULL, 0, s, len, NULL);
+    char *out = apr_palloc(p, need + 1);
 
-    for (i = 0; i < len; i++) {
-        unsigned char c = (unsigned char)s[i];
-        need += (c == '"' || c == '\\') ? 2 : (c < 0x20 ? 6 : 1);
-    }
-    out = apr_palloc(p, need + 1);
-    for (i = 0; i < len; i++) {
-        unsigned char c = (unsigned char)s[i];
-        if (c == '"' || c == '\\') {
-            out[o++] = '\\';
-            out[o++] = (char)c;
-        }
-        else if (c < 0x20) {
-            /* \u00XX for every control character keeps this simple and
-             * is read by every JSON parser. */
-            out[o++] = '\\';
-            out[o++] = 'u';
-            out[o++] = '0';
-            out[o++] = '0';
-            out[o++] = hex[c >> 4];
-            out[o++] = hex[c & 0xF];
-        }
-        else {
-            out[o++] = (char)c;
-        }
-    }
-    out[o] = '\0';
+    batch_util_json_escape_to(out, need, s, len, NULL);
+    out[need] = '\0';
     if (poutlen) {
-        *poutlen = o;
+        *poutlen = need;
     }
     return out;
 }
@@ -462,8 +553,48 @@ const char *batch_util_json_escape(apr_size_t *poutlen, const char *s,
 const unsigned char batch_util_json_plain[256] = {
     [0x20 ... 0x21] = 1, [0x23 ... 0x5B] = 1, [0x5D ... 0x7F] = 1};
 
-/* A string at s[*pi] == '"': RFC 8259 escapes, no raw control
- * characters, well-formed UTF-8. */
+/* The 4 hex digits at s[i], or -1 when they are not (or not there). */
+static long hex4_at(const unsigned char *s, apr_size_t i, apr_size_t len)
+{
+    long v = 0;
+    apr_size_t k;
+
+    if (len < 4 || i > len - 4) {
+        return -1;
+    }
+    for (k = i; k < i + 4; k++) {
+        if (!apr_isxdigit(s[k])) {
+            return -1;
+        }
+        v = (v << 4) | (s[k] <= '9' ? s[k] - '0' : (s[k] | 0x20) - 'a' + 10);
+    }
+    return v;
+}
+
+/* The \u escape at s[i] (s[i + 1] == 'u'): its length, 6, or 12 for a
+ * surrogate pair; 0 when it lacks its 4 hex digits or is a lone
+ * surrogate. A lone surrogate is no character (RFC 8259 8.2): the
+ * module's own reader refuses it, and so do strict decoders downstream,
+ * so a body holding one must not be copied into the batch response. */
+static apr_size_t u_escape_len(const unsigned char *s, apr_size_t i,
+                               apr_size_t len)
+{
+    long cp = hex4_at(s, i + 2, len), lo;
+
+    if (cp < 0 || (cp >= 0xDC00 && cp <= 0xDFFF)) {
+        return 0;
+    }
+    if (cp < 0xD800 || cp > 0xDBFF) {
+        return 6;
+    }
+    lo = (len - i >= 12 && s[i + 6] == '\\' && s[i + 7] == 'u')
+             ? hex4_at(s, i + 8, len)
+             : -1;
+    return (lo >= 0xDC00 && lo <= 0xDFFF) ? 12 : 0;
+}
+
+/* A string at s[*pi] == '"': RFC 8259 escapes (surrogates paired), no raw
+ * control characters, well-formed UTF-8. */
 static int valid_string_slow(const unsigned char *s, apr_size_t len,
                              apr_size_t *pi);
 
@@ -507,17 +638,12 @@ static int valid_string_slow(const unsigned char *s, apr_size_t len,
             }
             c = s[i + 1];
             if (c == 'u') {
-                int k;
+                apr_size_t k = u_escape_len(s, i, len);
 
-                if (len - i < 6) {
+                if (k == 0) {
                     return 0;
                 }
-                for (k = 2; k < 6; k++) {
-                    if (!apr_isxdigit(s[i + k])) {
-                        return 0;
-                    }
-                }
-                i += 6;
+                i += k;
                 continue;
             }
             if (!strchr("\"\\/bfnrt", c) || c == '\0') {

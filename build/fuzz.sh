@@ -7,7 +7,7 @@
 # mod_auth_openidc does) from the pure core, and run each one for SECONDS
 # (default 60), one after another, starting from its seed corpus
 # tests/fuzz/corpus/TARGET with the dictionary tests/fuzz/batch.dict.
-# TARGET is parse, encode, util or refs (default: all four).
+# TARGET is parse, encode, encode_valid, util or refs (default: all five).
 #
 # Work happens in build-fuzz/ (FUZZ_DIR=...): the growing corpora
 # (build-fuzz/corpus/TARGET, seeded from the repository's), crash
@@ -35,11 +35,11 @@ if [ -z "$cc" ]; then
     exit 2
 fi
 
-targets="parse encode util refs"
+targets="parse encode encode_valid util refs"
 if [ -n "$only" ]; then
     case " $targets " in
     *" $only "*) targets=$only ;;
-    *) echo "fuzz: unknown target '$only' (parse, encode, util, refs)" >&2; exit 2 ;;
+    *) echo "fuzz: unknown target '$only' (parse, encode, encode_valid, util, refs)" >&2; exit 2 ;;
     esac
 fi
 

@@ -44,6 +44,12 @@ apr_table_t *batch_dispatch_headers(const batch_dispatch_t *d,
 char *batch_dispatch_request_line(const batch_dispatch_t *d,
                                   const batch_item_t *it, apr_pool_t *p);
 
+/** httpd's status line for status ("424 Failed Dependency", from
+ *  ap_get_status_line), or NULL when httpd knows no phrase for it (it
+ *  would answer "500 Internal Server Error"): what batch_result_t's
+ *  status_line holds for the encoder, which keeps no table of its own. */
+const char *batch_dispatch_status_line(int status);
+
 /**
  * Run item it as a subrequest of parent, on parent's connection (the
  * item's own secondary connection and item parent, batch_shadow.h).

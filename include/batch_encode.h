@@ -27,7 +27,11 @@
  * >= 400 and there is no body, the body is
  *   {"error":{"code":C,"message":M}}
  * with Content-Type application/json; for a generated one C is the reason
- * phrase of status_line without spaces ("NotFound") and M the status line.
+ * phrase of res->status_line without spaces ("NotFound") and M the status
+ * line. The glue fills status_line from httpd (ap_get_status_line); the
+ * encoder keeps no table of its own: without one, M is the bare number
+ * and C "Error". Whatever bytes res holds, the text is strict JSON
+ * (RFC 8259, valid UTF-8, no lone surrogate escape).
  * @param pjson  NUL terminated JSON text from p; length in *plen
  */
 apr_status_t batch_encode_item(const char **pjson, apr_size_t *plen,
@@ -39,9 +43,5 @@ apr_status_t batch_encode_item(const char **pjson, apr_size_t *plen,
  * @return NUL terminated JSON text from p
  */
 const char *batch_encode_error(const batch_error_t *err, apr_pool_t *p);
-
-/** The standard reason phrase of an HTTP status, or NULL when unknown
- *  (pure table: 200 -> "OK", 424 -> "Failed Dependency", ...). */
-const char *batch_encode_reason(int status);
 
 #endif /* BATCH_ENCODE_H */

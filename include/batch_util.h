@@ -64,6 +64,14 @@ int batch_util_is_token(const char *s);
 int batch_util_hop_by_hop(const char *name, apr_size_t len);
 
 /**
+ * ASCII case folding, independent of the process locale (ids and header
+ * names are compared case-insensitively). The result is a hash key of
+ * len bytes: s itself when it has no upper-case letter, else a copy
+ * from p.
+ */
+const char *batch_util_fold(const char *s, apr_size_t len, apr_pool_t *p);
+
+/**
  * 1 when name (len bytes) is an element of list, a comma-separated field
  * value such as Connection's (RFC 9110 5.6.1: optional whitespace around
  * elements, empty elements ignored), compared case-insensitively. NULL
@@ -87,10 +95,23 @@ const char *batch_util_base64_encode(apr_size_t *poutlen, const char *in,
                                      apr_size_t inlen, apr_pool_t *p);
 
 /**
- * Escape s[0..len) (valid UTF-8) as the inside of a JSON string (no
- * surrounding quotes): ", \ and control characters escaped, '/' not
- * escaped. Result from p, NUL terminated, length in *poutlen (may be NULL).
+ * The one JSON string escaper (the inside of a JSON string, no quotes):
+ * '"' and '\\' escaped, \n \r \t as such, the other control characters
+ * as \u00XX, '/' and DEL as they are, well-formed UTF-8 as it is, and
+ * every byte that is not part of well-formed UTF-8 as U+FFFD (header
+ * fields may carry any octet, RFC 9110 5.5; JSON may not). One pass;
+ * plain runs go sixteen bytes a step (batch_util_json_plain_run).
+ * @param out    where to write, at most cap bytes: it stops before an
+ *               escape that would not fit, so a caller can grow out and
+ *               go on from *pused; NULL to only measure (cap ignored)
+ * @param pused  bytes of s consumed (may be NULL)
+ * @return the bytes written (or, with out NULL, that would be)
  */
+apr_size_t batch_util_json_escape_to(char *out, apr_size_t cap, const char *s,
+                                     apr_size_t len, apr_size_t *pused);
+
+/** batch_util_json_escape_to() into a buffer from p, NUL terminated,
+ *  length in *poutlen (may be NULL). */
 const char *batch_util_json_escape(apr_size_t *poutlen, const char *s,
                                    apr_size_t len, apr_pool_t *p);
 
@@ -148,7 +169,8 @@ static inline apr_size_t batch_util_json_plain_run(const unsigned char *s,
 /**
  * 1 when s[0..len) is one JSON text by RFC 8259 (whitespace around it
  * allowed): strict grammar, well-formed UTF-8 in strings, no raw control
- * characters, nesting at most depth levels ("[]" is 1; capped at
+ * characters, no lone surrogate escape (what batch_json_parse() accepts),
+ * nesting at most depth levels ("[]" is 1; capped at
  * BATCH_JSON_VALID_MAX_DEPTH). Allocates nothing, so a valid text can be
  * copied into a JSON document as it is.
  */

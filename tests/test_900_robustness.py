@@ -20,6 +20,7 @@ import pytest
 
 from harness.client import item
 from harness.conf import BatchConf
+from harness.helpers import child_pids, rss_kb
 
 NORMAL = [item("n1", "/static/small.json"), item("n2", "/static/a.txt")]
 
@@ -45,48 +46,6 @@ def refused_400(r, needle=None):
     if needle:
         assert re.search(needle, err["message"]), err
     return err
-
-
-def child_pids(env):
-    """Worker processes of the running server (children of the parent that
-    run threads; the mod_cgid daemon is single-threaded)."""
-    try:
-        with open(env.pid_path) as f:
-            ppid = int(f.read().strip())
-    except (OSError, ValueError):
-        return []
-    pids = []
-    for d in os.listdir("/proc"):
-        if not d.isdigit():
-            continue
-        try:
-            with open("/proc/%s/stat" % d) as f:
-                stat = f.read()
-            if int(stat.rsplit(")", 1)[1].split()[1]) != ppid:
-                continue
-            if status_field(int(d), "Threads") > 1:
-                pids.append(int(d))
-        except (OSError, ValueError, IndexError):
-            continue
-    return pids
-
-
-def status_field(pid, name):
-    with open("/proc/%d/status" % pid) as f:
-        for ln in f:
-            if ln.startswith(name + ":"):
-                return int(ln.split()[1])
-    return 0
-
-
-def rss_kb(pids):
-    out = {}
-    for p in pids:
-        try:
-            out[p] = status_field(p, "VmRSS")
-        except OSError:
-            pass
-    return out
 
 
 class TestHostileInput:

@@ -16,6 +16,12 @@ Paths (all also honour ?sleep=MS and ?status=N):
   /bytes?bytes=N       200, N bytes with Content-Length (&type=MEDIA/TYPE)
   /truncate?bytes=N    announces N bytes, sends N/2 and closes
   /gzip                200 gzip-encoded JSON with Content-Encoding: gzip
+  /repeat?n=N&bytes=B  200 with N `X-Same:` headers, values of B bytes, the
+                       k-th starting "vK-" (K zero-padded to 5 digits)
+  /raw?b64=BODY&t=TYPE&h=HEADERS  base64url-decoded, all three: the BODY,
+                       its Content-Type (default application/json) and
+                       raw "name: value" lines joined by "\n" (any bytes
+                       but CR, LF and NUL)
 anything else         like /echo.
 """
 import base64
@@ -38,14 +44,14 @@ class _Handler(BaseHTTPRequestHandler):
     def _body(self):
         n = self.headers.get("Content-Length")
         if self.headers.get("Transfer-Encoding", "").lower() == "chunked":
-            data = b""
+            parts = []  # joined once: += would copy the growing body per chunk
             while True:
                 size = int(self.rfile.readline().split(b";")[0].strip() or b"0", 16)
                 if size == 0:
                     while self.rfile.readline() not in (b"\r\n", b"\n", b""):
                         pass
-                    return data
-                data += self.rfile.read(size)
+                    return b"".join(parts)
+                parts.append(self.rfile.read(size))
                 self.rfile.readline()
         return self.rfile.read(int(n)) if n else b""
 
@@ -116,6 +122,17 @@ class _Handler(BaseHTTPRequestHandler):
                               "Content-Length: %d\r\n\r\n" % n).encode() + b"t" * (n // 2))
             self.close_connection = True
             return None
+        if path.startswith("/repeat"):
+            n, size = int(q.get("n", "1")), int(q.get("bytes", "10"))
+            return self._send(status, b'{"repeat":true}', headers=[
+                ("X-Same", ("v%05d-" % k).ljust(size, "x")) for k in range(n)])
+        if path.startswith("/raw"):
+            raw = base64.urlsafe_b64decode(q.get("h", "")).decode("latin-1")
+            hdrs = [ln.split(":", 1) for ln in raw.split("\n") if ":" in ln]
+            ctype = base64.urlsafe_b64decode(q.get("t", "")).decode("latin-1")
+            return self._send(status, base64.urlsafe_b64decode(q.get("b64", "")),
+                              ctype or "application/json",
+                              headers=[(k, v.strip()) for k, v in hdrs])
         if path.startswith("/gzip"):
             return self._send(status, gzip.compress(b'{"gzipped":true}'),
                               headers=[("Content-Encoding", "gzip")])

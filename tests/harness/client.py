@@ -51,7 +51,7 @@ class RawResponse:
         te = (self.header("Transfer-Encoding") or "").lower()
         cl = self.header("Content-Length")
         if "chunked" in te:
-            body, pos = b"", 0
+            parts, pos = [], 0  # joined once, not re-copied per chunk
             while True:
                 nl = rest.find(b"\r\n", pos)
                 if nl < 0:
@@ -60,9 +60,9 @@ class RawResponse:
                 if size == 0:
                     self.complete = rest.find(b"\r\n", nl + 2) >= 0
                     break
-                body += rest[nl + 2:nl + 2 + size]
+                parts.append(rest[nl + 2:nl + 2 + size])
                 pos = nl + 2 + size + 2
-            self.body = body
+            self.body = b"".join(parts)
         elif cl is not None:
             self.body = rest[:int(cl)]
             self.complete = len(rest) >= int(cl)

@@ -1,4 +1,5 @@
 """Small helpers shared by the test files."""
+import os
 import uuid
 
 
@@ -32,3 +33,86 @@ def run(client, items, **kw):
     rs = client.batch_ok(items, **kw)
     check_ids(items, rs)
     return {r["id"]: r for r in rs}
+
+
+def child_pids(env):
+    """Worker processes of the running server (children of the parent that
+    run threads; the mod_cgid daemon is single-threaded)."""
+    try:
+        with open(env.pid_path) as f:
+            ppid = int(f.read().strip())
+    except (OSError, ValueError):
+        return []
+    pids = []
+    for d in os.listdir("/proc"):
+        if not d.isdigit():
+            continue
+        try:
+            with open("/proc/%s/stat" % d) as f:
+                stat = f.read()
+            if int(stat.rsplit(")", 1)[1].split()[1]) != ppid:
+                continue
+            if status_field(int(d), "Threads") > 1:
+                pids.append(int(d))
+        except (OSError, ValueError, IndexError):
+            continue
+    return pids
+
+
+def status_field(pid, name):
+    """A kB field of /proc/PID/status (VmRSS, VmHWM, Threads...)."""
+    with open("/proc/%d/status" % pid) as f:
+        for ln in f:
+            if ln.startswith(name + ":"):
+                return int(ln.split()[1])
+    return 0
+
+
+def rss_kb(pids):
+    """VmRSS in kB of each of pids that still exists."""
+    out = {}
+    for p in pids:
+        try:
+            out[p] = status_field(p, "VmRSS")
+        except OSError:
+            pass
+    return out
+
+
+class PeakRss:
+    """Peak RSS growth of the server's worker children over a block:
+
+        with PeakRss(env) as peak:
+            ...
+        assert peak.growth_kb < 32 * 1024
+
+    Writing 5 to /proc/PID/clear_refs resets VmHWM to the current RSS
+    (Linux >= 4.0; needs the rights over the process the tests have when
+    they run httpd as root). growth_kb is the largest VmHWM - baseline over
+    the children that existed before and after."""
+
+    def __init__(self, env):
+        self.env = env
+        self.base = {}
+        self.growth_kb = None
+
+    def __enter__(self):
+        for p in child_pids(self.env):
+            try:
+                with open("/proc/%d/clear_refs" % p, "w") as f:
+                    f.write("5")
+                self.base[p] = status_field(p, "VmHWM")
+            except OSError:
+                continue
+        assert self.base, "no worker child whose peak RSS can be reset"
+        return self
+
+    def __exit__(self, *exc):
+        peak = {}
+        for p, kb in self.base.items():
+            try:
+                peak[p] = status_field(p, "VmHWM") - kb
+            except OSError:
+                continue
+        self.growth_kb = max(peak.values()) if peak else None
+        return False

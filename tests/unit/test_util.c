@@ -380,8 +380,35 @@ START_TEST(json_escape)
                      "a\\\"b\\\\c");
     ck_assert_uint_eq(len, 7);
     ck_assert_str_eq(batch_util_json_escape(NULL, "a/b", 3, pool), "a/b");
-    ck_assert_str_eq(batch_util_json_escape(NULL, "l1\nl2\t\x01", 7, pool),
-                     "l1\\u000al2\\u0009\\u0001");
+    ck_assert_str_eq(batch_util_json_escape(NULL, "l1\nl2\t\x01\r", 8, pool),
+                     "l1\\nl2\\t\\u0001\\r");
+    ck_assert_str_eq(batch_util_json_escape(NULL, "\x1f\x7f", 2, pool),
+                     "\\u001f\x7f");
+    /* not UTF-8: U+FFFD per byte; well-formed sequences stay */
+    ck_assert_str_eq(
+        batch_util_json_escape(&len, "a\xff\xc3(\xed\xa0\x80", 7, pool),
+        "a\xef\xbf\xbd\xef\xbf\xbd(\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd");
+    ck_assert_uint_eq(len, 17);
+    ck_assert_uint_eq(
+        batch_util_json_escape_to(NULL, 0, "\xf0\x9f\x98\x80\"", 5, NULL), 6);
+    {
+        /* a full buffer stops before the escape that does not fit */
+        char out[8];
+        apr_size_t used = 0;
+
+        ck_assert_uint_eq(
+            batch_util_json_escape_to(out, 5, "abc\n\x01", 5, &used), 5);
+        ck_assert_uint_eq(used, 4);
+        ck_assert_mem_eq(out, "abc\\n", 5);
+        ck_assert_uint_eq(
+            batch_util_json_escape_to(out, 2, "abc\n\x01", 5, &used), 2);
+        ck_assert_uint_eq(used, 2);
+        ck_assert_uint_eq(
+            batch_util_json_escape_to(
+                out, 8, "\xe2\x82\xac\xe2\x82\xac\xe2\x82\xac", 9, &used),
+            6);
+        ck_assert_uint_eq(used, 6);
+    }
     ck_assert_str_eq(batch_util_json_escape(NULL, "a\0b", 3, pool),
                      "a\\u0000b");
     ck_assert_str_eq(batch_util_json_escape(NULL, "caf\xc3\xa9", 5, pool),
@@ -528,37 +555,18 @@ START_TEST(json_validator)
         "null",
         "{\"a\":[1,{\"b\":false}],\"c\":\"\xc3\xa9\"}",
         "123456789012345678901234567890",
-        "[\"\\ud800\"]",
+        "[\"\\ud83d\\ude00\"]",
+        "\"\\uD800\\uDFFFx\\u0000\"",
         NULL};
-    static const char *const bad[] = {"",
-                                      " ",
-                                      "{",
-                                      "[1,]",
-                                      "{\"a\":1,}",
-                                      "{\"a\" 1}",
-                                      "{a:1}",
-                                      "01",
-                                      "1.",
-                                      ".5",
-                                      "-",
-                                      "1e",
-                                      "NaN",
-                                      "[Infinity]",
-                                      "tru",
-                                      "nul",
-                                      "[1] x",
-                                      "{} {}",
-                                      "\"\x01\"",
-                                      "\"\\x\"",
-                                      "\"\\u12\"",
-                                      "\"open",
-                                      "\"\xc0\x80\"",
-                                      "\"\xed\xa0\x80\"",
-                                      "\"\xff\"",
-                                      "[1}",
-                                      "{]",
-                                      "'a'",
-                                      NULL};
+    static const char *const bad[] = {
+        "", " ", "{", "[1,]", "{\"a\":1,}", "{\"a\" 1}", "{a:1}", "01", "1.",
+        ".5", "-", "1e", "NaN", "[Infinity]", "tru", "nul", "[1] x", "{} {}",
+        "\"\x01\"", "\"\\x\"", "\"\\u12\"", "\"open", "\"\xc0\x80\"",
+        "\"\xed\xa0\x80\"", "\"\xff\"", "[1}", "{]", "'a'",
+        /* lone surrogate escapes */
+        "[\"\\ud800\"]", "{\"a\":\"\\ud800\"}", "\"\\udc00x\"",
+        "[\"\\ud800\\u0041\"]", "\"\\ud83d\"", "\"\\ud83d\\\"",
+        "\"\\ud83d\\ud83d\"", "\"\\ud83d\\ude0\"", "\"\\ud83d\\", NULL};
     char deep[130];
     int i;
 
