@@ -591,8 +591,7 @@ START_TEST(body_splices_text)
                      "{\"t\":\"id-11: chair true\"}");
     /* escaped properly, whatever the value holds */
     ck_assert_str_eq(body_ok("[\"<@{1.q}>\"]"), "[\"<say \\\"hi\\\"\\\\>\"]");
-    ck_assert_str_eq(body_ok("[\"<@{1.crlf}>\"]"),
-                     "[\"<a\\r\\nX-Evil: 1>\"]");
+    ck_assert_str_eq(body_ok("[\"<@{1.crlf}>\"]"), "[\"<a\\r\\nX-Evil: 1>\"]");
     ck_assert_str_eq(body_ok("[\"<@{1.nul}>\"]"), "[\"<a\\u0000b>\"]");
     ck_assert_str_eq(body_ok("[\"@{1.uni}!\"]"),
                      "[\"caf\xc3\xa9 \xf0\x9f\x98\x80!\"]");
