@@ -727,6 +727,31 @@ const char *batch_util_json_number(const unsigned char *s, apr_size_t len,
 #define JV_COLON 4        /* after a member name */
 #define JV_AFTER 5        /* after a value */
 
+/* A string, number, true, false or null at s[*pi] (no whitespace before
+ * it): 1 and *pi moved past it, else 0. */
+static int valid_scalar(const unsigned char *s, apr_size_t len, apr_size_t *pi)
+{
+    apr_size_t i = *pi;
+    unsigned char c = s[i];
+
+    if (c == '"') {
+        return valid_string(s, len, pi);
+    }
+    if (c == '-' || apr_isdigit(c)) {
+        return batch_util_json_number(s, len, pi) == NULL;
+    }
+    if (len - i >= 4
+        && (!memcmp(s + i, "true", 4) || !memcmp(s + i, "null", 4))) {
+        *pi = i + 4;
+        return 1;
+    }
+    if (len - i >= 5 && !memcmp(s + i, "false", 5)) {
+        *pi = i + 5;
+        return 1;
+    }
+    return 0;
+}
+
 int batch_util_json_valid(const char *text, apr_size_t len, int depth)
 {
     const unsigned char *s = (const unsigned char *)text;
@@ -768,32 +793,11 @@ int batch_util_json_valid(const char *text, apr_size_t len, int depth)
                 state = c == '{' ? JV_KEY_OR_END : JV_VALUE_OR_END;
                 i++;
             }
-            else if (c == '"') {
-                if (!valid_string(s, len, &i)) {
-                    return 0;
-                }
-                state = JV_AFTER;
-            }
-            else if (c == '-' || apr_isdigit(c)) {
-                if (batch_util_json_number(s, len, &i) != NULL) {
-                    return 0;
-                }
-                state = JV_AFTER;
-            }
-            else if (len - i >= 4 && !memcmp(s + i, "true", 4)) {
-                i += 4;
-                state = JV_AFTER;
-            }
-            else if (len - i >= 5 && !memcmp(s + i, "false", 5)) {
-                i += 5;
-                state = JV_AFTER;
-            }
-            else if (len - i >= 4 && !memcmp(s + i, "null", 4)) {
-                i += 4;
-                state = JV_AFTER;
+            else if (!valid_scalar(s, len, &i)) {
+                return 0;
             }
             else {
-                return 0;
+                state = JV_AFTER;
             }
             break;
         case JV_KEY_OR_END:
