@@ -736,7 +736,7 @@ apr_status_t batch_parse_request(batch_t **pbatch, const char *buf,
                                  apr_size_t len, const batch_limits_t *lim,
                                  batch_error_t *err, apr_pool_t *p)
 {
-    static const batch_limits_t no_limits = {0, "", 0, 0};
+    static const batch_limits_t no_limits = {0, "", 0, 0, 0};
     parse_ctx c;
     const batch_json_t *doc = NULL;
     const char *why = NULL;

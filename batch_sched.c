@@ -45,6 +45,11 @@ int batch_sched_next(batch_sched_t *s)
         if (s->state[i] != BATCH_SCHED_WAITING) {
             continue;
         }
+        /* ordering only (OData's continue-on-error): wait, whatever its
+         * status will be */
+        if (it->after > 0 && s->state[it->after - 1] != BATCH_SCHED_DONE) {
+            continue;
+        }
         for (k = 0; k < it->ndeps; k++) {
             if (s->state[it->deps[k]] != BATCH_SCHED_DONE) {
                 break;
