@@ -352,8 +352,10 @@ void batch_ids_add_group(batch_ids_t *ids, const char *g, apr_size_t len,
                          int index)
 {
     const char *key = fold(g, len, ids->tp);
+    apr_uintptr_t v =
+        (apr_uintptr_t)apr_hash_get(ids->groups, key, (apr_ssize_t)len);
 
-    if (apr_hash_get(ids->groups, key, (apr_ssize_t)len) == NULL) {
+    if (v == 0 || v > (apr_uintptr_t)index + 1) {
         apr_hash_set(ids->groups, key, (apr_ssize_t)len,
                      (void *)((apr_uintptr_t)index + 1));
     }

@@ -161,7 +161,8 @@ void batch_ids_set(batch_ids_t *ids, const char *id, apr_size_t len, int index);
 int batch_ids_find(const batch_ids_t *ids, const char *id, apr_size_t len);
 
 /** Record that item index belongs to atomicity group g[0..len) (any
- *  case), the first index winning as in batch_ids_add(), so that
+ *  case), the lowest index winning whatever the order of the calls, so
+ *  that
  *  batch_item_add_dep() can take the group's name (JSON's dependsOn). */
 void batch_ids_add_group(batch_ids_t *ids, const char *g, apr_size_t len,
                          int index);
