@@ -38,6 +38,11 @@ void batch_sched_done(batch_sched_t *s, int i, int status);
  *  done. */
 int batch_sched_deps_ok(const batch_sched_t *s, int i);
 
+/** The first dependency of item i that did not finish with a 2xx status
+ *  (or has not finished), or -1 when batch_sched_deps_ok() holds; i
+ *  itself when i is out of range. */
+int batch_sched_failed_dep(const batch_sched_t *s, int i);
+
 /** Number of items done so far. */
 int batch_sched_ndone(const batch_sched_t *s);
 
