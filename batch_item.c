@@ -368,22 +368,28 @@ static int same_group(const char *a, const char *b)
     return a && b && apr_cstr_casecmp(a, b) == 0;
 }
 
-/* Add dependency d to it, once, growing it->deps by one from p. */
+/* Add dependency d to it, once; it->deps grows from p when its
+ * ndeps_max entries are taken (doubling, so n entries cost O(n)). */
 static void push_dep(batch_item_t *it, int d, apr_pool_t *p)
 {
-    int j, *deps;
+    int j, *deps, max;
 
     for (j = 0; j < it->ndeps; j++) {
         if (it->deps[j] == d) {
             return;
         }
     }
-    deps = apr_palloc(p, (apr_size_t)(it->ndeps + 1) * sizeof(int));
-    if (it->ndeps) {
-        memcpy(deps, it->deps, (apr_size_t)it->ndeps * sizeof(int));
+    if (it->ndeps >= it->ndeps_max || it->deps == NULL) {
+        max = it->ndeps_max * 2 > 4 ? it->ndeps_max * 2 : 4;
+        max = max > it->ndeps ? max : it->ndeps + 1;
+        deps = apr_palloc(p, (apr_size_t)max * sizeof(int));
+        if (it->ndeps) {
+            memcpy(deps, it->deps, (apr_size_t)it->ndeps * sizeof(int));
+        }
+        it->deps = deps;
+        it->ndeps_max = max;
     }
-    deps[it->ndeps++] = d;
-    it->deps = deps;
+    it->deps[it->ndeps++] = d;
 }
 
 /* dependsOn entry s names the group whose first item is first: every
@@ -459,11 +465,7 @@ apr_status_t batch_item_add_dep(const batch_check_t *c, const batch_ids_t *ids,
                                batch_item_quote(s, len, c->p));
     }
     /* ["1","1"] is harmless: keep each dependency once */
-    for (j = 0; j < it->ndeps && it->deps[j] != idx; j++) {
-    }
-    if (j == it->ndeps) {
-        it->deps[it->ndeps++] = idx;
-    }
+    push_dep(it, idx, c->p);
     return APR_SUCCESS;
 }
 

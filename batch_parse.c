@@ -517,6 +517,7 @@ static apr_status_t parse_depends(parse_ctx *c, const batch_json_t *v,
     n = v->n;
     it->deps = apr_pcalloc(c->chk.p, (n ? n : 1) * sizeof(int));
     it->ndeps = 0;
+    it->ndeps_max = (int)(n ? n : 1);
     for (k = 0; k < n; k++) {
         const batch_json_t *d = &v->u.elts[k];
 

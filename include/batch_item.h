@@ -175,12 +175,13 @@ apr_status_t batch_item_check_unique(const batch_check_t *c,
 /**
  * One entry of it's dependsOn names item id s[0..len): it must be an
  * earlier item (not itself, not a later one, not unknown). Appended to
- * it->deps once (it->deps must have room for every entry). When s is no
- * id but the name of an atomicity group recorded with
- * batch_ids_add_group() (CONTRACT 9), the whole group must lie before
- * the item (not its own group, not a later one) and every item of it
- * becomes a dependency (it->deps grows from c->p for them; items before
- * it->index must have their group set).
+ * it->deps once; deps grows from c->p when its it->ndeps_max entries
+ * are taken (a format may start with deps NULL, or with room for every
+ * entry). When s is no id but the name of an atomicity group recorded
+ * with batch_ids_add_group() (CONTRACT 9), the whole group must lie
+ * before the item (not its own group, not a later one) and every item
+ * of it becomes a dependency (items before it->index must have their
+ * group set).
  */
 apr_status_t batch_item_add_dep(const batch_check_t *c, const batch_ids_t *ids,
                                 batch_item_t *it, const char *field,
@@ -206,7 +207,7 @@ apr_status_t batch_check_unique_ids(const batch_check_t *c, const batch_t *b,
  * Then chains the items of each group: every item after the first gets
  * the previous one as a hard dependency (added to deps once), so they
  * run in request order and a failure gives the rest 424, transitively.
- * Grows it->deps as needed (from c->p).
+ * Grows it->deps as needed (from c->p, see ndeps_max).
  */
 apr_status_t batch_item_groups(batch_t *b, const batch_check_t *c);
 

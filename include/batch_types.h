@@ -74,9 +74,12 @@ typedef struct batch_item_t {
     const char *body_type; /* Content-Type to send with the body: the
                               item's own header, or the default of
                               CONTRACT 5; NULL when has_body == 0 */
-    int ndeps;             /* number of dependsOn entries */
+    int ndeps;             /* number of dependencies */
     int *deps;             /* their item indices (all < index): hard
                               dependencies, 424 unless all ended 2xx */
+    int ndeps_max;         /* room in deps; the checks of batch_item.h
+                              grow deps (from the check's pool) when it
+                              is full, so a format may leave deps NULL */
     int after;             /* 1 + index (< index) of an item that must have
                               FINISHED before this one starts, whatever
                               its status (ordering only, OData's

@@ -969,6 +969,16 @@ START_TEST(groups_ok)
     ck_assert_int_eq(b->items[2].ndeps, 2);
     ck_assert_int_eq(b->items[2].deps[0], 0);
     ck_assert_int_eq(b->items[2].deps[1], 1);
+    /* a group, then an id: deps grows past the room of 2 entries */
+    b = parse_ok(apr_pstrcat(
+        pool, "{\"requests\":[", it3("a", G("g")), ",", it3("b", G("g")), ",",
+        it3("c", G("h")), ",", it3("d", ""), ",",
+        it3("e", ",\"dependsOn\":[\"g\",\"d\",\"h\",\"a\"]"), "]}", NULL));
+    ck_assert_int_eq(b->items[4].ndeps, 4);
+    ck_assert_int_eq(b->items[4].deps[0], 0);
+    ck_assert_int_eq(b->items[4].deps[1], 1);
+    ck_assert_int_eq(b->items[4].deps[2], 3);
+    ck_assert_int_eq(b->items[4].deps[3], 2);
 }
 END_TEST
 
