@@ -35,6 +35,7 @@ void *batch_config_create_dir(apr_pool_t *p, char *dir)
     c->log_items = BATCH_UNSET;
     c->concurrency = BATCH_UNSET;
     c->references = BATCH_UNSET;
+    c->atomicity = BATCH_UNSET;
     return c;
 }
 
@@ -80,6 +81,7 @@ void *batch_config_merge_dir(apr_pool_t *p, void *basev, void *addv)
     BATCH_MERGE(log_items, BATCH_UNSET);
     BATCH_MERGE(concurrency, BATCH_UNSET);
     BATCH_MERGE(references, BATCH_UNSET);
+    BATCH_MERGE(atomicity, BATCH_UNSET);
     return conf;
 }
 
@@ -122,6 +124,11 @@ int batch_config_log_items(const batch_dir_conf *c)
 int batch_config_references(const batch_dir_conf *c)
 {
     return c->references == 1;
+}
+
+int batch_config_atomicity_ordered(const batch_dir_conf *c)
+{
+    return c->atomicity == 1;
 }
 
 int batch_config_concurrency(const batch_dir_conf *c)
@@ -308,6 +315,24 @@ static const char *set_references(cmd_parms *cmd, void *dconf, const char *arg)
     return set_on_off(cmd, &((batch_dir_conf *)dconf)->references, arg);
 }
 
+/* Refuse or Ordered, any case: 0 or 1. */
+static const char *set_atomicity(cmd_parms *cmd, void *dconf, const char *arg)
+{
+    batch_dir_conf *c = dconf;
+
+    if (strcasecmp(arg, "Refuse") == 0) {
+        c->atomicity = 0;
+    }
+    else if (strcasecmp(arg, "Ordered") == 0) {
+        c->atomicity = 1;
+    }
+    else {
+        return apr_psprintf(cmd->pool, "%s: '%s' is not Refuse or Ordered",
+                            cmd->cmd->name, arg);
+    }
+    return NULL;
+}
+
 static const char *set_concurrency(cmd_parms *cmd, void *dconf, const char *arg)
 {
     batch_dir_conf *c = dconf;
@@ -371,4 +396,9 @@ const command_rec batch_cmds[] = {
                   "Whether items may use results of earlier items: $id "
                   "url prefixes and @{id.path} values (On or Off, default "
                   "Off)"),
+    AP_INIT_TAKE1("BatchAtomicity", set_atomicity, NULL,
+                  RSRC_CONF | ACCESS_CONF,
+                  "What to do with atomicity groups: Refuse the batch, or "
+                  "run each group in Ordered fashion and stop it at its "
+                  "first failure; nothing is undone (default Refuse)"),
     {NULL}};

@@ -4,7 +4,8 @@
  * batch_dispatch.c: the dispatch stage of parse -> schedule -> dispatch ->
  * encode. One item becomes one internal subrequest made with
  * ap_sub_req_method_uri(). The item's headers, kept body, request line and
- * BATCH_ITEM_ID are put on the parent *before* the lookup, so that
+ * BATCH_ITEM_ID (and BATCH_ATOMICITY_GROUP) are put on the parent *before*
+ * the lookup, so that
  * translate, authn/authz, mod_rewrite and fixups all see the item; the
  * subrequest's output goes to a stand-alone capture filter that copies
  * every byte into the item pool (file and pipe buckets die with the
@@ -643,6 +644,22 @@ static void make_capture(item_run_t *x)
     x->capf = capf;
 }
 
+/* Set variable name of env to value (NULL: unset it); returns what it
+ * was, for the restore. */
+static const char *env_swap(apr_table_t *env, const char *name,
+                            const char *value)
+{
+    const char *old = apr_table_get(env, name);
+
+    if (value) {
+        apr_table_setn(env, name, value);
+    }
+    else {
+        apr_table_unset(env, name);
+    }
+    return old;
+}
+
 /* The subrequest, looked up with the item put on the parent: the lookup
  * runs inside ap_sub_req_method_uri, and make_sub_request copies these
  * fields. They are restored before return. */
@@ -652,25 +669,22 @@ static request_rec *lookup(item_run_t *x)
     apr_table_t *saved_hin = parent->headers_in;
     apr_bucket_brigade *saved_kept = parent->kept_body;
     char *saved_req = parent->the_request;
-    const char *saved_env =
-        apr_table_get(parent->subprocess_env, BATCH_ENV_ITEM_ID);
+    const char *saved_id, *saved_group;
 
     parent->headers_in = x->hin;
     parent->kept_body = x->kept;
     parent->the_request = x->request_line;
-    apr_table_setn(parent->subprocess_env, BATCH_ENV_ITEM_ID, x->it->id);
+    saved_id = env_swap(parent->subprocess_env, BATCH_ENV_ITEM_ID, x->it->id);
+    saved_group = env_swap(parent->subprocess_env, BATCH_ENV_ATOMICITY_GROUP,
+                           x->it->group);
 
     rr = ap_sub_req_method_uri(x->it->method, x->it->uri, parent, x->capf);
 
     parent->headers_in = saved_hin;
     parent->kept_body = saved_kept;
     parent->the_request = saved_req;
-    if (saved_env) {
-        apr_table_setn(parent->subprocess_env, BATCH_ENV_ITEM_ID, saved_env);
-    }
-    else {
-        apr_table_unset(parent->subprocess_env, BATCH_ENV_ITEM_ID);
-    }
+    env_swap(parent->subprocess_env, BATCH_ENV_ITEM_ID, saved_id);
+    env_swap(parent->subprocess_env, BATCH_ENV_ATOMICITY_GROUP, saved_group);
 
     /* Error pages made by ap_die() for this subrequest (also through an
      * internal redirect) go to its protocol chain: make that ours. */

@@ -8,6 +8,10 @@
  * Pure: APR only.
  */
 
+#include <string.h>
+
+#include <apr_strings.h>
+
 #include "batch_util.h"
 #include "batch_parse.h"
 #include "batch_encode.h"
@@ -67,7 +71,18 @@ static apr_status_t json_item(void *state, batch_out_t *out, const batch_t *b,
         != APR_SUCCESS) {
         return rv;
     }
-    return batch_out_add(out, json, jlen);
+    if (it->group == NULL) {
+        return batch_out_add(out, json, jlen);
+    }
+    /* CONTRACT 9: the group as sent, the object's last member */
+    if ((rv = batch_out_add(out, json, jlen - 1)) != APR_SUCCESS) {
+        return rv;
+    }
+    json = apr_pstrcat(
+        ip, ",\"atomicityGroup\":\"",
+        batch_util_json_escape(NULL, it->group, strlen(it->group), ip), "\"}",
+        NULL);
+    return batch_out_add(out, json, strlen(json));
 }
 
 static apr_status_t json_close(void *state, batch_out_t *out, const batch_t *b,

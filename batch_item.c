@@ -100,14 +100,17 @@ static int is_token(const char *copy, apr_size_t len)
 /* ------------------------------------------------------------------ */
 /* One item                                                           */
 
-apr_status_t batch_item_set_id(const batch_check_t *c, batch_item_t *it,
-                               const char *field, const char *s, apr_size_t len)
+/* The rules of an id (also those of a group name): 1 to
+ * BATCH_MAX_ID_CHARS characters of valid UTF-8, no control character.
+ * The message names the item by index, and by id when it has one. */
+static apr_status_t check_id(const batch_check_t *c, const batch_item_t *it,
+                             const char *field, const char *s, apr_size_t len)
 {
     apr_size_t chars = 0, i;
     int ctl = 0;
 
     if (!c->utf8_checked && !batch_util_utf8_valid(s, len)) {
-        return batch_item_fail(c, it->index, NULL, field,
+        return batch_item_fail(c, it->index, it->id, field,
                                "\"%s\" must be valid UTF-8", field);
     }
     /* one pass: characters and control characters */
@@ -116,20 +119,45 @@ apr_status_t batch_item_set_id(const batch_check_t *c, batch_item_t *it,
         chars += ((unsigned char)s[i] & 0xC0) != 0x80;
     }
     if (chars == 0) {
-        return batch_item_fail(c, it->index, NULL, field,
+        return batch_item_fail(c, it->index, it->id, field,
                                "\"%s\" must not be empty", field);
     }
     if (chars > BATCH_MAX_ID_CHARS) {
-        return batch_item_fail(c, it->index, NULL, field,
+        return batch_item_fail(c, it->index, it->id, field,
                                "\"%s\" is longer than %d characters", field,
                                BATCH_MAX_ID_CHARS);
     }
     if (ctl) {
-        return batch_item_fail(c, it->index, NULL, field,
+        return batch_item_fail(c, it->index, it->id, field,
                                "\"%s\" must not contain control characters",
                                field);
     }
+    return APR_SUCCESS;
+}
+
+apr_status_t batch_item_set_id(const batch_check_t *c, batch_item_t *it,
+                               const char *field, const char *s, apr_size_t len)
+{
+    apr_status_t rv;
+
+    it->id = NULL; /* not yet valid: no message may quote it */
+    if ((rv = check_id(c, it, field, s, len)) != APR_SUCCESS) {
+        return rv;
+    }
     it->id = apr_pstrmemdup(c->p, s, len);
+    return APR_SUCCESS;
+}
+
+apr_status_t batch_item_set_group(const batch_check_t *c, batch_item_t *it,
+                                  const char *field, const char *s,
+                                  apr_size_t len)
+{
+    apr_status_t rv;
+
+    if ((rv = check_id(c, it, field, s, len)) != APR_SUCCESS) {
+        return rv;
+    }
+    it->group = apr_pstrmemdup(c->p, s, len);
     return APR_SUCCESS;
 }
 
@@ -258,7 +286,8 @@ batch_media_t batch_item_body_type(batch_item_t *it, int is_string)
 /* Batch-wide                                                         */
 
 struct batch_ids_t {
-    apr_hash_t *first; /* folded id -> index + 1, as a pointer value */
+    apr_hash_t *first;  /* folded id -> index + 1, as a pointer value */
+    apr_hash_t *groups; /* folded group name -> first index + 1 */
     apr_pool_t *tp;
 };
 
@@ -267,6 +296,7 @@ batch_ids_t *batch_ids_make(apr_pool_t *tp)
     batch_ids_t *ids = apr_palloc(tp, sizeof(*ids));
 
     ids->first = apr_hash_make(tp);
+    ids->groups = apr_hash_make(tp);
     ids->tp = tp;
     return ids;
 }
@@ -293,6 +323,79 @@ int batch_ids_find(const batch_ids_t *ids, const char *id, apr_size_t len)
         ids->first, batch_util_fold(id, len, ids->tp), (apr_ssize_t)len);
 
     return (int)v - 1;
+}
+
+void batch_ids_add_group(batch_ids_t *ids, const char *g, apr_size_t len,
+                         int index)
+{
+    const char *key = fold(g, len, ids->tp);
+    apr_uintptr_t v =
+        (apr_uintptr_t)apr_hash_get(ids->groups, key, (apr_ssize_t)len);
+
+    if (v == 0 || v > (apr_uintptr_t)index + 1) {
+        apr_hash_set(ids->groups, key, (apr_ssize_t)len,
+                     (void *)((apr_uintptr_t)index + 1));
+    }
+}
+
+/* 1 when a and b name the same group (ASCII case-insensitively, as ids
+ * are compared); NULL is no group. */
+static int same_group(const char *a, const char *b)
+{
+    return a && b && apr_cstr_casecmp(a, b) == 0;
+}
+
+/* Add dependency d to it, once; it->deps grows from p when its
+ * ndeps_max entries are taken (doubling, so n entries cost O(n)). */
+static void push_dep(batch_item_t *it, int d, apr_pool_t *p)
+{
+    int j, *deps, max;
+
+    for (j = 0; j < it->ndeps; j++) {
+        if (it->deps[j] == d) {
+            return;
+        }
+    }
+    if (it->ndeps >= it->ndeps_max || it->deps == NULL) {
+        max = it->ndeps_max * 2 > 4 ? it->ndeps_max * 2 : 4;
+        max = max > it->ndeps ? max : it->ndeps + 1;
+        deps = apr_palloc(p, (apr_size_t)max * sizeof(int));
+        if (it->ndeps) {
+            memcpy(deps, it->deps, (apr_size_t)it->ndeps * sizeof(int));
+        }
+        it->deps = deps;
+        it->ndeps_max = max;
+    }
+    it->deps[it->ndeps++] = d;
+}
+
+/* dependsOn entry s names the group whose first item is first: every
+ * item of it, all before it (CONTRACT 9). */
+static apr_status_t add_group_dep(const batch_check_t *c, batch_item_t *it,
+                                  const char *field, const char *s,
+                                  apr_size_t len, int first)
+{
+    batch_item_t *items = it - it->index, *g = &items[first];
+    int j;
+
+    if (first > it->index) {
+        return batch_item_fail(c, it->index, it->id, field,
+                               "\"%s\" names \"%s\", the atomicity group of "
+                               "a later item (requests[%d]); an item may "
+                               "depend only on items before it",
+                               field, batch_item_quote(s, len, c->p), first);
+    }
+    if (first == it->index || same_group(it->group, g->group)) {
+        return batch_item_fail(c, it->index, it->id, field,
+                               "\"%s\" names the item's own atomicity group",
+                               field);
+    }
+    for (j = first; j < it->index; j++) {
+        if (same_group(items[j].group, g->group)) {
+            push_dep(it, j, c->p);
+        }
+    }
+    return APR_SUCCESS;
 }
 
 apr_status_t batch_item_check_unique(const batch_check_t *c,
@@ -327,17 +430,19 @@ apr_status_t batch_item_add_dep(const batch_check_t *c, const batch_ids_t *ids,
                                "items before it",
                                field, batch_item_quote(s, len, c->p), idx);
     }
+    if (idx < 0
+        && (j = (int)(apr_uintptr_t)apr_hash_get(
+                ids->groups, fold(s, len, ids->tp), (apr_ssize_t)len))
+               > 0) {
+        return add_group_dep(c, it, field, s, len, j - 1);
+    }
     if (idx < 0) {
         return batch_item_fail(c, it->index, it->id, field,
                                "\"%s\" names an unknown id \"%s\"", field,
                                batch_item_quote(s, len, c->p));
     }
     /* ["1","1"] is harmless: keep each dependency once */
-    for (j = 0; j < it->ndeps && it->deps[j] != idx; j++) {
-    }
-    if (j == it->ndeps) {
-        it->deps[it->ndeps++] = idx;
-    }
+    push_dep(it, idx, c->p);
     return APR_SUCCESS;
 }
 
@@ -356,4 +461,104 @@ apr_status_t batch_check_unique_ids(const batch_check_t *c, const batch_t *b,
         }
     }
     return APR_SUCCESS;
+}
+
+/* ------------------------------------------------------------------ */
+/* Atomicity groups and order (CONTRACT 8, 9)                         */
+
+/* A group's first item, recorded with batch_ids_add_group(), or -1. */
+static int find_group(const batch_ids_t *ids, const char *g, apr_size_t len)
+{
+    apr_uintptr_t v = (apr_uintptr_t)apr_hash_get(
+        ids->groups, fold(g, len, ids->tp), (apr_ssize_t)len);
+
+    return (int)v - 1;
+}
+
+/* Item k starts a run of its group: the group may not have appeared
+ * before (adjacency) nor be an item's id (one namespace). */
+static apr_status_t check_group_start(const batch_check_t *c, batch_ids_t *ids,
+                                      const batch_item_t *it)
+{
+    apr_size_t len = strlen(it->group);
+    const char *q = batch_item_quote(it->group, len, c->p);
+    int j;
+
+    if ((j = find_group(ids, it->group, len)) >= 0) {
+        return batch_item_fail(c, it->index, it->id, "atomicityGroup",
+                               "\"atomicityGroup\" \"%s\" is also the group "
+                               "of requests[%d], with other items between: "
+                               "the items of an atomicity group must be "
+                               "adjacent",
+                               q, j);
+    }
+    if ((j = batch_ids_find(ids, it->group, len)) >= 0) {
+        return batch_item_fail(c, it->index, it->id, "atomicityGroup",
+                               "\"atomicityGroup\" \"%s\" is also the id of "
+                               "requests[%d]; ids and atomicity group names "
+                               "share one namespace (compared "
+                               "case-insensitively)",
+                               q, j);
+    }
+    batch_ids_add_group(ids, it->group, len, it->index);
+    return APR_SUCCESS;
+}
+
+apr_status_t batch_item_groups(batch_t *b, const batch_check_t *c)
+{
+    batch_ids_t *ids = NULL;
+    apr_status_t rv;
+    int k;
+
+    for (k = 0; k < b->nitems; k++) {
+        batch_item_t *it = &b->items[k];
+
+        if (!it->group) {
+            continue;
+        }
+        if (!c->lim->atomicity_ordered) {
+            return batch_item_fail(
+                c, k, it->id, "atomicityGroup",
+                "\"atomicityGroup\" \"%s\": this server refuses atomicity "
+                "groups (BatchAtomicity Refuse), as it cannot undo what an "
+                "item has done",
+                batch_item_quote(it->group, strlen(it->group), c->p));
+        }
+        if (k > 0 && same_group(b->items[k - 1].group, it->group)) {
+            push_dep(it, k - 1, c->p); /* in order, stop at a failure */
+            continue;
+        }
+        if (!ids) {
+            int j;
+
+            ids = batch_ids_make(c->tp);
+            for (j = b->nitems - 1; j >= 0; j--) {
+                batch_ids_set(ids, b->items[j].id, strlen(b->items[j].id), j);
+            }
+        }
+        if ((rv = check_group_start(c, ids, it)) != APR_SUCCESS) {
+            return rv;
+        }
+    }
+    return APR_SUCCESS;
+}
+
+void batch_item_order(batch_t *b, int stop_on_failure, apr_pool_t *p)
+{
+    int k;
+
+    /* units are adjacent: the one before item k ends at k - 1 */
+    for (k = 1; k < b->nitems; k++) {
+        batch_item_t *it = &b->items[k];
+
+        if (same_group(b->items[k - 1].group, it->group)) {
+            continue; /* inside a group: batch_item_groups chained it */
+        }
+        if (stop_on_failure) {
+            push_dep(it, k - 1, p);
+        }
+        else {
+            it->after = k; /* 1 + (k - 1) */
+        }
+    }
 }

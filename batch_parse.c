@@ -30,7 +30,16 @@
 
 /* The members of an item (CONTRACT 3); names are case-sensitive, so
  * "dependson" is a typo. */
-enum { F_ID = 0, F_METHOD, F_URL, F_HEADERS, F_BODY, F_DEPENDS, F_COUNT };
+enum {
+    F_ID = 0,
+    F_METHOD,
+    F_URL,
+    F_HEADERS,
+    F_BODY,
+    F_DEPENDS,
+    F_GROUP,
+    F_COUNT
+};
 
 typedef struct parse_ctx {
     batch_check_t chk; /* pools, limits and error of the item checks; tp
@@ -508,6 +517,7 @@ static apr_status_t parse_depends(parse_ctx *c, const batch_json_t *v,
     n = v->n;
     it->deps = apr_pcalloc(c->chk.p, (n ? n : 1) * sizeof(int));
     it->ndeps = 0;
+    it->ndeps_max = (int)(n ? n : 1);
     for (k = 0; k < n; k++) {
         const batch_json_t *d = &v->u.elts[k];
 
@@ -526,6 +536,17 @@ static apr_status_t parse_depends(parse_ctx *c, const batch_json_t *v,
     return APR_SUCCESS;
 }
 
+static apr_status_t parse_group(parse_ctx *c, const batch_json_t *v,
+                                batch_item_t *it)
+{
+    if (v->type != BATCH_JSON_STRING) {
+        return fail(c, it->index, it->id, "atomicityGroup",
+                    "\"atomicityGroup\" must be a string, not %s",
+                    type_name(v));
+    }
+    return batch_item_set_group(&c->chk, it, "atomicityGroup", v->u.str, v->n);
+}
+
 /* Which item member a name is, or -1. */
 static int item_field(const char *name, apr_size_t len)
 {
@@ -542,6 +563,8 @@ static int item_field(const char *name, apr_size_t len)
         return memcmp(name, "headers", 7) ? -1 : F_HEADERS;
     case 9:
         return memcmp(name, "dependsOn", 9) ? -1 : F_DEPENDS;
+    case 14:
+        return memcmp(name, "atomicityGroup", 14) ? -1 : F_GROUP;
     }
     return -1;
 }
@@ -608,6 +631,10 @@ static apr_status_t parse_item(parse_ctx *c, const batch_json_t *o,
         return rv;
     }
     if (f[F_BODY] && (rv = parse_body(c, f[F_BODY], it)) != APR_SUCCESS) {
+        return rv;
+    }
+    /* the group before dependsOn: naming one's own group is refused */
+    if (f[F_GROUP] && (rv = parse_group(c, f[F_GROUP], it)) != APR_SUCCESS) {
         return rv;
     }
     if (f[F_DEPENDS]
@@ -698,6 +725,10 @@ static apr_status_t index_items(parse_ctx *c, const batch_json_t *reqs,
         if (v && v->type == BATCH_JSON_STRING) {
             batch_ids_set(c->all, v->u.str, v->n, (int)k);
         }
+        v = ims[k].f[F_GROUP];
+        if (v && v->type == BATCH_JSON_STRING) {
+            batch_ids_add_group(c->all, v->u.str, v->n, (int)k);
+        }
     }
     return APR_SUCCESS;
 }
@@ -728,6 +759,9 @@ static apr_status_t parse_doc(parse_ctx *c, const batch_json_t *doc,
             return rv;
         }
     }
+    if ((rv = batch_item_groups(b, &c->chk)) != APR_SUCCESS) {
+        return rv;
+    }
     *pbatch = b;
     return APR_SUCCESS;
 }
@@ -736,7 +770,7 @@ apr_status_t batch_parse_request(batch_t **pbatch, const char *buf,
                                  apr_size_t len, const batch_limits_t *lim,
                                  batch_error_t *err, apr_pool_t *p)
 {
-    static const batch_limits_t no_limits = {0, "", 0, 0};
+    static const batch_limits_t no_limits = {0, "", 0, 0, 0};
     parse_ctx c;
     const batch_json_t *doc = NULL;
     const char *why = NULL;

@@ -25,6 +25,7 @@
  * shared (the queue, item states, the scheduler, the counters) is under
  * the batch mutex; lock order is batch mutex, then the workers' mutex.
  */
+#include <apr_cstr.h>
 #include <apr_strings.h>
 #include <apr_thread_mutex.h>
 #include <apr_thread_cond.h>
@@ -118,6 +119,7 @@ static int refused(run_t *run, int i)
 {
     const batch_item_t *it = &run->b->items[i];
     slot_t *s = &run->slots[i];
+    int d;
 
     memset(&s->res, 0, sizeof(s->res));
     s->res.head = (strcmp(it->method, "HEAD") == 0);
@@ -131,14 +133,22 @@ static int refused(run_t *run, int i)
                                  i, it->method));
         return 1;
     }
-    if (!batch_sched_deps_ok(run->sched, i)) {
+    if ((d = batch_sched_failed_dep(run->sched, i)) >= 0) {
+        const char *dg = run->b->items[d].group;
+
         s->start = apr_time_now();
-        refuse_item(&s->res, HTTP_FAILED_DEPENDENCY,
-                    BATCH_ERR_FAILED_DEPENDENCY,
-                    apr_psprintf(s->ip,
-                                 "requests[%d]: a request it depends on "
-                                 "(\"dependsOn\") failed or was not run",
-                                 i));
+        refuse_item(
+            &s->res, HTTP_FAILED_DEPENDENCY, BATCH_ERR_FAILED_DEPENDENCY,
+            it->group && dg && !apr_cstr_casecmp(it->group, dg)
+                ? apr_psprintf(s->ip,
+                               "requests[%d]: an earlier request of its "
+                               "atomicity group failed or was not run; "
+                               "nothing done before is undone",
+                               i)
+                : apr_psprintf(s->ip,
+                               "requests[%d]: a request it depends on "
+                               "(\"dependsOn\") failed or was not run",
+                               i));
         return 1;
     }
     return 0;

@@ -45,6 +45,11 @@ int batch_sched_next(batch_sched_t *s)
         if (s->state[i] != BATCH_SCHED_WAITING) {
             continue;
         }
+        /* ordering only (OData's continue-on-error): wait, whatever its
+         * status will be */
+        if (it->after > 0 && s->state[it->after - 1] != BATCH_SCHED_DONE) {
+            continue;
+        }
         for (k = 0; k < it->ndeps; k++) {
             if (s->state[it->deps[k]] != BATCH_SCHED_DONE) {
                 break;
@@ -70,13 +75,13 @@ void batch_sched_done(batch_sched_t *s, int i, int status)
     s->status[i] = status;
 }
 
-int batch_sched_deps_ok(const batch_sched_t *s, int i)
+int batch_sched_failed_dep(const batch_sched_t *s, int i)
 {
     const batch_item_t *it;
     int k;
 
     if (i < 0 || i >= s->b->nitems) {
-        return 0;
+        return i;
     }
     it = &s->b->items[i];
     for (k = 0; k < it->ndeps; k++) {
@@ -85,10 +90,15 @@ int batch_sched_deps_ok(const batch_sched_t *s, int i)
          * on the strength of an unknown outcome */
         if (s->state[d] != BATCH_SCHED_DONE || s->status[d] < 200
             || s->status[d] > 299) {
-            return 0;
+            return d;
         }
     }
-    return 1;
+    return -1;
+}
+
+int batch_sched_deps_ok(const batch_sched_t *s, int i)
+{
+    return i >= 0 && i < s->b->nitems && batch_sched_failed_dep(s, i) < 0;
 }
 
 int batch_sched_ndone(const batch_sched_t *s)

@@ -339,6 +339,10 @@ static void log_item(request_rec *r, conn_rec *lc, const batch_dispatch_t *d,
     lr->notes = apr_table_make(ip, 1);
     lr->subprocess_env = apr_table_copy(ip, r->subprocess_env);
     apr_table_setn(lr->subprocess_env, BATCH_ENV_ITEM_ID, it->id);
+    if (it->group) {
+        apr_table_setn(lr->subprocess_env, BATCH_ENV_ATOMICITY_GROUP,
+                       it->group);
+    }
     ap_run_log_transaction(lr);
 }
 
@@ -508,6 +512,7 @@ static batch_error_t *read_batch(request_rec *r, const batch_dir_conf *conf,
     lim.base = batch_config_base(conf);
     lim.max_fields = r->server->limit_req_fields;
     lim.max_field_size = r->server->limit_req_fieldsize;
+    lim.atomicity_ordered = batch_config_atomicity_ordered(conf);
     err = apr_pcalloc(r->pool, sizeof(*err));
     if (fmt->parse(pbatch, buf, len, req, &lim, err, r->pool) == APR_SUCCESS) {
         return NULL;
@@ -688,19 +693,29 @@ static void batch_child_init(apr_pool_t *pchild, server_rec *s)
     }
 }
 
+/* Variable name back from REDIRECT_name, when it is missing. */
+static void env_back(apr_table_t *env, const char *name, const char *rname)
+{
+    if (apr_table_get(env, name) == NULL) {
+        const char *v = apr_table_get(env, rname);
+
+        if (v) {
+            apr_table_setn(env, name, v);
+        }
+    }
+}
+
 /* Items reached through an internal redirect (per-dir RewriteRule, CGI
  * Location, ErrorDocument) see their variables renamed REDIRECT_*; give
- * them BATCH_ITEM_ID back under its own name, from the first phase on. */
+ * them BATCH_ITEM_ID and BATCH_ATOMICITY_GROUP back under their own
+ * names, from the first phase on. */
 static int item_env_back(request_rec *r)
 {
-    if (r->main != NULL
-        && apr_table_get(r->subprocess_env, BATCH_ENV_ITEM_ID) == NULL) {
-        const char *id =
-            apr_table_get(r->subprocess_env, "REDIRECT_" BATCH_ENV_ITEM_ID);
-
-        if (id) {
-            apr_table_setn(r->subprocess_env, BATCH_ENV_ITEM_ID, id);
-        }
+    if (r->main != NULL) {
+        env_back(r->subprocess_env, BATCH_ENV_ITEM_ID,
+                 "REDIRECT_" BATCH_ENV_ITEM_ID);
+        env_back(r->subprocess_env, BATCH_ENV_ATOMICITY_GROUP,
+                 "REDIRECT_" BATCH_ENV_ATOMICITY_GROUP);
     }
     return DECLINED;
 }

@@ -33,6 +33,7 @@ typedef struct batch_dir_conf {
     int log_items;               /* BatchLogItems: 1 On, 0 Off */
     int concurrency;             /* BatchConcurrency */
     int references;              /* BatchReferences: 1 On, 0 Off */
+    int atomicity;               /* BatchAtomicity: 1 Ordered, 0 Refuse */
 } batch_dir_conf;
 
 /** Server-wide settings (main server only: BatchThreads). */
@@ -64,6 +65,8 @@ int batch_config_log_items(const batch_dir_conf *c);
 int batch_config_concurrency(const batch_dir_conf *c);
 /** 1 when BatchReferences is On (CONTRACT 10). */
 int batch_config_references(const batch_dir_conf *c);
+/** 1 when BatchAtomicity is Ordered (CONTRACT 9). */
+int batch_config_atomicity_ordered(const batch_dir_conf *c);
 /** 1 when method (upper case) is in BatchMethods. */
 int batch_config_method_allowed(const batch_dir_conf *c, const char *method);
 

@@ -88,6 +88,13 @@ apr_status_t batch_item_set_id(const batch_check_t *c, batch_item_t *it,
                                const char *field, const char *s,
                                apr_size_t len);
 
+/** An atomicity group's name (JSON's atomicityGroup): the rules of an
+ *  id. Sets it->group. Call after batch_item_set_id (messages name the
+ *  item). */
+apr_status_t batch_item_set_group(const batch_check_t *c, batch_item_t *it,
+                                  const char *field, const char *s,
+                                  apr_size_t len);
+
 /** method: an HTTP token; stored upper-cased in it->method. */
 apr_status_t batch_item_set_method(const batch_check_t *c, batch_item_t *it,
                                    const char *field, const char *s,
@@ -153,6 +160,13 @@ void batch_ids_set(batch_ids_t *ids, const char *id, apr_size_t len, int index);
 /** The index of the first item with this id (any case), or -1. */
 int batch_ids_find(const batch_ids_t *ids, const char *id, apr_size_t len);
 
+/** Record that item index belongs to atomicity group g[0..len) (any
+ *  case), the lowest index winning whatever the order of the calls, so
+ *  that
+ *  batch_item_add_dep() can take the group's name (JSON's dependsOn). */
+void batch_ids_add_group(batch_ids_t *ids, const char *g, apr_size_t len,
+                         int index);
+
 /** Refuses it when an earlier item has its id (it->id set). */
 apr_status_t batch_item_check_unique(const batch_check_t *c,
                                      const batch_ids_t *ids,
@@ -161,7 +175,13 @@ apr_status_t batch_item_check_unique(const batch_check_t *c,
 /**
  * One entry of it's dependsOn names item id s[0..len): it must be an
  * earlier item (not itself, not a later one, not unknown). Appended to
- * it->deps once (it->deps must have room for every entry).
+ * it->deps once; deps grows from c->p when its it->ndeps_max entries
+ * are taken (a format may start with deps NULL, or with room for every
+ * entry). When s is no id but the name of an atomicity group recorded
+ * with batch_ids_add_group() (CONTRACT 9), the whole group must lie
+ * before the item (not its own group, not a later one) and every item
+ * of it becomes a dependency (items before it->index must have their
+ * group set).
  */
 apr_status_t batch_item_add_dep(const batch_check_t *c, const batch_ids_t *ids,
                                 batch_item_t *it, const char *field,
@@ -172,5 +192,33 @@ apr_status_t batch_item_add_dep(const batch_check_t *c, const batch_ids_t *ids,
  *  batch_item_check_unique. */
 apr_status_t batch_check_unique_ids(const batch_check_t *c, const batch_t *b,
                                     const char *field);
+
+/* ------------------------------------------------------------------ */
+/* Atomicity groups and order (CONTRACT 8, 9)                         */
+
+/**
+ * CONTRACT 9, once a format has filled every item (it->group set, from
+ * c->p, for the members of a group; ids and deps set). Refuses (400
+ * through batch_item_fail) a batch holding a group unless
+ * c->lim->atomicity_ordered (the message names BatchAtomicity), a group
+ * whose items are not adjacent (naming the item and "atomicityGroup"),
+ * and a group id equal to an item id (any case: OData gives ids and
+ * group names one namespace, and a dependsOn entry must name one thing).
+ * Then chains the items of each group: every item after the first gets
+ * the previous one as a hard dependency (added to deps once), so they
+ * run in request order and a failure gives the rest 424, transitively.
+ * Grows it->deps as needed (from c->p, see ndeps_max).
+ */
+apr_status_t batch_item_groups(batch_t *b, const batch_check_t *c);
+
+/**
+ * The OData order of CONTRACT 8: the top-level units (one item, or all
+ * items of an adjacent group) run one after another in request order.
+ * The first item of each unit waits for the last item of the previous
+ * unit: as a hard dependency when stop_on_failure (after a failure every
+ * later unit is 424), else only through it->after (every unit runs).
+ * Call after batch_item_groups(); grows deps from pool p.
+ */
+void batch_item_order(batch_t *b, int stop_on_failure, apr_pool_t *p);
 
 #endif /* BATCH_ITEM_H */

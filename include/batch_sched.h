@@ -23,7 +23,8 @@ batch_sched_t *batch_sched_create(const batch_t *b, apr_pool_t *p);
 
 /**
  * The next item that may start: the lowest-index waiting item whose
- * dependencies are all done. Marks it running.
+ * dependencies (deps, and its `after` item) are all done. Marks it
+ * running.
  * @return its index, or -1 when none can start now (all started, or
  *         the rest wait for running items)
  */
@@ -32,9 +33,15 @@ int batch_sched_next(batch_sched_t *s);
 /** Record that item i finished with status (0 or any status). */
 void batch_sched_done(batch_sched_t *s, int i, int status);
 
-/** 1 when every dependency of item i finished with a 2xx status. Call
- *  only when they are all done. */
+/** 1 when every dependency of item i (deps; `after` is ordering only and
+ *  never counts) finished with a 2xx status. Call only when they are all
+ *  done. */
 int batch_sched_deps_ok(const batch_sched_t *s, int i);
+
+/** The first dependency of item i that did not finish with a 2xx status
+ *  (or has not finished), or -1 when batch_sched_deps_ok() holds; i
+ *  itself when i is out of range. */
+int batch_sched_failed_dep(const batch_sched_t *s, int i);
 
 /** Number of items done so far. */
 int batch_sched_ndone(const batch_sched_t *s);

@@ -42,11 +42,13 @@ typedef struct batch_error_t {
 
 /** Limits the parser enforces; filled by the glue from the configuration. */
 typedef struct batch_limits_t {
-    int max_requests;   /* most items (BatchMaxRequests) */
-    const char *base;   /* BatchBase, normalized: "" for "/", else
-                           "/seg[/seg...]" without trailing '/' */
-    int max_fields;     /* LimitRequestFields; 0 means no limit */
-    int max_field_size; /* LimitRequestFieldSize; 0 means no limit */
+    int max_requests;      /* most items (BatchMaxRequests) */
+    const char *base;      /* BatchBase, normalized: "" for "/", else
+                              "/seg[/seg...]" without trailing '/' */
+    int max_fields;        /* LimitRequestFields; 0 means no limit */
+    int max_field_size;    /* LimitRequestFieldSize; 0 means no limit */
+    int atomicity_ordered; /* 1 = BatchAtomicity Ordered: atomicity groups
+                              run in order (CONTRACT 9); 0 = Refuse */
 } batch_limits_t;
 
 /** Media type classes of CONTRACT 5. */
@@ -72,8 +74,16 @@ typedef struct batch_item_t {
     const char *body_type; /* Content-Type to send with the body: the
                               item's own header, or the default of
                               CONTRACT 5; NULL when has_body == 0 */
-    int ndeps;             /* number of dependsOn entries */
-    int *deps;             /* their item indices (all < index) */
+    int ndeps;             /* number of dependencies */
+    int *deps;             /* their item indices (all < index): hard
+                              dependencies, 424 unless all ended 2xx */
+    int ndeps_max;         /* room in deps; the checks of batch_item.h
+                              grow deps (from the check's pool) when it
+                              is full, so a format may leave deps NULL */
+    int after;             /* 1 + index (< index) of an item that must have
+                              FINISHED before this one starts, whatever
+                              its status (ordering only, OData's
+                              continue-on-error); 0 = none */
     const char *group;     /* atomicity group id (CONTRACT 9: JSON's
                               atomicityGroup, a multipart change set's
                               boundary), or NULL; the items of one group

@@ -11,5 +11,7 @@
 #define BATCH_NOTE_ITEMS "batch-items"
 #define BATCH_NOTE_FAILED "batch-failed"
 #define BATCH_ENV_ITEM_ID "BATCH_ITEM_ID"
+/* The atomicity group of an item in one (CONTRACT 9), in the same place. */
+#define BATCH_ENV_ATOMICITY_GROUP "BATCH_ATOMICITY_GROUP"
 
 #endif /* MOD_BATCH_H */

@@ -37,6 +37,8 @@ BAD = [
     ("BatchTimeout", "0"), ("BatchTimeout", "86401"), ("BatchTimeout", "-1"),
     ("BatchTimeout", "abc"), ("BatchTimeout", "1.5"),
     ("BatchReferences", "yes"), ("BatchReferences", "1"), ("BatchReferences", "Onn"),
+    ("BatchAtomicity", "On"), ("BatchAtomicity", "1"), ("BatchAtomicity", "Order"),
+    ("BatchAtomicity", "Atomic"),
 ]
 
 GOOD = [
@@ -49,6 +51,8 @@ GOOD = [
     "BatchBase /", "BatchBase /v1.0", "BatchBase /v1.0/", "BatchBase /a/b",
     "BatchTimeout 1", "BatchTimeout 86400", "BatchTimeout 60",
     "BatchReferences On", "BatchReferences off", "BatchReferences OFF",
+    "BatchAtomicity Refuse", "BatchAtomicity Ordered", "BatchAtomicity ordered",
+    "BatchAtomicity REFUSE",
 ]
 
 
@@ -75,7 +79,7 @@ class TestDirectives:
     @pytest.mark.parametrize("line", ["BatchMaxRequests 5", "BatchMaxRequestSize 2M",
                                       "BatchMethods GET", "BatchBase /v1.0",
                                       "BatchTimeout 5", "BatchMaxResponseSize 1K",
-                                      "BatchReferences On"])
+                                      "BatchReferences On", "BatchAtomicity Ordered"])
     def test_batch_110_04(self, env, line):
         # CONTRACT §2: context server config and virtual host are accepted too
         rc, out = env.config_test(line + "\n")

@@ -15,6 +15,10 @@
  * configuration (BatchBase /, 20 items, LimitRequestFields 100,
  * LimitRequestFieldSize 8190), 'A' BatchBase /v1.0, 'B' /a/b, 'D' at most
  * one item, 'P' at most 2 headers, '`' at most 16 bytes per header.
+ * Bit 6 clear (a selector from ' ' to '?') turns on BatchAtomicity
+ * Ordered (with bit 5 set: at most 16 bytes per header): groups are
+ * accepted, must be adjacent and chained, and batch_item_order() (bit 0:
+ * stop at the first failure) must leave request order a run order.
  *
  * A first byte with its top two bits set switches to url mode: the rest
  * is "url NUL base", run through batch_parse_base() and
@@ -24,12 +28,14 @@
 
 #include <string.h>
 
+#include <apr_cstr.h>
 #include <apr_strings.h>
 
 #include <json-c/json.h>
 
 #include "fuzz.h"
 #include "batch_encode.h"
+#include "batch_item.h"
 #include "batch_parse.h"
 #include "batch_sched.h"
 #include "batch_util.h"
@@ -98,11 +104,51 @@ static void url_mode(const uint8_t *data, size_t size, apr_pool_t *p)
     FUZZ_CHECK(strcmp(uri, uri2) == 0);
 }
 
+/* CONTRACT 9: groups only under Ordered, adjacent, chained. */
+static void check_group(const batch_t *b, int k, const batch_limits_t *lim)
+{
+    const batch_item_t *it = &b->items[k];
+    int j, d;
+
+    if (!it->group) {
+        return;
+    }
+    FUZZ_CHECK(lim->atomicity_ordered);
+    FUZZ_CHECK(it->group[0]);
+    FUZZ_CHECK(batch_util_utf8_valid(it->group, strlen(it->group)));
+    if (k > 0 && b->items[k - 1].group
+        && !apr_cstr_casecmp(b->items[k - 1].group, it->group)) {
+        for (d = 0; d < it->ndeps && it->deps[d] != k - 1; d++) {
+        }
+        FUZZ_CHECK(d < it->ndeps); /* chained to the item before */
+        return;
+    }
+    for (j = 0; j < k; j++) { /* a group's first item: not seen before */
+        FUZZ_CHECK(!b->items[j].group
+                   || apr_cstr_casecmp(b->items[j].group, it->group));
+    }
+}
+
+/* Request order is a run order, every item runs once. */
+static void check_run_order(const batch_t *b, apr_pool_t *p)
+{
+    batch_sched_t *s = batch_sched_create(b, p);
+    int k, i;
+
+    for (k = 0; k < b->nitems; k++) {
+        i = batch_sched_next(s);
+        FUZZ_CHECK(i == k);
+        FUZZ_CHECK(batch_sched_deps_ok(s, i));
+        batch_sched_done(s, i, 200);
+    }
+    FUZZ_CHECK(batch_sched_next(s) == -1);
+    FUZZ_CHECK(batch_sched_ndone(s) == b->nitems);
+}
+
 static void check_batch(const batch_t *b, const batch_limits_t *lim,
                         apr_pool_t *p)
 {
-    batch_sched_t *s;
-    int k, d, i;
+    int k, d;
 
     FUZZ_CHECK(b != NULL && b->nitems >= 1 && b->items != NULL);
     FUZZ_CHECK(lim->max_requests <= 0 || b->nitems <= lim->max_requests);
@@ -134,17 +180,10 @@ static void check_batch(const batch_t *b, const batch_limits_t *lim,
         for (d = 0; d < it->ndeps; d++) {
             FUZZ_CHECK(it->deps[d] >= 0 && it->deps[d] < k);
         }
+        check_group(b, k, lim);
     }
     /* backwards-only dependencies: request order is a run order */
-    s = batch_sched_create(b, p);
-    for (k = 0; k < b->nitems; k++) {
-        i = batch_sched_next(s);
-        FUZZ_CHECK(i == k);
-        FUZZ_CHECK(batch_sched_deps_ok(s, i));
-        batch_sched_done(s, i, 200);
-    }
-    FUZZ_CHECK(batch_sched_next(s) == -1);
-    FUZZ_CHECK(batch_sched_ndone(s) == b->nitems);
+    check_run_order(b, p);
 }
 
 static void check_error(const batch_error_t *err, apr_pool_t *p)
@@ -186,10 +225,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     lim.max_fields = max_fields[((sel >> 4) & 1) * 2 + ((sel >> 7) & 1)];
     lim.max_field_size =
         max_field_sizes[((sel >> 5) & 1) * 2 + ((sel >> 7) & 1)];
+    lim.atomicity_ordered = !(sel & 0x40);
     memset(&err, 0, sizeof(err));
     if (batch_parse_request(&b, (const char *)data + 1, size - 1, &lim, &err, p)
         == APR_SUCCESS) {
         check_batch(b, &lim, p);
+        /* the OData order on top (CONTRACT 8): still a run order */
+        batch_item_order(b, (int)(sel & 1), p);
+        check_run_order(b, p);
     }
     else {
         FUZZ_CHECK(b == NULL);

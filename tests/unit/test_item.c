@@ -375,6 +375,14 @@ START_TEST(json_writer)
     ck_assert_int_eq(f->item(state, &out, &b, &items[1], &res, pool),
                      APR_SUCCESS);
     ck_assert_str_eq(joined(&out), apr_pstrcat(pool, ",", e2, NULL));
+    /* CONTRACT 9: the group as sent, JSON-escaped, as the last member */
+    out.n = 0;
+    items[1].group = "G\"1";
+    ck_assert_int_eq(f->item(state, &out, &b, &items[1], &res, pool),
+                     APR_SUCCESS);
+    ck_assert_str_eq(joined(&out),
+                     apr_pstrcat(pool, ",", apr_pstrndup(pool, e2, l2 - 1),
+                                 ",\"atomicityGroup\":\"G\\\"1\"}", NULL));
     out.n = 0;
     ck_assert_int_eq(f->close(state, &out, &b, pool), APR_SUCCESS);
     ck_assert_str_eq(joined(&out), BATCH_ENCODE_CLOSE);
@@ -413,6 +421,114 @@ START_TEST(json_parse)
 }
 END_TEST
 
+/* A batch of n items with ids "0", "1", ...; groups[i] is item i's
+ * group or NULL. */
+static batch_t *grouped(int n, const char *const *groups)
+{
+    batch_t *b = apr_pcalloc(pool, sizeof(*b));
+    int i;
+
+    b->nitems = n;
+    b->items = apr_pcalloc(pool, (apr_size_t)n * sizeof(batch_item_t));
+    for (i = 0; i < n; i++) {
+        b->items[i] = *item(i, apr_itoa(pool, i));
+        b->items[i].group = groups ? groups[i] : NULL;
+    }
+    return b;
+}
+
+static void deps_are(const batch_item_t *it, int n, int d0)
+{
+    ck_assert_int_eq(it->ndeps, n);
+    if (n) {
+        ck_assert_int_eq(it->deps[0], d0);
+    }
+}
+
+START_TEST(groups)
+{
+    static const char *const g[] = {NULL, "cs", "CS", "cs", "x", NULL};
+    static const char *const apart[] = {"g", NULL, "g"};
+    static const char *const clash[] = {NULL, "0"};
+    batch_t *b = grouped(6, g);
+
+    lim.atomicity_ordered = 0;
+    refused(batch_item_groups(b, &chk), "atomicityGroup",
+            "requests[1] (id \"1\"): \"atomicityGroup\" \"cs\": this server "
+            "refuses atomicity groups (BatchAtomicity Refuse)");
+    lim.atomicity_ordered = 1;
+    ck_assert_int_eq(batch_item_groups(b, &chk), APR_SUCCESS);
+    deps_are(&b->items[0], 0, 0);
+    deps_are(&b->items[1], 0, 0);
+    deps_are(&b->items[2], 1, 1);
+    deps_are(&b->items[3], 1, 2);
+    deps_are(&b->items[4], 0, 0);
+    deps_are(&b->items[5], 0, 0);
+    refused(batch_item_groups(grouped(3, apart), &chk), "atomicityGroup",
+            "requests[2] (id \"2\"): \"atomicityGroup\" \"g\" is also the "
+            "group of requests[0]");
+    refused(batch_item_groups(grouped(2, clash), &chk), "atomicityGroup",
+            "is also the id of requests[0]");
+    ck_assert_int_eq(batch_item_groups(grouped(2, NULL), &chk), APR_SUCCESS);
+}
+END_TEST
+
+START_TEST(odata_order)
+{
+    static const char *const g[] = {NULL, "cs", "cs", NULL, "x"};
+    batch_t *b = grouped(5, g);
+    int k;
+
+    lim.atomicity_ordered = 1;
+    ck_assert_int_eq(batch_item_groups(b, &chk), APR_SUCCESS);
+    batch_item_order(b, 0, pool); /* continue-on-error: ordering only */
+    ck_assert_int_eq(b->items[0].after, 0);
+    ck_assert_int_eq(b->items[1].after, 1);
+    ck_assert_int_eq(b->items[2].after, 0); /* inside the group */
+    ck_assert_int_eq(b->items[3].after, 3);
+    ck_assert_int_eq(b->items[4].after, 4);
+    deps_are(&b->items[1], 0, 0);
+    deps_are(&b->items[2], 1, 1);
+    deps_are(&b->items[3], 0, 0);
+
+    b = grouped(5, g);
+    ck_assert_int_eq(batch_item_groups(b, &chk), APR_SUCCESS);
+    batch_item_order(b, 1, pool); /* stop at the first failure */
+    for (k = 0; k < 5; k++) {
+        ck_assert_int_eq(b->items[k].after, 0);
+        deps_are(&b->items[k], k ? 1 : 0, k - 1);
+    }
+}
+END_TEST
+
+START_TEST(depends_on_group)
+{
+    static const char *const g[] = {"g", "g", NULL, "h"};
+    batch_t *b = grouped(4, g);
+    batch_ids_t *ids = batch_ids_make(pool);
+    batch_item_t *it = &b->items[2];
+    int k;
+
+    for (k = 0; k < 4; k++) {
+        batch_ids_add(ids, b->items[k].id, 1, k);
+        batch_ids_add_group(ids, g[k] ? g[k] : "-", 1, k);
+    }
+    it->deps = apr_pcalloc(pool, 2 * sizeof(int));
+    ck_assert_int_eq(batch_item_add_dep(&chk, ids, it, "dependsOn", "G", 1),
+                     APR_SUCCESS);
+    ck_assert_int_eq(it->ndeps, 2);
+    ck_assert_int_eq(it->deps[0], 0);
+    ck_assert_int_eq(it->deps[1], 1);
+    ck_assert_int_eq(batch_item_add_dep(&chk, ids, it, "dependsOn", "1", 1),
+                     APR_SUCCESS);
+    ck_assert_int_eq(it->ndeps, 2);
+    refused(batch_item_add_dep(&chk, ids, it, "dependsOn", "h", 1), "dependsOn",
+            "a later item (requests[3])");
+    refused(batch_item_add_dep(&chk, ids, &b->items[1], "dependsOn", "g", 1),
+            "dependsOn", "own atomicity group");
+}
+END_TEST
+
 Suite *batch_item_suite(void)
 {
     Suite *s = suite_create("item");
@@ -430,6 +546,9 @@ Suite *batch_item_suite(void)
     tcase_add_test(tc, out_pieces);
     tcase_add_test(tc, json_writer);
     tcase_add_test(tc, json_parse);
+    tcase_add_test(tc, groups);
+    tcase_add_test(tc, odata_order);
+    tcase_add_test(tc, depends_on_group);
     suite_add_tcase(s, tc);
     return s;
 }

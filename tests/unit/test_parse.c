@@ -24,6 +24,7 @@ static void setup(void)
     lim.base = "";
     lim.max_fields = 100;
     lim.max_field_size = 8190;
+    lim.atomicity_ordered = 0;
 }
 
 static void teardown(void)
@@ -243,7 +244,7 @@ START_TEST(item_shape)
            "[]]}",
            1, NULL, NULL, "must be an object");
     refuse(one(",\"depends_on\":[]"), 0, "1", "depends_on", "unknown member");
-    refuse(one(",\"atomicityGroup\":\"g\""), 0, "1", "atomicityGroup",
+    refuse(one(",\"atomicitygroup\":\"g\""), 0, "1", "atomicitygroup",
            "unknown member");
     refuse(one(",\"dependson\":[]"), 0, "1", "dependson", "unknown member");
     refuse(one(",\"Body\":{}"), 0, "1", "Body", "unknown member");
@@ -915,6 +916,98 @@ START_TEST(depends_refused)
 }
 END_TEST
 
+/* ------------------------------------------------------------------ */
+/* atomicityGroup (CONTRACT 9)                                        */
+/* ------------------------------------------------------------------ */
+
+/* An item "{id, GET /, extra}" for a requests array. */
+static const char *it3(const char *id, const char *extra)
+{
+    return apr_pstrcat(pool, "{\"id\":\"", id,
+                       "\",\"method\":\"GET\",\"url\":\"/\"", extra, "}", NULL);
+}
+
+static const char *reqs(const char *a, const char *b, const char *c)
+{
+    return apr_pstrcat(pool, "{\"requests\":[", a, ",", b, c ? "," : "",
+                       c ? c : "", "]}", NULL);
+}
+
+#define G(g) ",\"atomicityGroup\":\"" g "\""
+
+START_TEST(groups_refused_by_default)
+{
+    refuse(reqs(it3("a", ""), it3("b", G("g1")), NULL), 1, "b",
+           "atomicityGroup", "BatchAtomicity");
+    lim.atomicity_ordered = 1;
+    ck_assert_ptr_nonnull(
+        parse_ok(reqs(it3("a", ""), it3("b", G("g1")), NULL)));
+}
+END_TEST
+
+START_TEST(groups_ok)
+{
+    batch_t *b;
+
+    lim.atomicity_ordered = 1;
+    /* one group, any case; chained in order as hard dependencies */
+    b = parse_ok(reqs(it3("a", G("G1")), it3("b", G("g1")),
+                      it3("c", G("g1") ",\"dependsOn\":[\"a\"]")));
+    ck_assert_str_eq(b->items[0].group, "G1");
+    ck_assert_str_eq(b->items[1].group, "g1");
+    ck_assert_int_eq(b->items[0].ndeps, 0);
+    ck_assert_int_eq(b->items[1].ndeps, 1);
+    ck_assert_int_eq(b->items[1].deps[0], 0);
+    ck_assert_int_eq(b->items[2].ndeps, 2);
+    ck_assert_int_eq(b->items[2].deps[0], 0);
+    ck_assert_int_eq(b->items[2].deps[1], 1);
+    ck_assert_int_eq(b->items[2].after, 0);
+    /* dependsOn a group: every item of it, and only those */
+    b = parse_ok(reqs(it3("a", G("g")), it3("b", G("g")),
+                      it3("c", ",\"dependsOn\":[\"G\",\"b\"]")));
+    ck_assert_ptr_null(b->items[2].group);
+    ck_assert_int_eq(b->items[2].ndeps, 2);
+    ck_assert_int_eq(b->items[2].deps[0], 0);
+    ck_assert_int_eq(b->items[2].deps[1], 1);
+    /* a group, then an id: deps grows past the room of 2 entries */
+    b = parse_ok(apr_pstrcat(
+        pool, "{\"requests\":[", it3("a", G("g")), ",", it3("b", G("g")), ",",
+        it3("c", G("h")), ",", it3("d", ""), ",",
+        it3("e", ",\"dependsOn\":[\"g\",\"d\",\"h\",\"a\"]"), "]}", NULL));
+    ck_assert_int_eq(b->items[4].ndeps, 4);
+    ck_assert_int_eq(b->items[4].deps[0], 0);
+    ck_assert_int_eq(b->items[4].deps[1], 1);
+    ck_assert_int_eq(b->items[4].deps[2], 3);
+    ck_assert_int_eq(b->items[4].deps[3], 2);
+}
+END_TEST
+
+START_TEST(groups_refused)
+{
+    lim.atomicity_ordered = 1;
+    refuse(reqs(it3("a", G("g1")), it3("b", ""), it3("c", G("G1"))), 2, "c",
+           "atomicityGroup", "must be adjacent");
+    refuse(reqs(it3("a", ""), it3("b", G("A")), NULL), 1, "b", "atomicityGroup",
+           "is also the id of requests[0]");
+    refuse(reqs(it3("a", G("b")), it3("b", ""), NULL), 0, "a", "atomicityGroup",
+           "is also the id of requests[1]");
+    refuse(one(",\"atomicityGroup\":1"), 0, "1", "atomicityGroup",
+           "must be a string");
+    refuse(one(G("")), 0, "1", "atomicityGroup", "must not be empty");
+    refuse(one(G("a\\u0085")), 0, "1", "atomicityGroup", "control characters");
+    refuse(
+        reqs(it3("a", G("g")), it3("b", G("g") ",\"dependsOn\":[\"g\"]"), NULL),
+        1, "b", "dependsOn", "own atomicity group");
+    refuse(
+        reqs(it3("a", G("g") ",\"dependsOn\":[\"g\"]"), it3("b", G("g")), NULL),
+        0, "a", "dependsOn", "own atomicity group");
+    refuse(reqs(it3("a", ",\"dependsOn\":[\"g\"]"), it3("b", G("g")), NULL), 0,
+           "a", "dependsOn", "a later item (requests[1])");
+    refuse(reqs(it3("a", ",\"dependsOn\":[\"h\"]"), it3("b", G("g")), NULL), 0,
+           "a", "dependsOn", "unknown id \"h\"");
+}
+END_TEST
+
 Suite *batch_parse_suite(void)
 {
     Suite *s = suite_create("parse");
@@ -948,6 +1041,9 @@ Suite *batch_parse_suite(void)
     tcase_add_test(tc, duplicate_members);
     tcase_add_test(tc, depends_ok);
     tcase_add_test(tc, depends_refused);
+    tcase_add_test(tc, groups_refused_by_default);
+    tcase_add_test(tc, groups_ok);
+    tcase_add_test(tc, groups_refused);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -186,6 +186,33 @@ START_TEST(empty_batch)
 }
 END_TEST
 
+START_TEST(after_orders_without_failing)
+{
+    /* 1 runs after 0, 2 after 1 (OData continue-on-error); 3 is free */
+    batch_t *b = make_batch(4, NULL);
+    batch_sched_t *s;
+
+    b->items[1].after = 1;
+    b->items[2].after = 2;
+    s = batch_sched_create(b, pool);
+    ck_assert_int_eq(batch_sched_next(s), 0);
+    ck_assert_int_eq(batch_sched_next(s), 3); /* 1 waits for 0 */
+    ck_assert_int_eq(batch_sched_next(s), -1);
+    batch_sched_done(s, 3, 200);
+    ck_assert_int_eq(batch_sched_next(s), -1);
+    batch_sched_done(s, 0, 500); /* a failure does not stop 1 */
+    ck_assert_int_eq(batch_sched_next(s), 1);
+    ck_assert(batch_sched_deps_ok(s, 1));
+    ck_assert_int_eq(batch_sched_next(s), -1);
+    batch_sched_done(s, 1, 424);
+    ck_assert_int_eq(batch_sched_next(s), 2);
+    ck_assert(batch_sched_deps_ok(s, 2));
+    batch_sched_done(s, 2, 200);
+    ck_assert_int_eq(batch_sched_next(s), -1);
+    ck_assert_int_eq(batch_sched_ndone(s), 4);
+}
+END_TEST
+
 Suite *batch_sched_suite(void)
 {
     Suite *s = suite_create("sched");
@@ -200,6 +227,7 @@ Suite *batch_sched_suite(void)
     tcase_add_test(tc, not_run_items);
     tcase_add_test(tc, several_dependencies);
     tcase_add_test(tc, empty_batch);
+    tcase_add_test(tc, after_orders_without_failing);
     suite_add_tcase(s, tc);
     return s;
 }
