@@ -328,7 +328,7 @@ int batch_ids_find(const batch_ids_t *ids, const char *id, apr_size_t len)
 void batch_ids_add_group(batch_ids_t *ids, const char *g, apr_size_t len,
                          int index)
 {
-    const char *key = fold(g, len, ids->tp);
+    const char *key = batch_util_fold(g, len, ids->tp);
     apr_uintptr_t v =
         (apr_uintptr_t)apr_hash_get(ids->groups, key, (apr_ssize_t)len);
 
@@ -432,7 +432,8 @@ apr_status_t batch_item_add_dep(const batch_check_t *c, const batch_ids_t *ids,
     }
     if (idx < 0
         && (j = (int)(apr_uintptr_t)apr_hash_get(
-                ids->groups, fold(s, len, ids->tp), (apr_ssize_t)len))
+                ids->groups, batch_util_fold(s, len, ids->tp),
+                (apr_ssize_t)len))
                > 0) {
         return add_group_dep(c, it, field, s, len, j - 1);
     }
@@ -470,7 +471,7 @@ apr_status_t batch_check_unique_ids(const batch_check_t *c, const batch_t *b,
 static int find_group(const batch_ids_t *ids, const char *g, apr_size_t len)
 {
     apr_uintptr_t v = (apr_uintptr_t)apr_hash_get(
-        ids->groups, fold(g, len, ids->tp), (apr_ssize_t)len);
+        ids->groups, batch_util_fold(g, len, ids->tp), (apr_ssize_t)len);
 
     return (int)v - 1;
 }
