@@ -397,12 +397,6 @@ const char *batch_encode_error(const batch_error_t *err, apr_pool_t *p)
 /* headers                                                            */
 /* ------------------------------------------------------------------ */
 
-typedef struct hdr_t {
-    const char *name;  /* first spelling seen */
-    apr_size_t nlen;   /* strlen(name) */
-    const char *value; /* repeated values joined with ", " */
-} hdr_t;
-
 typedef struct name_t {
     const char *name;
     apr_size_t len;
@@ -488,10 +482,70 @@ static apr_hash_t *connection_names(const apr_array_header_t *arr,
     return h;
 }
 
+apr_array_header_t *batch_encode_headers(const apr_table_t *t, apr_pool_t *p)
+{
+    const apr_array_header_t *arr;
+    const apr_table_entry_t *e;
+    apr_hash_t *conn = NULL;
+    apr_array_header_t *out;
+    int i, j;
+
+    if (!t) {
+        return apr_array_make(p, 1, sizeof(batch_header_t));
+    }
+    arr = apr_table_elts(t);
+    e = (const apr_table_entry_t *)arr->elts;
+    out =
+        apr_array_make(p, arr->nelts ? arr->nelts : 1, sizeof(batch_header_t));
+    for (i = 0; i < arr->nelts; i++) {
+        if (e[i].key && (e[i].key[0] | 0x20) == 'c'
+            && !apr_cstr_casecmp(e[i].key, "Connection")) {
+            conn = connection_names(arr, p);
+            break;
+        }
+    }
+    for (i = 0; i < arr->nelts; i++) {
+        const char *val = e[i].val ? e[i].val : "";
+        apr_size_t n;
+        batch_header_t *h = NULL;
+
+        if (!e[i].key) {
+            continue;
+        }
+        n = strlen(e[i].key);
+        if (is_dropped(e[i].key, n)) {
+            continue;
+        }
+        if (conn
+            && apr_hash_get(conn, fold(e[i].key, p), APR_HASH_KEY_STRING)) {
+            continue;
+        }
+        /* responses carry few headers (LimitRequestFields bounds
+         * proxied ones): a linear search beats a hash per item */
+        for (j = 0; j < out->nelts; j++) {
+            batch_header_t *o = &((batch_header_t *)out->elts)[j];
+            if (o->nlen == n && !apr_cstr_casecmpn(o->name, e[i].key, n)) {
+                h = o;
+                break;
+            }
+        }
+        if (h) {
+            h->value = apr_pstrcat(p, h->value, ", ", val, NULL);
+            continue;
+        }
+        h = apr_array_push(out);
+        h->name = e[i].key;
+        h->nlen = n;
+        h->value = val;
+    }
+    return out;
+}
+
 static void put_headers(sb_t *b, const apr_table_t *t, const char *ctype,
                         apr_pool_t *p)
 {
-    int first = 1;
+    const apr_array_header_t *out = batch_encode_headers(t, p);
+    int first = 1, i;
 
     sb_putc(b, '{');
     if (ctype) {
@@ -499,64 +553,15 @@ static void put_headers(sb_t *b, const apr_table_t *t, const char *ctype,
         sb_strz(b, ctype);
         first = 0;
     }
-    if (t) {
-        const apr_array_header_t *arr = apr_table_elts(t);
-        const apr_table_entry_t *e = (const apr_table_entry_t *)arr->elts;
-        apr_hash_t *conn = NULL;
-        apr_array_header_t *out = apr_array_make(p, arr->nelts, sizeof(hdr_t));
-        int i, j;
-
-        for (i = 0; i < arr->nelts; i++) {
-            if (e[i].key && (e[i].key[0] | 0x20) == 'c'
-                && !apr_cstr_casecmp(e[i].key, "Connection")) {
-                conn = connection_names(arr, p);
-                break;
-            }
+    for (i = 0; i < out->nelts; i++) {
+        const batch_header_t *h = &((const batch_header_t *)out->elts)[i];
+        if (!first) {
+            sb_putc(b, ',');
         }
-        for (i = 0; i < arr->nelts; i++) {
-            const char *val = e[i].val ? e[i].val : "";
-            apr_size_t n;
-            hdr_t *h = NULL;
-
-            if (!e[i].key) {
-                continue;
-            }
-            n = strlen(e[i].key);
-            if (is_dropped(e[i].key, n)) {
-                continue;
-            }
-            if (conn
-                && apr_hash_get(conn, fold(e[i].key, p), APR_HASH_KEY_STRING)) {
-                continue;
-            }
-            /* responses carry few headers (LimitRequestFields bounds
-             * proxied ones): a linear search beats a hash per item */
-            for (j = 0; j < out->nelts; j++) {
-                hdr_t *o = &((hdr_t *)out->elts)[j];
-                if (o->nlen == n && !apr_cstr_casecmpn(o->name, e[i].key, n)) {
-                    h = o;
-                    break;
-                }
-            }
-            if (h) {
-                h->value = apr_pstrcat(p, h->value, ", ", val, NULL);
-                continue;
-            }
-            h = apr_array_push(out);
-            h->name = e[i].key;
-            h->nlen = n;
-            h->value = val;
-        }
-        for (i = 0; i < out->nelts; i++) {
-            const hdr_t *h = &((const hdr_t *)out->elts)[i];
-            if (!first) {
-                sb_putc(b, ',');
-            }
-            first = 0;
-            sb_str(b, h->name, h->nlen);
-            sb_putc(b, ':');
-            sb_strz(b, h->value);
-        }
+        first = 0;
+        sb_str(b, h->name, h->nlen);
+        sb_putc(b, ':');
+        sb_strz(b, h->value);
     }
     sb_putc(b, '}');
 }
@@ -604,66 +609,80 @@ static void put_body(sb_t *b, const char *body, apr_size_t len,
     sb_base64(b, body, len);
 }
 
+batch_body_t batch_encode_body(const char **pctype,
+                               const apr_table_t **pheaders, const char **pcode,
+                               const char **pmessage, const batch_result_t *res,
+                               apr_pool_t *p)
+{
+    batch_body_t mode;
+    const apr_table_t *headers = res->headers;
+    int has_data = res->body != NULL && res->body_len > 0;
+
+    *pcode = NULL;
+    *pmessage = NULL;
+    if (res->error_code) {
+        /* mod_batch's own refusal replaces whatever the item had */
+        mode = BATCH_BODY_ERROR;
+        *pcode = res->error_code;
+        *pmessage = res->error_message
+                        ? res->error_message
+                        : status_line(res->status, res->status_line, p);
+        headers = NULL;
+    }
+    else if (res->status == 204 || res->status == 304) {
+        mode = BATCH_BODY_NONE;
+    }
+    else if (!has_data) {
+        mode = (res->status >= 400 && !res->head) ? BATCH_BODY_ERROR
+                                                  : BATCH_BODY_NONE;
+        if (mode == BATCH_BODY_ERROR) {
+            *pmessage = status_line(res->status, res->status_line, p);
+            *pcode = status_code(*pmessage, p);
+        }
+    }
+    else {
+        mode = BATCH_BODY_DATA;
+    }
+
+    if (res->error_code || mode == BATCH_BODY_ERROR) {
+        *pctype = "application/json";
+    }
+    else if (res->content_type) {
+        *pctype = res->content_type;
+    }
+    else {
+        *pctype = headers ? apr_table_get(headers, "Content-Type") : NULL;
+    }
+    *pheaders = headers;
+    /* never a body for HEAD, whatever its status (CONTRACT 5) */
+    return res->head ? BATCH_BODY_NONE : mode;
+}
+
 apr_status_t batch_encode_item(const char **pjson, apr_size_t *plen,
                                const char *id, const batch_result_t *res,
                                apr_pool_t *p)
 {
-    enum { BODY_NONE, BODY_ERROR, BODY_DATA } mode;
-    const char *ctype, *code = NULL, *message = NULL;
-    const apr_table_t *headers = res->headers;
-    int has_data = res->body != NULL && res->body_len > 0;
+    const char *ctype, *code, *message;
+    const apr_table_t *headers;
+    batch_body_t mode =
+        batch_encode_body(&ctype, &headers, &code, &message, res, p);
     sb_t b;
 
-    if (res->error_code) {
-        /* mod_batch's own refusal replaces whatever the item had */
-        mode = BODY_ERROR;
-        code = res->error_code;
-        message = res->error_message
-                      ? res->error_message
-                      : status_line(res->status, res->status_line, p);
-        headers = NULL;
-    }
-    else if (res->status == 204 || res->status == 304) {
-        mode = BODY_NONE;
-    }
-    else if (!has_data) {
-        mode = (res->status >= 400 && !res->head) ? BODY_ERROR : BODY_NONE;
-        if (mode == BODY_ERROR) {
-            message = status_line(res->status, res->status_line, p);
-            code = status_code(message, p);
-        }
-    }
-    else {
-        mode = BODY_DATA;
-    }
-    if (res->head) {
-        /* never a body key for HEAD, whatever its status (CONTRACT 5) */
-        mode = BODY_NONE;
-    }
-
-    if (res->error_code || mode == BODY_ERROR) {
-        ctype = "application/json";
-    }
-    else if (res->content_type) {
-        ctype = res->content_type;
-    }
-    else {
-        ctype = headers ? apr_table_get(headers, "Content-Type") : NULL;
-    }
-
     sb_init(&b, p,
-            256 + (mode == BODY_DATA ? res->body_len + res->body_len / 3 : 0));
+            256
+                + (mode == BATCH_BODY_DATA ? res->body_len + res->body_len / 3
+                                           : 0));
     sb_puts(&b, "{\"id\":");
     sb_strz(&b, id);
     sb_puts(&b, ",\"status\":");
     sb_int(&b, res->status);
     sb_puts(&b, ",\"headers\":");
     put_headers(&b, headers, ctype, p);
-    if (mode == BODY_ERROR) {
+    if (mode == BATCH_BODY_ERROR) {
         sb_puts(&b, ",\"body\":");
         put_error(&b, code, message);
     }
-    else if (mode == BODY_DATA) {
+    else if (mode == BATCH_BODY_DATA) {
         sb_puts(&b, ",\"body\":");
         put_body(&b, res->body, res->body_len, ctype);
     }
