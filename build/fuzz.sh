@@ -7,7 +7,7 @@
 # mod_auth_openidc does) from the pure core, and run each one for SECONDS
 # (default 60), one after another, starting from its seed corpus
 # tests/fuzz/corpus/TARGET with the dictionary tests/fuzz/batch.dict.
-# TARGET is parse, encode or util (default: all three).
+# TARGET is parse, encode, util or multipart (default: all four).
 #
 # Work happens in build-fuzz/ (FUZZ_DIR=...): the growing corpora
 # (build-fuzz/corpus/TARGET, seeded from the repository's), crash
@@ -35,11 +35,11 @@ if [ -z "$cc" ]; then
     exit 2
 fi
 
-targets="parse encode util"
+targets="parse encode util multipart"
 if [ -n "$only" ]; then
     case " $targets " in
     *" $only "*) targets=$only ;;
-    *) echo "fuzz: unknown target '$only' (parse, encode, util)" >&2; exit 2 ;;
+    *) echo "fuzz: unknown target '$only' (parse, encode, util, multipart)" >&2; exit 2 ;;
     esac
 fi
 
@@ -49,7 +49,8 @@ flags=(-g -O1 -fno-omit-frame-pointer
        -I"$here/include" $(pkg-config --cflags apr-1 apr-util-1 json-c))
 libs=($(pkg-config --libs apr-1 apr-util-1 json-c))
 core=("$here/batch_util.c" "$here/batch_json.c" "$here/batch_parse.c"
-      "$here/batch_sched.c" "$here/batch_encode.c")
+      "$here/batch_sched.c" "$here/batch_encode.c" "$here/batch_multipart.c"
+      "$here/batch_multipart_write.c")
 
 rc=0
 for t in $targets; do

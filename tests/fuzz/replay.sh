@@ -10,7 +10,7 @@
 # directory; automake sets $srcdir. By hand:
 #   srcdir=/path/to/source sh tests/fuzz/replay.sh
 srcdir=${srcdir:-.}
-targets="parse encode util"
+targets="parse encode util multipart"
 
 set -- $targets
 echo "1..$#"

@@ -41,6 +41,7 @@ int main(void)
     srunner_add_suite(sr, batch_parse_suite());
     srunner_add_suite(sr, batch_sched_suite());
     srunner_add_suite(sr, batch_encode_suite());
+    srunner_add_suite(sr, batch_multipart_suite());
     if (!getenv("CK_TAP_LOG_FILE_NAME") && !getenv("CK_VERBOSITY")) {
         srunner_set_tap(sr, "-");
     }

@@ -2,7 +2,8 @@
  * Copyright 2026 the mod_batch authors.
  *
  * unit.h: the libcheck suites of the pure core (batch_util.c,
- * batch_json.c, batch_parse.c, batch_sched.c, batch_encode.c), run
+ * batch_json.c, batch_parse.c, batch_sched.c, batch_encode.c,
+ * batch_multipart.c, batch_multipart_write.c), run
  * together by main.c.
  * Each test gets its own APR pool from a checked fixture.
  */
@@ -21,5 +22,6 @@ Suite *batch_json_suite(void);
 Suite *batch_parse_suite(void);
 Suite *batch_sched_suite(void);
 Suite *batch_encode_suite(void);
+Suite *batch_multipart_suite(void);
 
 #endif /* BATCH_UNIT_H */
