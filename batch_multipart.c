@@ -26,7 +26,6 @@
 #include <apr_lib.h>
 #include <apr_strings.h>
 
-#include "batch_util.h"
 #include "batch_multipart.h"
 
 #if defined(__GNUC__)
@@ -756,12 +755,11 @@ static apr_status_t read_part(mp_ctx *c, apr_size_t i, apr_size_t end,
     if ((rv = read_part_head(c, &h, &i, end)) != APR_SUCCESS) {
         return rv;
     }
+    /* the Content-ID becomes the item's id: the id rules (no control
+     * characters, UTF-8, length) are the format seam's shared checks */
     if (h.cid.s) {
         c->cid = h.cid.s;
         c->cid_len = h.cid.len;
-        if (!batch_util_header_value_ok(h.cid.s, h.cid.len)) {
-            return fail(c, "its Content-ID contains a control character");
-        }
     }
     if (h.cte.s && !span_is(h.cte, "binary") && !span_is(h.cte, "8bit")
         && !span_is(h.cte, "7bit")) {

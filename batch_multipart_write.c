@@ -37,7 +37,6 @@
 #include <apr_strings.h>
 
 #include "batch_encode.h"
-#include "batch_util.h"
 #include "batch_multipart.h"
 
 #define TOKEN_PREFIX "batch_"
@@ -164,7 +163,7 @@ static const char *reason(const batch_result_t *res)
         && sl[3] == ' ' && sl[4]
         && (sl[0] - '0') * 100 + (sl[1] - '0') * 10 + (sl[2] - '0')
                == res->status
-        && batch_util_header_value_ok(sl + 4, strlen(sl + 4))) {
+        && !strpbrk(sl + 4, "\r\n")) {
         return sl + 4;
     }
     r = batch_encode_reason(res->status);

@@ -53,7 +53,9 @@ typedef struct batch_multipart_item_t {
                                top level */
     int group;              /* index into batch_multipart_t.groups, or -1 */
     const char *content_id; /* the part's Content-ID as sent (white space
-                               around it dropped), or NULL */
+                               around it dropped; no line breaks, but not
+                               otherwise checked: it is the item's id, for
+                               the seam's id rules), or NULL */
     apr_size_t content_id_len;
     const char *method; /* request line: METHOD SP target SP HTTP/1.x */
     apr_size_t method_len;
@@ -258,7 +260,8 @@ const char *batch_multipart_content_type(const batch_multipart_writer_t *w,
  * of 400 and above get the {"error":{...}} JSON body (CONTRACT 6).
  * When the part would hold an open boundary, the item is answered 500
  * BoundaryCollision instead (see the comment in batch_multipart_write.c).
- * @param content_id  the request part's Content-ID as sent, or NULL
+ * @param content_id  the request part's Content-ID as sent (it passed
+ *                    the id rules: no control characters), or NULL
  * @param group       the item's atomicity group (change set boundary),
  *                    or NULL; adjacent items of one group share it
  * @param ip          the item's pool: out->head (and any generated body)

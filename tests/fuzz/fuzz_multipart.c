@@ -81,9 +81,8 @@ static void check_item(const batch_multipart_item_t *it, const char *buf,
         FUZZ_CHECK(!memchr(h->value, '\n', h->vlen));
         FUZZ_CHECK(!(h->nlen == 4 && !apr_cstr_casecmpn(h->name, "Host", 4)));
     }
-    FUZZ_CHECK(
-        !it->content_id
-        || batch_util_header_value_ok(it->content_id, it->content_id_len));
+    FUZZ_CHECK(!it->content_id
+               || !memchr(it->content_id, '\n', it->content_id_len));
     if (batch_multipart_target_url(&url, &why, it->target, it->target_len, &srv,
                                    p)
         == APR_SUCCESS) {
