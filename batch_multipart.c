@@ -195,27 +195,44 @@ static int is_tchar(unsigned char ch)
     return apr_isalnum(ch) || (ch && strchr("!#$%&'*+-.^_`|~", ch) != NULL);
 }
 
-/* A quoted-string at s[*pi] (the opening '"'), unescaped into p. */
+/* A quoted-string at s[*pi] (the opening '"'): v spans its inside, with
+ * the backslash escapes still in (unquote() removes them). No copy here:
+ * a header of many quoted parameters must not cost more than its size. */
 static apr_status_t quoted(span_t *v, const char *s, apr_size_t len,
-                           apr_size_t *pi, apr_pool_t *p)
+                           apr_size_t *pi)
 {
-    apr_size_t i = *pi + 1, o = 0;
-    char *out = apr_palloc(p, len - *pi);
+    apr_size_t i = *pi + 1;
 
     for (; i < len && s[i] != '"'; i++) {
         if (s[i] == '\\' && i + 1 < len) {
             i++;
         }
-        out[o++] = s[i];
     }
     if (i >= len) {
         return APR_EINVAL;
     }
-    out[o] = '\0';
-    v->s = out;
-    v->len = o;
+    v->s = s + *pi + 1;
+    v->len = i - *pi - 1;
     *pi = i + 1;
     return APR_SUCCESS;
+}
+
+/* The inside of a quoted-string without its backslash escapes, from p. */
+static span_t unquote(span_t v, apr_pool_t *p)
+{
+    char *out = apr_palloc(p, v.len + 1);
+    apr_size_t i, o = 0;
+
+    for (i = 0; i < v.len; i++) {
+        if (v.s[i] == '\\' && i + 1 < v.len) {
+            i++;
+        }
+        out[o++] = v.s[i];
+    }
+    out[o] = '\0';
+    v.s = out;
+    v.len = o;
+    return v;
 }
 
 /* The value of parameter name of the Content-Type value s[0..len): a
@@ -231,6 +248,7 @@ static apr_status_t ct_param(span_t *v, const char *s, apr_size_t len,
     while (i < len) {
         apr_size_t ns, ne;
         span_t val;
+        int is_quoted = 0;
 
         i++; /* the ';' */
         while (i < len && is_wsp(s[i])) {
@@ -253,9 +271,10 @@ static apr_status_t ct_param(span_t *v, const char *s, apr_size_t len,
             i++;
         }
         if (i < len && s[i] == '"') {
-            if (quoted(&val, s, len, &i, p) != APR_SUCCESS) {
+            if (quoted(&val, s, len, &i) != APR_SUCCESS) {
                 return APR_EINVAL;
             }
+            is_quoted = 1;
         }
         else {
             for (val.s = s + i; i < len && s[i] != ';' && !is_wsp(s[i]); i++) {
@@ -270,7 +289,7 @@ static apr_status_t ct_param(span_t *v, const char *s, apr_size_t len,
         }
         if (!found && ne - ns == strlen(name)
             && !apr_cstr_casecmpn(s + ns, name, ne - ns)) {
-            *v = val;
+            *v = is_quoted ? unquote(val, p) : val;
             found = 1;
         }
     }

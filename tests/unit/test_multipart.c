@@ -161,6 +161,20 @@ START_TEST(boundary_param)
     ck_assert_int_eq(batch_multipart_boundary(
                          &b, &why, "multipart/related; boundary=x", pool),
                      APR_EINVAL);
+    {
+        /* many quoted parameters cost their size, not its square */
+        apr_size_t n = 100000, k;
+        char *ct = apr_palloc(pool, 16 + n * 8 + 16);
+
+        memcpy(ct, "multipart/mixed", 15);
+        for (k = 0; k < n; k++) {
+            memcpy(ct + 15 + k * 8, ";a=\"\\\"x\"", 8);
+        }
+        strcpy(ct + 15 + n * 8, ";boundary=\"q\"");
+        ck_assert_int_eq(batch_multipart_boundary(&b, &why, ct, pool),
+                         APR_SUCCESS);
+        ck_assert_str_eq(b, "q");
+    }
     ck_assert(batch_multipart_match("multipart/mixed"));
     ck_assert(batch_multipart_match(" MULTIPART/MIXED ; boundary=x"));
     ck_assert(!batch_multipart_match("multipart/mixedx"));
