@@ -5,8 +5,8 @@
  * (CONTRACT 8), the parse stage for Google's and OData's batch clients.
  * It is tolerant where real clients differ (quoted boundaries with '='
  * inside, bare LF lines from Python's email generator, preambles and
- * epilogues, folded part headers, a request line without its version as
- * Google's documentation writes it) and strict where framing could be
+ * epilogues, folded part headers, empty lines before a request line) and
+ * strict where framing could be
  * misread: every part must be closed by a delimiter, be application/http
  * or a change set of such parts, and hold exactly one HTTP/1.x request
  * whose Content-Length, when given, fits the part. The result is raw:
@@ -426,47 +426,32 @@ static int only_line_breaks(const char *b, apr_size_t i, apr_size_t end)
     return 1;
 }
 
-/* "METHOD SP target [SP HTTP/1.x]" at b[i..e). */
+/* "METHOD SP target SP HTTP/1.1" (or HTTP/1.0) at b[i..e), one space
+ * each, as RFC 9112 3 and CONTRACT 8 have it. */
 static apr_status_t read_request_line(mp_ctx *c, batch_multipart_item_t *it,
                                       apr_size_t i, apr_size_t e)
 {
-    const char *b = c->b;
-    apr_size_t line = i, s = i;
+    const char *b = c->b, *sp1, *sp2;
 
-    while (i < e && b[i] != ' ') {
-        i++;
-    }
-    it->method = b + s;
-    it->method_len = i - s;
-    while (i < e && b[i] == ' ') {
-        i++;
-    }
-    for (s = i; i < e && b[i] != ' '; i++) {
-    }
-    it->target = b + s;
-    it->target_len = i - s;
-    while (i < e && b[i] == ' ') {
-        i++;
-    }
-    if (it->method_len == 0 || it->target_len == 0) {
+    sp1 = memchr(b + i, ' ', e - i);
+    sp2 = sp1 ? memchr(sp1 + 1, ' ', (apr_size_t)(b + e - sp1 - 1)) : NULL;
+    if (!sp2 || sp1 == b + i || sp2 == sp1 + 1) {
         return fail(c,
                     "the request line \"%s\" is not \"METHOD target "
-                    "HTTP/1.1\"",
-                    show(b + line, e - line, c->p));
+                    "HTTP/1.1\" (one space each)",
+                    show(b + i, e - i, c->p));
     }
-    it->http_minor = 1;
-    if (i == e) {
+    it->method = b + i;
+    it->method_len = (apr_size_t)(sp1 - it->method);
+    it->target = sp1 + 1;
+    it->target_len = (apr_size_t)(sp2 - it->target);
+    if (b + e - sp2 - 1 == 8 && !memcmp(sp2 + 1, "HTTP/1.", 7)
+        && (sp2[8] == '1' || sp2[8] == '0')) {
+        it->http_minor = sp2[8] - '0';
         return APR_SUCCESS;
     }
-    if (e - i == 8 && !memcmp(b + i, "HTTP/1.", 7)
-        && (b[i + 7] == '1' || b[i + 7] == '0')) {
-        it->http_minor = b[i + 7] - '0';
-        return APR_SUCCESS;
-    }
-    return fail(c,
-                "the request line ends in \"%s\", not HTTP/1.1 or "
-                "HTTP/1.0",
-                show(b + i, e - i, c->p));
+    return fail(c, "the request line ends in \"%s\", not HTTP/1.1 or HTTP/1.0",
+                show(sp2 + 1, (apr_size_t)(b + e - sp2 - 1), c->p));
 }
 
 static apr_status_t set_length(mp_ctx *c, apr_off_t *plength, span_t v)

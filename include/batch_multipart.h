@@ -57,12 +57,12 @@ typedef struct batch_multipart_item_t {
                                otherwise checked: it is the item's id, for
                                the seam's id rules), or NULL */
     apr_size_t content_id_len;
-    const char *method; /* request line: METHOD SP target SP HTTP/1.x */
+    const char *method; /* request line: METHOD SP target SP HTTP/1.x,
+                           one space each */
     apr_size_t method_len;
     const char *target;
     apr_size_t target_len;
-    int http_minor; /* 1 for HTTP/1.1 (also when the version was left out,
-                       as Google's documentation examples do), 0 for 1.0 */
+    int http_minor; /* 1 for HTTP/1.1, 0 for HTTP/1.0 */
     const batch_multipart_header_t *headers; /* in order, names as sent,
                                                 without Host and
                                                 Content-Length */

@@ -419,7 +419,8 @@ START_TEST(client_olingo_changeset)
 }
 END_TEST
 
-/* Google's documentation: LF, no HTTP version, a preamble. */
+/* Google's documentation example (LF, a preamble, an epilogue), with the
+ * HTTP version CONTRACT 8 requires: without it the part is refused. */
 START_TEST(client_google_doc)
 {
     const char *body = "This is a preamble.\n"
@@ -427,13 +428,13 @@ START_TEST(client_google_doc)
                        "Content-Type: application/http\n"
                        "Content-ID: <item1:12930812@barnyard.example.com>\n"
                        "\n"
-                       "GET /farm/v1/animals/pony\n"
+                       "GET /farm/v1/animals/pony HTTP/1.1\n"
                        "\n"
                        "--batch_foobarbaz\n"
                        "Content-Type: application/http\n"
                        "Content-ID: <item2:12930812@barnyard.example.com>\n"
                        "\n"
-                       "PUT /farm/v1/animals/sheep\n"
+                       "PUT /farm/v1/animals/sheep HTTP/1.1\n"
                        "Content-Type: application/json\n"
                        "Content-Length: 18\n"
                        "If-Match: \"etag/sheep\"\n"
@@ -453,10 +454,14 @@ START_TEST(client_google_doc)
     read_bad("multipart/mixed; boundary=batch_foobarbaz",
              apr_pstrcat(pool,
                          "--batch_foobarbaz\nContent-Type: "
-                         "application/http\n\nPUT /x\nContent-Length: "
-                         "3\n\nabcd\n--batch_foobarbaz--\n",
+                         "application/http\n\nPUT /x HTTP/1.1\n"
+                         "Content-Length: 3\n\nabcd\n--batch_foobarbaz--\n",
                          NULL),
              "more than line breaks follow the 3 bytes of Content-Length");
+    read_bad("multipart/mixed; boundary=batch_foobarbaz",
+             "--batch_foobarbaz\nContent-Type: application/http\n\n"
+             "GET /farm/v1/animals/pony\n\n--batch_foobarbaz--\n",
+             "part 1: the request line \"GET /farm/v1/animals/pony\" is not");
     ck_assert_str_eq(hval(&mp->items[1], "If-Match"), "\"etag/sheep\"");
     span_eq(mp->items[1].body, mp->items[1].body_len, "{\"animalName\":\"s\"}");
 }
@@ -622,6 +627,10 @@ START_TEST(refuse_http)
 {
     read_bad(CTB, one("GET"), "the request line \"GET\" is not");
     read_bad(CTB, one("GET / HTTP/2"), "not HTTP/1.1 or HTTP/1.0");
+    read_bad(CTB, one("GET /"), "is not \"METHOD target HTTP/1.1\"");
+    read_bad(CTB, one("GET  / HTTP/1.1"), "(one space each)");
+    read_bad(CTB, one(" GET / HTTP/1.1"), "(one space each)");
+    read_bad(CTB, one("GET HTTP/1.1"), "(one space each)");
     read_bad(CTB, one("GET / HTTP/1.1 x"), "not HTTP/1.1 or HTTP/1.0");
     read_bad(CTB, one("GET / HTTP/1.1\r\nX-A: 1\r\n 2\r\n"),
              "obsolete line folding is not allowed");
