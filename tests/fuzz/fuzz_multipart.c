@@ -200,6 +200,22 @@ static void check_error(const batch_error_t *err, apr_pool_t *p)
     FUZZ_CHECK(batch_util_json_valid(body, strlen(body), 8));
 }
 
+/* "multipart/mixed; boundary=\"B\"" for a body whose first line is --B. */
+static const char *ct_of_body(const char *buf, apr_size_t len, apr_pool_t *p)
+{
+    apr_size_t i, o = 0;
+    char *q = apr_palloc(p, 2 * len + 1);
+
+    for (i = 2; i < len && buf[i] != '\r' && buf[i] != '\n'; i++) {
+        if (buf[i] == '"' || buf[i] == '\\') {
+            q[o++] = '\\';
+        }
+        q[o++] = buf[i];
+    }
+    q[o] = '\0';
+    return apr_pstrcat(p, "multipart/mixed; boundary=\"", q, "\"", NULL);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     apr_pool_t *p = fuzz_pool();
@@ -217,7 +233,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     max = max_items[sel & 3];
     buf = (const char *)data + 1;
     len = size - 1;
-    if (sel & 4) {
+    if (sel == '-') {
+        buf = (const char *)data;
+        len = size;
+        max = 20;
+        ct = ct_of_body(buf, len, p);
+    }
+    else if (sel & 4) {
         const char *nl = memchr(buf, '\n', len);
         apr_size_t n = nl ? (apr_size_t)(nl - buf) : len;
         ct = apr_pstrmemdup(p, buf, n);
