@@ -354,6 +354,61 @@ static apr_array_header_t *group_headers(const apr_array_header_t *arr,
     return x.out;
 }
 
+/* The values of group h (entries linked by next[]) joined with ", ", in
+ * one allocation: measured first, then copied. */
+static const char *join_values(const hdr_t *h, const apr_table_entry_t *e,
+                               const int *next, apr_pool_t *p)
+{
+    apr_size_t total = 0, n;
+    char *out, *o;
+    int k;
+
+    if (next[h->first] < 0) {
+        return e[h->first].val ? e[h->first].val : "";
+    }
+    for (k = h->first; k >= 0; k = next[k]) {
+        total += (e[k].val ? strlen(e[k].val) : 0) + 2;
+    }
+    o = out = apr_palloc(p, total + 1);
+    for (k = h->first; k >= 0; k = next[k]) {
+        n = e[k].val ? strlen(e[k].val) : 0;
+        memcpy(o, e[k].val ? e[k].val : "", n);
+        o += n;
+        if (next[k] >= 0) {
+            *o++ = ',';
+            *o++ = ' ';
+        }
+    }
+    *o = '\0';
+    return out;
+}
+
+apr_array_header_t *batch_encode_headers(const apr_table_t *t, apr_pool_t *p)
+{
+    const apr_array_header_t *arr, *groups;
+    const apr_table_entry_t *e;
+    apr_array_header_t *out;
+    int *next, i;
+
+    if (!t) {
+        return apr_array_make(p, 1, sizeof(batch_header_t));
+    }
+    arr = apr_table_elts(t);
+    e = (const apr_table_entry_t *)arr->elts;
+    groups = group_headers(arr, &next, p);
+    out = apr_array_make(p, groups->nelts ? groups->nelts : 1,
+                         sizeof(batch_header_t));
+    for (i = 0; i < groups->nelts; i++) {
+        const hdr_t *g = &((const hdr_t *)groups->elts)[i];
+        batch_header_t *h = apr_array_push(out);
+
+        h->name = g->name;
+        h->nlen = g->nlen;
+        h->value = join_values(g, e, next, p);
+    }
+    return out;
+}
+
 static void put_headers(sb_t *b, const apr_table_t *t, const char *ctype,
                         apr_pool_t *p)
 {
@@ -437,66 +492,80 @@ static void put_body(sb_t *b, const char *body, apr_size_t len,
     sb_base64(b, body, len);
 }
 
+batch_body_t batch_encode_body(const char **pctype,
+                               const apr_table_t **pheaders, const char **pcode,
+                               const char **pmessage, const batch_result_t *res,
+                               apr_pool_t *p)
+{
+    batch_body_t mode;
+    const apr_table_t *headers = res->headers;
+    int has_data = res->body != NULL && res->body_len > 0;
+
+    *pcode = NULL;
+    *pmessage = NULL;
+    if (res->error_code) {
+        /* mod_batch's own refusal replaces whatever the item had */
+        mode = BATCH_BODY_ERROR;
+        *pcode = res->error_code;
+        *pmessage = res->error_message
+                        ? res->error_message
+                        : status_line(res->status, res->status_line, p);
+        headers = NULL;
+    }
+    else if (res->status == 204 || res->status == 304) {
+        mode = BATCH_BODY_NONE;
+    }
+    else if (!has_data) {
+        mode = (res->status >= 400 && !res->head) ? BATCH_BODY_ERROR
+                                                  : BATCH_BODY_NONE;
+        if (mode == BATCH_BODY_ERROR) {
+            *pmessage = status_line(res->status, res->status_line, p);
+            *pcode = status_code(*pmessage, p);
+        }
+    }
+    else {
+        mode = BATCH_BODY_DATA;
+    }
+
+    if (res->error_code || mode == BATCH_BODY_ERROR) {
+        *pctype = "application/json";
+    }
+    else if (res->content_type) {
+        *pctype = res->content_type;
+    }
+    else {
+        *pctype = headers ? apr_table_get(headers, "Content-Type") : NULL;
+    }
+    *pheaders = headers;
+    /* never a body for HEAD, whatever its status (CONTRACT 5) */
+    return res->head ? BATCH_BODY_NONE : mode;
+}
+
 apr_status_t batch_encode_item(const char **pjson, apr_size_t *plen,
                                const char *id, const batch_result_t *res,
                                apr_pool_t *p)
 {
-    enum { BODY_NONE, BODY_ERROR, BODY_DATA } mode;
-    const char *ctype, *code = NULL, *message = NULL;
-    const apr_table_t *headers = res->headers;
-    int has_data = res->body != NULL && res->body_len > 0;
+    const char *ctype, *code, *message;
+    const apr_table_t *headers;
+    batch_body_t mode =
+        batch_encode_body(&ctype, &headers, &code, &message, res, p);
     sb_t b;
 
-    if (res->error_code) {
-        /* mod_batch's own refusal replaces whatever the item had */
-        mode = BODY_ERROR;
-        code = res->error_code;
-        message = res->error_message
-                      ? res->error_message
-                      : status_line(res->status, res->status_line, p);
-        headers = NULL;
-    }
-    else if (res->status == 204 || res->status == 304) {
-        mode = BODY_NONE;
-    }
-    else if (!has_data) {
-        mode = (res->status >= 400 && !res->head) ? BODY_ERROR : BODY_NONE;
-        if (mode == BODY_ERROR) {
-            message = status_line(res->status, res->status_line, p);
-            code = status_code(message, p);
-        }
-    }
-    else {
-        mode = BODY_DATA;
-    }
-    if (res->head) {
-        /* never a body key for HEAD, whatever its status (CONTRACT 5) */
-        mode = BODY_NONE;
-    }
-
-    if (res->error_code || mode == BODY_ERROR) {
-        ctype = "application/json";
-    }
-    else if (res->content_type) {
-        ctype = res->content_type;
-    }
-    else {
-        ctype = headers ? apr_table_get(headers, "Content-Type") : NULL;
-    }
-
     sb_init(&b, p,
-            256 + (mode == BODY_DATA ? res->body_len + res->body_len / 3 : 0));
+            256
+                + (mode == BATCH_BODY_DATA ? res->body_len + res->body_len / 3
+                                           : 0));
     SB_LIT(&b, "{\"id\":");
     sb_strz(&b, id);
     SB_LIT(&b, ",\"status\":");
     sb_int(&b, res->status);
     SB_LIT(&b, ",\"headers\":");
     put_headers(&b, headers, ctype, p);
-    if (mode == BODY_ERROR) {
+    if (mode == BATCH_BODY_ERROR) {
         SB_LIT(&b, ",\"body\":");
         put_error(&b, code, message);
     }
-    else if (mode == BODY_DATA) {
+    else if (mode == BATCH_BODY_DATA) {
         SB_LIT(&b, ",\"body\":");
         put_body(&b, res->body, res->body_len, ctype);
     }

@@ -7,7 +7,7 @@
 # mod_auth_openidc does) from the pure core, and run each one for SECONDS
 # (default 60), one after another, starting from its seed corpus
 # tests/fuzz/corpus/TARGET with the dictionary tests/fuzz/batch.dict.
-# TARGET is parse, encode, encode_valid, util or refs (default: all five).
+# TARGET is parse, encode, encode_valid, util, refs or multipart (default: all six).
 #
 # Work happens in build-fuzz/ (FUZZ_DIR=...): the growing corpora
 # (build-fuzz/corpus/TARGET, seeded from the repository's), crash
@@ -35,11 +35,11 @@ if [ -z "$cc" ]; then
     exit 2
 fi
 
-targets="parse encode encode_valid util refs"
+targets="parse encode encode_valid util refs multipart"
 if [ -n "$only" ]; then
     case " $targets " in
     *" $only "*) targets=$only ;;
-    *) echo "fuzz: unknown target '$only' (parse, encode, encode_valid, util, refs)" >&2; exit 2 ;;
+    *) echo "fuzz: unknown target '$only' (parse, encode, encode_valid, util, refs, multipart)" >&2; exit 2 ;;
     esac
 fi
 
@@ -52,6 +52,7 @@ libs=($(pkg-config --libs apr-1 apr-util-1 json-c))
 core=("$here/batch_util.c" "$here/batch_json.c" "$here/batch_item.c"
       "$here/batch_parse.c" "$here/batch_format.c" "$here/batch_format_json.c"
       "$here/batch_sched.c" "$here/batch_encode.c" "$here/batch_refs.c"
+      "$here/batch_multipart.c" "$here/batch_multipart_write.c"
       "$here/tests/oracle/json_oracle.c")
 
 rc=0

@@ -38,6 +38,47 @@ apr_status_t batch_encode_item(const char **pjson, apr_size_t *plen,
                                const char *id, const batch_result_t *res,
                                apr_pool_t *p);
 
+/** One response header a client may see (CONTRACT 6). */
+typedef struct batch_header_t {
+    const char *name; /* first spelling seen (not NUL terminated: nlen) */
+    apr_size_t nlen;
+    const char *value; /* repeated values joined with ", " */
+} batch_header_t;
+
+/**
+ * The headers of an item response that a client may see, for every wire
+ * format (CONTRACT 6): t without hop-by-hop headers (those of RFC 9110
+ * 7.6.1 and those named in Connection), Content-Length and Content-Type
+ * (each format writes the media type itself, first, under its exact
+ * name); repeated names joined with ", " under the first spelling, in
+ * the order of first appearance.
+ * @return an array of batch_header_t from p; empty when t is NULL
+ */
+apr_array_header_t *batch_encode_headers(const apr_table_t *t, apr_pool_t *p);
+
+/** What an item response's body is (batch_encode_body). */
+typedef enum {
+    BATCH_BODY_NONE = 0, /* no body: HEAD, 204, 304, or empty and < 400 */
+    BATCH_BODY_ERROR,    /* mod_batch writes {"error":{code,message}} */
+    BATCH_BODY_DATA      /* the item's own bytes */
+} batch_body_t;
+
+/**
+ * The body decision of CONTRACT 5 and 6, shared by every wire format
+ * (batch_encode_item describes the rules).
+ * @param pctype    the media type to write: application/json for an
+ *                  error body, else res->content_type or the headers'
+ *                  Content-Type; may be NULL
+ * @param pheaders  the headers to show: res->headers, or NULL when
+ *                  mod_batch's own error replaces the item's response
+ * @param pcode     on BATCH_BODY_ERROR the error code, else NULL
+ * @param pmessage  on BATCH_BODY_ERROR the message (from p), else NULL
+ */
+batch_body_t batch_encode_body(const char **pctype,
+                               const apr_table_t **pheaders, const char **pcode,
+                               const char **pmessage, const batch_result_t *res,
+                               apr_pool_t *p);
+
 /**
  * Encode a batch-level error body {"error":{"code":..,"message":..}}.
  * @return NUL terminated JSON text from p

@@ -10,7 +10,7 @@
 # directory; automake sets $srcdir. By hand:
 #   srcdir=/path/to/source sh tests/fuzz/replay.sh
 srcdir=${srcdir:-.}
-targets="parse encode encode_valid util refs"
+targets="parse encode encode_valid util refs multipart"
 
 set -- $targets
 echo "1..$#"

@@ -43,6 +43,7 @@ int main(void)
     srunner_add_suite(sr, batch_encode_suite());
     srunner_add_suite(sr, batch_refs_suite());
     srunner_add_suite(sr, batch_item_suite());
+    srunner_add_suite(sr, batch_multipart_suite());
     if (!getenv("CK_TAP_LOG_FILE_NAME") && !getenv("CK_VERBOSITY")) {
         srunner_set_tap(sr, "-");
     }

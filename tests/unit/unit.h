@@ -3,7 +3,7 @@
  *
  * unit.h: the libcheck suites of the pure core (batch_util.c,
  * batch_json.c, batch_parse.c, batch_sched.c, batch_encode.c,
- * batch_item.c, batch_format*.c, batch_refs.c), run
+ * batch_item.c, batch_format*.c, batch_refs.c, batch_multipart*.c), run
  * together by main.c.
  * Each test gets its own APR pool from a checked fixture.
  */
@@ -24,5 +24,6 @@ Suite *batch_sched_suite(void);
 Suite *batch_encode_suite(void);
 Suite *batch_refs_suite(void);
 Suite *batch_item_suite(void);
+Suite *batch_multipart_suite(void);
 
 #endif /* BATCH_UNIT_H */

@@ -1,0 +1,341 @@
+/* Licensed under the Apache License, Version 2.0 (see LICENSE).
+ * Copyright 2026 the mod_batch authors.
+ *
+ * batch_multipart_write.c: the writing half of the multipart/mixed wire
+ * format (CONTRACT 8), the encode stage for Google's and OData's batch
+ * clients. Parts are written one item at a time, in request order, as
+ * items finish: each is an application/http part holding the item's
+ * response as HTTP/1.1 would send it, a change set a nested
+ * multipart/mixed part. The writer is strict where the clients' parsers
+ * are: CRLF everywhere, a reason phrase on every status line, the media
+ * type under the exact name Content-Type, a Content-Length on every
+ * response that may have a body. The headers and error bodies are those
+ * of the JSON format (batch_encode.c): one filter, one error shape.
+ * Pure: APR only.
+ *
+ * The boundary. It is written in the response's Content-Type before the
+ * first item has run, so it cannot be chosen to fit the bodies; a fresh
+ * one per change set does not help the top level, and holding the whole
+ * response back to choose one would break the streaming and memory
+ * promises of CONTRACT 6. So each boundary (the response's, and each
+ * change set's, drawn when the set opens) is "batch_" and 32 letters and
+ * digits from apr_generate_random_bytes(), about 190 bits drawn after the
+ * request was read: no client or backend can know it, and chance will not
+ * produce it. The writer still checks every item part against every open
+ * boundary (a linear scan, cheap beside the subrequest) and, should one
+ * occur, answers that item 500 BoundaryCollision instead of its response:
+ * the framing is never broken, the other items are unaffected, and the
+ * failure is visible rather than a silently truncated part. A
+ * Content-Transfer-Encoding such as base64 would also avoid it, but
+ * neither Google's nor the OData clients decode one.
+ */
+
+#include <string.h>
+
+#include <apr_general.h>
+#include <apr_lib.h>
+#include <apr_strings.h>
+
+#include "batch_encode.h"
+#include "batch_multipart.h"
+
+#define TOKEN_PREFIX "batch_"
+#define TOKEN_RANDOM (BATCH_MULTIPART_TOKEN_LEN - (sizeof(TOKEN_PREFIX) - 1))
+
+/* Pieces of one item's head: the framing, the part head and the
+ * embedded response head; joined once with apr_pstrcatv(). */
+typedef struct pieces_t {
+    apr_array_header_t *v; /* struct iovec */
+    apr_pool_t *p;
+} pieces_t;
+
+static void put(pieces_t *pc, const char *s, apr_size_t n)
+{
+    struct iovec *io;
+
+    if (n == 0) {
+        return;
+    }
+    io = apr_array_push(pc->v);
+    io->iov_base = (void *)s;
+    io->iov_len = n;
+}
+
+static void putz(pieces_t *pc, const char *s)
+{
+    put(pc, s, strlen(s));
+}
+
+/* ------------------------------------------------------------------ */
+/* boundaries                                                         */
+/* ------------------------------------------------------------------ */
+
+static apr_status_t make_token(char *out)
+{
+    static const char alnum[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+                                "abcdefghijklmnopqrstuvwxyz0123456789";
+    unsigned char rnd[TOKEN_RANDOM];
+    apr_status_t rv;
+    apr_size_t i;
+
+    if ((rv = apr_generate_random_bytes(rnd, sizeof(rnd))) != APR_SUCCESS) {
+        return rv;
+    }
+    memcpy(out, TOKEN_PREFIX, sizeof(TOKEN_PREFIX) - 1);
+    /* byte % 62 favours a few letters slightly: still > 5.9 bits each */
+    for (i = 0; i < TOKEN_RANDOM; i++) {
+        out[sizeof(TOKEN_PREFIX) - 1 + i] = alnum[rnd[i] % 62];
+    }
+    out[BATCH_MULTIPART_TOKEN_LEN] = '\0';
+    return APR_SUCCESS;
+}
+
+/* 1 when the random part of tok (a token of make_token(), or "") occurs
+ * in s[0..n): stricter than looking for the whole boundary, and as
+ * unlikely. Each candidate fails after a byte or two unless s was made
+ * to match a token it cannot know, so this is linear. */
+static int holds_token(const char *s, apr_size_t n, const char *tok)
+{
+    const char *end = s + n, *hit;
+
+    if (!tok[0]) {
+        return 0;
+    }
+    tok += sizeof(TOKEN_PREFIX) - 1;
+    while (s < end && (hit = memchr(s, tok[0], (apr_size_t)(end - s)))) {
+        if ((apr_size_t)(end - hit) < TOKEN_RANDOM) {
+            return 0;
+        }
+        if (!memcmp(hit, tok, TOKEN_RANDOM)) {
+            return 1;
+        }
+        s = hit + 1;
+    }
+    return 0;
+}
+
+/* 1 when the writer's open boundaries occur in one of the pieces. */
+static int collides(const batch_multipart_writer_t *w, const struct iovec *io,
+                    int n)
+{
+    int i;
+
+    for (i = 0; i < n; i++) {
+        if (holds_token(io[i].iov_base, io[i].iov_len, w->boundary)
+            || holds_token(io[i].iov_base, io[i].iov_len, w->cs_boundary)) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
+apr_status_t batch_multipart_writer_make(batch_multipart_writer_t **pw,
+                                         apr_pool_t *p)
+{
+    batch_multipart_writer_t *w = apr_pcalloc(p, sizeof(*w));
+    apr_status_t rv = make_token(w->boundary);
+
+    if (rv != APR_SUCCESS) {
+        return rv;
+    }
+    *pw = w;
+    return APR_SUCCESS;
+}
+
+const char *batch_multipart_content_type(const batch_multipart_writer_t *w,
+                                         apr_pool_t *p)
+{
+    return apr_pstrcat(p, "multipart/mixed; boundary=", w->boundary, NULL);
+}
+
+/* ------------------------------------------------------------------ */
+/* one item                                                           */
+/* ------------------------------------------------------------------ */
+
+/* The reason phrase: the status line's (the glue fills it from httpd's
+ * ap_get_status_line) when it is one for this status, else "Unknown":
+ * clients parse "HTTP/1.1 NNN Reason" and some require a phrase. */
+static const char *reason(const batch_result_t *res)
+{
+    const char *sl = res->status_line;
+
+    if (sl && apr_isdigit(sl[0]) && apr_isdigit(sl[1]) && apr_isdigit(sl[2])
+        && sl[3] == ' ' && sl[4]
+        && (sl[0] - '0') * 100 + (sl[1] - '0') * 10 + (sl[2] - '0')
+               == res->status
+        && !strpbrk(sl + 4, "\r\n")) {
+        return sl + 4;
+    }
+    return "Unknown";
+}
+
+/* The embedded response: status line, headers, Content-Length, empty
+ * line into pc; the body in out. */
+static void put_response(pieces_t *pc, batch_multipart_out_t *out,
+                         const batch_result_t *res)
+{
+    const char *ctype, *code, *message;
+    const apr_table_t *headers;
+    batch_body_t mode =
+        batch_encode_body(&ctype, &headers, &code, &message, res, pc->p);
+    const apr_array_header_t *hs = batch_encode_headers(headers, pc->p);
+    int i;
+
+    putz(pc,
+         apr_psprintf(pc->p, "HTTP/1.1 %03d %s\r\n", res->status, reason(res)));
+    if (ctype) {
+        putz(pc, "Content-Type: ");
+        putz(pc, ctype);
+        putz(pc, "\r\n");
+    }
+    for (i = 0; i < hs->nelts; i++) {
+        const batch_header_t *h = &((const batch_header_t *)hs->elts)[i];
+        put(pc, h->name, h->nlen);
+        putz(pc, ": ");
+        putz(pc, h->value);
+        putz(pc, "\r\n");
+    }
+    out->body = "";
+    out->body_len = 0;
+    if (mode == BATCH_BODY_DATA) {
+        out->body = res->body;
+        out->body_len = res->body_len;
+    }
+    else if (mode == BATCH_BODY_ERROR) {
+        batch_error_t e;
+
+        memset(&e, 0, sizeof(e));
+        e.status = res->status;
+        e.code = code;
+        e.message = message;
+        out->body = batch_encode_error(&e, pc->p);
+        out->body_len = strlen(out->body);
+    }
+    if (!res->head && res->status >= 200 && res->status != 204
+        && res->status != 304) {
+        putz(pc, apr_psprintf(pc->p, "Content-Length: %" APR_SIZE_T_FMT "\r\n",
+                              out->body_len));
+    }
+    putz(pc, "\r\n");
+}
+
+/* The part head: media type, encoding, Content-ID (Google's clients
+ * match "<response-X>" to their "<X>", OData's the value as sent). */
+static void put_part_head(pieces_t *pc, const char *content_id)
+{
+    apr_size_t n = content_id ? strlen(content_id) : 0;
+
+    putz(pc, "Content-Type: application/http\r\n"
+             "Content-Transfer-Encoding: binary\r\n");
+    if (content_id) {
+        putz(pc, "Content-ID: ");
+        if (n >= 2 && content_id[0] == '<' && content_id[n - 1] == '>') {
+            putz(pc, "<response-");
+            put(pc, content_id + 1, n - 1);
+        }
+        else {
+            put(pc, content_id, n);
+        }
+        putz(pc, "\r\n");
+    }
+    putz(pc, "\r\n");
+}
+
+/* The delimiter before the item, opening or closing change sets. */
+static apr_status_t put_framing(batch_multipart_writer_t *w, pieces_t *pc,
+                                const char *group)
+{
+    apr_status_t rv;
+
+    if (w->group && (!group || strcmp(group, w->group) != 0)) {
+        putz(pc, apr_pstrcat(pc->p, "\r\n--", w->cs_boundary, "--", NULL));
+        w->group = NULL;
+        w->cs_boundary[0] = '\0';
+    }
+    if (group && !w->group) {
+        if ((rv = make_token(w->cs_boundary)) != APR_SUCCESS) {
+            return rv;
+        }
+        putz(pc, apr_pstrcat(pc->p, w->nparts ? "\r\n" : "", "--", w->boundary,
+                             "\r\nContent-Type: multipart/mixed; boundary=",
+                             w->cs_boundary, "\r\n\r\n", NULL));
+        w->nparts++;
+        w->group = group;
+        w->ncs = 0;
+    }
+    if (w->group) {
+        putz(pc, apr_pstrcat(pc->p, w->ncs ? "\r\n" : "", "--", w->cs_boundary,
+                             "\r\n", NULL));
+        w->ncs++;
+    }
+    else {
+        putz(pc, apr_pstrcat(pc->p, w->nparts ? "\r\n" : "", "--", w->boundary,
+                             "\r\n", NULL));
+        w->nparts++;
+    }
+    return APR_SUCCESS;
+}
+
+apr_status_t batch_multipart_write_item(batch_multipart_writer_t *w,
+                                        batch_multipart_out_t *out,
+                                        const char *content_id,
+                                        const char *group,
+                                        const batch_result_t *res,
+                                        apr_pool_t *ip)
+{
+    pieces_t pc;
+    int framing;
+    struct iovec body;
+    apr_status_t rv;
+
+    pc.p = ip;
+    pc.v = apr_array_make(ip, 32, sizeof(struct iovec));
+    if ((rv = put_framing(w, &pc, group)) != APR_SUCCESS) {
+        return rv;
+    }
+    framing = pc.v->nelts;
+    put_part_head(&pc, content_id);
+    put_response(&pc, out, res);
+    body.iov_base = (void *)out->body;
+    body.iov_len = out->body_len;
+    if (collides(w, (struct iovec *)pc.v->elts + framing, pc.v->nelts - framing)
+        || collides(w, &body, 1)) {
+        batch_result_t e;
+
+        memset(&e, 0, sizeof(e));
+        e.status = 500;
+        e.status_line = "500 Internal Server Error";
+        e.error_code = BATCH_MULTIPART_ERR_COLLISION;
+        e.error_message = "the item's response holds the boundary of the "
+                          "batch response, so it cannot be framed";
+        w->collisions++;
+        pc.v->nelts = framing;
+        put_part_head(&pc, content_id);
+        if (collides(w, (struct iovec *)pc.v->elts + framing,
+                     pc.v->nelts - framing)) {
+            /* the request's own Content-ID held it: leave it out */
+            pc.v->nelts = framing;
+            put_part_head(&pc, NULL);
+        }
+        put_response(&pc, out, &e);
+    }
+    out->head = apr_pstrcatv(ip, (struct iovec *)pc.v->elts, pc.v->nelts,
+                             &out->head_len);
+    return APR_SUCCESS;
+}
+
+const char *batch_multipart_write_close(batch_multipart_writer_t *w,
+                                        apr_size_t *plen, apr_pool_t *p)
+{
+    const char *s =
+        apr_pstrcat(p, w->group ? "\r\n--" : "", w->group ? w->cs_boundary : "",
+                    w->group ? "--" : "", w->nparts ? "\r\n" : "", "--",
+                    w->boundary, "--\r\n", NULL);
+
+    w->group = NULL;
+    w->cs_boundary[0] = '\0';
+    if (plen) {
+        *plen = strlen(s);
+    }
+    return s;
+}
