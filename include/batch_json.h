@@ -25,6 +25,10 @@ typedef enum {
 #define BATCH_JSON_F_NUL 0x1
 /* batch_json_t.flags: an OBJECT has a member name holding U+0000. */
 #define BATCH_JSON_F_NUL_NAME 0x2
+/* batch_json_t.flags: the value was only checked (a hook said
+ * BATCH_JSON_SPAN): type, start and end are set; n is 0, u is NULL, and
+ * nothing inside it was kept. */
+#define BATCH_JSON_F_SPAN 0x4
 
 typedef struct batch_json_member_t batch_json_member_t;
 typedef struct batch_json_t batch_json_t;
@@ -85,6 +89,58 @@ struct batch_json_member_t {
 apr_status_t batch_json_parse(const batch_json_t **pvalue, const char **why,
                               apr_size_t *pat, const char *s, apr_size_t len,
                               int depth, apr_pool_t *p);
+
+/** What the reader does with one value, as a hook decides. */
+typedef enum {
+    BATCH_JSON_KEEP = 0, /* read it into the tree */
+    BATCH_JSON_SPAN,     /* check it only: the tree holds its type and span
+                            (BATCH_JSON_F_SPAN), nothing inside it, and a
+                            string is not decoded */
+    BATCH_JSON_DROP      /* check it only and leave it out of its container
+                            (a member or element that nobody reads) */
+} batch_json_keep_t;
+
+/** One value about to be read, as a hook sees it (in), and the hook's
+ *  answer (out). Values inside a SPAN or DROP value reach no hook. */
+typedef struct batch_json_at_t {
+    /* in */
+    int ptag;     /* tag of the container the value is in, 0 at the root */
+    apr_size_t k; /* its index among the container's values in the text */
+    const batch_json_member_t *kept; /* the container's slots so far (their
+                                        values complete; for an array only
+                                        .value is set) */
+    apr_size_t nkept;                /* how many */
+    const char *name;    /* in an object: the member's decoded name (NOT NUL
+                            terminated, may hold NUL); else NULL */
+    apr_size_t name_len; /* bytes of name */
+    unsigned char c;     /* the value's first byte, not yet checked */
+    apr_size_t at;       /* its offset in the text */
+    /* out, preset to KEEP, 0, none */
+    batch_json_keep_t keep;
+    int tag;            /* the tag of the container the value opens */
+    apr_size_t replace; /* < nkept: the value goes into that slot instead
+                           of a new one (a duplicate member name keeps
+                           its first place) */
+} batch_json_at_t;
+
+/**
+ * Called before each value is read, so that a reader of a known shape
+ * keeps only what it uses and refuses as soon as a rule is broken.
+ * @return APR_SUCCESS, or an error that ends the parse with it (the
+ *         hook reports why; the reader's why is then NULL)
+ */
+typedef apr_status_t batch_json_hook_fn(void *ctx, batch_json_at_t *at);
+
+/**
+ * batch_json_parse() asking hook about each value outside SPAN and
+ * DROP values: memory then grows with what the hook keeps, not with the
+ * text. Every byte is still checked as strictly.
+ */
+apr_status_t batch_json_parse_hooked(const batch_json_t **pvalue,
+                                     const char **why, apr_size_t *pat,
+                                     const char *s, apr_size_t len, int depth,
+                                     batch_json_hook_fn *hook, void *ctx,
+                                     apr_pool_t *p);
 
 /**
  * The value of member name in object obj, by a linear scan. With
