@@ -40,7 +40,21 @@ typedef struct parse_ctx {
      * first bad one ends the parse, so an index below the current
      * item's is a validated item. */
     batch_ids_t *all;
+    /* what shape_hook() knows while the reader reads (see there) */
+    int refused;               /* the hook refused: err is filled */
+    apr_size_t reqs_slot;      /* the document's slot of "requests" */
+    int item;                  /* index of the item being read */
+    const char *item_id;       /* its id, once its headers begin */
+    apr_size_t fslot[F_COUNT]; /* its slot of each known member */
+    apr_hash_t *hnames;        /* its headers' names -> slot, past
+                                  DUPS_LINEAR_MAX of them */
 } parse_ctx;
+
+/* The containers shape_hook() tells apart (0: none, the root). */
+enum { T_DOC = 1, T_REQS, T_ITEM, T_HEADERS, T_DEPS };
+
+/* No slot yet (batch_json_at_t.replace). */
+#define NO_SLOT ((apr_size_t)-1)
 
 /* An item's members, sorted out once: the value of each known member
  * (the last of duplicates) and the first unknown member. */
@@ -618,11 +632,250 @@ static apr_status_t parse_item(parse_ctx *c, const batch_json_t *o,
 }
 
 /* ------------------------------------------------------------------ */
+/* the shape, while the reader reads                                  */
+/* ------------------------------------------------------------------ */
+
+/* The reader asks shape_hook() about each value before reading it, so
+ * that the tree holds only what the parse uses: the document, one
+ * "requests" array, each item's known members (a duplicate name in its
+ * first slot), one slot per header name, the strings of dependsOn. A
+ * JSON body, an annotation or a member of the wrong type is only
+ * checked, never built; a non-object item, an item past BatchMaxRequests
+ * and an unknown member are refused where they begin (CONTRACT 7:
+ * memory bounded by the limits, not by what a client sends). */
+
+/* The JSON type a value's first byte begins, or NULL when the reader
+ * must look closer (a misspelt word is not JSON at all). */
+static const char *type_at(const parse_ctx *c, const batch_json_at_t *at)
+{
+    const char *w = c->buf + at->at;
+
+    switch (at->c) {
+    case '[':
+        return "an array";
+    case '{':
+        return "an object";
+    case '"':
+        return "a string";
+    case 't':
+        return strncmp(w, "true", 4) ? NULL : "a boolean";
+    case 'f':
+        return strncmp(w, "false", 5) ? NULL : "a boolean";
+    case 'n':
+        return strncmp(w, "null", 4) ? NULL : "null";
+    }
+    return (at->c == '-' || apr_isdigit(at->c)) ? "a number" : NULL;
+}
+
+static apr_status_t refused(parse_ctx *c, apr_status_t rv)
+{
+    c->refused = 1;
+    return rv;
+}
+
+/* The item's id when it has been read and is valid, NULL when not read;
+ * an invalid id is refused now, as it comes before all else. */
+static apr_status_t id_so_far(const char **pid, parse_ctx *c,
+                              const batch_json_at_t *at)
+{
+    batch_item_t tmp = {.index = c->item};
+    const batch_json_t *v;
+
+    *pid = NULL;
+    if (c->fslot[F_ID] == NO_SLOT) {
+        return APR_SUCCESS;
+    }
+    v = &at->kept[c->fslot[F_ID]].value;
+    if (v->type != BATCH_JSON_STRING) {
+        return fail(c, c->item, NULL, "id", "\"id\" must be a string, not %s",
+                    type_name(v));
+    }
+    if (batch_item_set_id(&c->chk, &tmp, "id", v->u.str, v->n) != APR_SUCCESS) {
+        return APR_EINVAL;
+    }
+    *pid = tmp.id;
+    return APR_SUCCESS;
+}
+
+static apr_status_t doc_member(parse_ctx *c, batch_json_at_t *at)
+{
+    if (memchr(at->name, '\0', at->name_len)) {
+        return nul_name(c);
+    }
+    if (at->name_len == 8 && !memcmp(at->name, "requests", 8)) {
+        at->tag = T_REQS;
+        at->keep = at->c == '[' ? BATCH_JSON_KEEP : BATCH_JSON_SPAN;
+        at->replace = c->reqs_slot;
+        if (c->reqs_slot == NO_SLOT) {
+            c->reqs_slot = at->nkept;
+        }
+        return APR_SUCCESS;
+    }
+    if (at->name_len > 0 && at->name[0] == '@') {
+        at->keep = BATCH_JSON_DROP; /* annotations are not read */
+        return APR_SUCCESS;
+    }
+    return fail(c, -1, NULL, apr_pstrmemdup(c->chk.p, at->name, at->name_len),
+                "unknown member \"%s\" at the top level (only "
+                "\"requests\" and \"@\" annotations are allowed)",
+                quote(at->name, at->name_len, c->chk.p));
+}
+
+static apr_status_t request_item(parse_ctx *c, batch_json_at_t *at)
+{
+    const char *type = type_at(c, at);
+    int f;
+
+    if (c->chk.lim->max_requests > 0
+        && at->k >= (apr_size_t)c->chk.lim->max_requests) {
+        return fail(c, -1, NULL, "requests",
+                    "\"requests\" holds more than the %d items allowed",
+                    c->chk.lim->max_requests);
+    }
+    if (at->c != '{') {
+        /* not JSON at all is the reader's to say */
+        return type ? fail(c, (int)at->k, NULL, NULL,
+                           "must be an object, not %s", type)
+                    : APR_SUCCESS;
+    }
+    at->tag = T_ITEM;
+    c->item = (int)at->k;
+    c->item_id = NULL;
+    for (f = 0; f < F_COUNT; f++) {
+        c->fslot[f] = NO_SLOT;
+    }
+    return APR_SUCCESS;
+}
+
+static apr_status_t item_member(parse_ctx *c, batch_json_at_t *at)
+{
+    int f = item_field(at->name, at->name_len);
+    const char *id;
+
+    if (memchr(at->name, '\0', at->name_len)) {
+        return nul_name(c);
+    }
+    if (f < 0) {
+        if (id_so_far(&id, c, at) != APR_SUCCESS) {
+            return APR_EINVAL;
+        }
+        return fail(
+            c, c->item, id, apr_pstrmemdup(c->chk.p, at->name, at->name_len),
+            "unknown member \"%s\"", quote(at->name, at->name_len, c->chk.p));
+    }
+    at->replace = c->fslot[f];
+    if (c->fslot[f] == NO_SLOT) {
+        c->fslot[f] = at->nkept;
+    }
+    if (f == F_HEADERS && at->c == '{') {
+        at->tag = T_HEADERS;
+        c->hnames = NULL;
+        /* for the messages about its headers */
+        if (id_so_far(&c->item_id, c, at) != APR_SUCCESS) {
+            return APR_EINVAL;
+        }
+    }
+    else if (f == F_DEPENDS && at->c == '[') {
+        at->tag = T_DEPS;
+    }
+    else if (at->c == '[' || at->c == '{' || (f != F_BODY && at->c != '"')) {
+        /* a body, or a member of the wrong type: only its type counts */
+        at->keep = BATCH_JSON_SPAN;
+    }
+    return APR_SUCCESS;
+}
+
+/* The slot of an earlier header of this name, or NO_SLOT. */
+static apr_size_t header_slot(parse_ctx *c, const batch_json_at_t *at)
+{
+    apr_size_t k, *slot;
+
+    if (at->nkept <= DUPS_LINEAR_MAX) {
+        for (k = 0; k < at->nkept; k++) {
+            if (at->kept[k].name_len == at->name_len
+                && !memcmp(at->kept[k].name, at->name, at->name_len)) {
+                return k;
+            }
+        }
+        return NO_SLOT;
+    }
+    if (!c->hnames) {
+        c->hnames = apr_hash_make(c->chk.tp);
+        for (k = 0; k < at->nkept; k++) {
+            slot = apr_palloc(c->chk.tp, sizeof(*slot));
+            *slot = k;
+            apr_hash_set(c->hnames, at->kept[k].name,
+                         (apr_ssize_t)at->kept[k].name_len, slot);
+        }
+    }
+    slot = apr_hash_get(c->hnames, at->name, (apr_ssize_t)at->name_len);
+    return slot ? *slot : NO_SLOT;
+}
+
+static apr_status_t header_member(parse_ctx *c, batch_json_at_t *at)
+{
+    batch_item_t tmp = {.index = c->item};
+    apr_size_t *slot;
+
+    if (memchr(at->name, '\0', at->name_len)) {
+        return nul_name(c);
+    }
+    if (at->c != '"') {
+        at->keep = BATCH_JSON_SPAN;
+    }
+    if ((at->replace = header_slot(c, at)) != NO_SLOT) {
+        return APR_SUCCESS;
+    }
+    /* a new name: one more header against LimitRequestFields */
+    tmp.id = c->item_id;
+    if (batch_item_check_nheaders(&c->chk, &tmp, "headers", at->nkept + 1)
+        != APR_SUCCESS) {
+        return APR_EINVAL;
+    }
+    if (c->hnames) {
+        slot = apr_palloc(c->chk.tp, sizeof(*slot));
+        *slot = at->nkept;
+        apr_hash_set(c->hnames, at->name, (apr_ssize_t)at->name_len, slot);
+    }
+    return APR_SUCCESS;
+}
+
+static apr_status_t shape_hook(void *ctx, batch_json_at_t *at)
+{
+    parse_ctx *c = ctx;
+    apr_status_t rv = APR_SUCCESS;
+
+    switch (at->ptag) {
+    case 0:
+        at->tag = T_DOC;
+        at->keep = at->c == '{' ? BATCH_JSON_KEEP : BATCH_JSON_SPAN;
+        break;
+    case T_DOC:
+        rv = doc_member(c, at);
+        break;
+    case T_REQS:
+        rv = request_item(c, at);
+        break;
+    case T_ITEM:
+        rv = item_member(c, at);
+        break;
+    case T_HEADERS:
+        rv = header_member(c, at);
+        break;
+    default: /* T_DEPS: strings are read, anything else only checked */
+        at->keep = at->c == '"' ? BATCH_JSON_KEEP : BATCH_JSON_SPAN;
+        break;
+    }
+    return rv == APR_SUCCESS ? rv : refused(c, rv);
+}
+
+/* ------------------------------------------------------------------ */
 /* the document                                                       */
 /* ------------------------------------------------------------------ */
 
 /* The document's own shape: an object of "requests" and "@" annotations,
- * "requests" a non-empty array within BatchMaxRequests. */
+ * "requests" a non-empty array (shape_hook() refused more items than
+ * BatchMaxRequests). */
 static apr_status_t check_doc(parse_ctx *c, const batch_json_t *doc,
                               const batch_json_t **preqs)
 {
@@ -657,13 +910,6 @@ static apr_status_t check_doc(parse_ctx *c, const batch_json_t *doc,
     }
     if (reqs->n == 0) {
         return fail(c, -1, NULL, "requests", "\"requests\" is empty");
-    }
-    if (c->chk.lim->max_requests > 0
-        && reqs->n > (apr_size_t)c->chk.lim->max_requests) {
-        return fail(c, -1, NULL, "requests",
-                    "\"requests\" holds %" APR_SIZE_T_FMT " items, more than "
-                    "the %d allowed",
-                    reqs->n, c->chk.lim->max_requests);
     }
     *preqs = reqs;
     return APR_SUCCESS;
@@ -748,19 +994,27 @@ apr_status_t batch_parse_request(batch_t **pbatch, const char *buf,
     c.chk.lim = lim ? lim : &no_limits;
     c.chk.err = err;
     c.chk.utf8_checked = 1; /* batch_json_parse() accepts nothing else */
-    /* The tree is several times the size of the text at worst (a node
-     * per "1,"); it goes as soon as the batch has been copied out. */
+    /* The tree holds what shape_hook() keeps, bounded by the limits; it
+     * goes as soon as the batch has been copied out. */
     if ((rv = apr_pool_create(&c.chk.tp, p)) != APR_SUCCESS) {
         return fail(&c, -1, NULL, NULL,
                     "the batch request could not be parsed (out of memory)");
     }
     apr_pool_tag(c.chk.tp, "batch_parse");
     c.all = batch_ids_make(c.chk.tp);
+    c.refused = 0;
+    c.reqs_slot = NO_SLOT;
+    c.item = -1;
+    c.item_id = NULL;
+    c.hnames = NULL;
 
-    rv = batch_json_parse(&doc, &why, NULL, c.buf, buf ? len : 0,
-                          BATCH_MAX_JSON_DEPTH, c.chk.tp);
+    rv =
+        batch_json_parse_hooked(&doc, &why, NULL, c.buf, buf ? len : 0,
+                                BATCH_MAX_JSON_DEPTH, shape_hook, &c, c.chk.tp);
     if (rv != APR_SUCCESS) {
-        rv = fail(&c, -1, NULL, NULL, "the batch request %s", why);
+        if (!c.refused) {
+            rv = fail(&c, -1, NULL, NULL, "the batch request %s", why);
+        }
     }
     else {
         rv = parse_doc(&c, doc, pbatch);

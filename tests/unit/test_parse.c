@@ -232,7 +232,7 @@ START_TEST(too_many_items)
     lim.max_requests = 3;
     ck_assert_int_eq(parse_ok(three)->nitems, 3);
     lim.max_requests = 2;
-    refuse(three, -1, NULL, "requests", "holds 3 items, more than the 2");
+    refuse(three, -1, NULL, "requests", "holds more than the 2 items allowed");
 }
 END_TEST
 
@@ -792,8 +792,8 @@ START_TEST(json_reader_rules)
             .id,
         "\xf0\x9f\x98\x80");
     /* the reason says where */
-    refuse("{\"requests\":[1,]}", -1, NULL, NULL,
-           "the batch request is not valid JSON: expected a value at byte 15");
+    refuse("{\"requests\":[{},]}", -1, NULL, NULL,
+           "the batch request is not valid JSON: expected a value at byte 16");
     refuse("{\"requests\":[]} x", -1, NULL, NULL, "trailing data at byte 16");
     refuse(one(",\"body\":\"\xff\""), -1, NULL, NULL,
            "the batch request is not valid UTF-8 at byte 57");
@@ -812,6 +812,65 @@ START_TEST(json_reader_rules)
     /* annotations are not read */
     parse_ok("{\"requests\":[{\"id\":\"1\",\"method\":\"GET\",\"url\":\"/x\"}],"
              "\"@a\":{\"b\\u0000\":1}}");
+}
+END_TEST
+
+/* CONTRACT 7: a broken rule is refused where it begins, before the rest
+ * of the document is read (here the rest is not even JSON). */
+START_TEST(early_refusal)
+{
+    refuse("{\"requests\":[1,", 0, NULL, NULL,
+           "must be an object, not a number");
+    refuse("{\"requests\":[{\"id\":\"1\",\"method\":\"GET\",\"url\":\"/\"},"
+           "[1,1,1",
+           1, NULL, NULL, "must be an object, not an array");
+    refuse("{\"requests\":[null x", 0, NULL, NULL, "not null");
+    /* a misspelt word is the reader's */
+    refuse("{\"requests\":[nul]}", -1, NULL, NULL, "not valid JSON");
+    lim.max_requests = 2;
+    refuse("{\"requests\":[{},{},{\"id\":", -1, NULL, "requests",
+           "holds more than the 2 items allowed");
+    refuse("{\"requests\":[{\"id\":\"1\",\"foo\":[1,1", 0, "1", "foo",
+           "unknown member \"foo\"");
+    /* before the id: the item is named by its index only */
+    refuse("{\"requests\":[{\"foo\":1,\"id\":\"1\"", 0, NULL, "foo",
+           "unknown member \"foo\"");
+    /* an id read before comes first, as it always did */
+    refuse("{\"requests\":[{\"id\":1,\"foo\":1", 0, NULL, "id",
+           "must be a string");
+    refuse("{\"x\":[1,1", -1, NULL, "x", "unknown member \"x\" at the top");
+    lim.max_fields = 2;
+    refuse("{\"requests\":[{\"id\":\"1\",\"headers\":{\"A\":\"1\",\"B\":\"2\","
+           "\"A\":\"3\",\"C\":\"",
+           0, "1", "headers",
+           "holds 3 headers, more than the server allows (2)");
+}
+END_TEST
+
+/* Bodies, annotations and members of the wrong type are only checked,
+ * never built: what is kept and sent is unchanged. */
+START_TEST(checked_not_built)
+{
+    const batch_item_t *it;
+
+    it = body_item(",\"body\":[1,\"a\\u0041\",{\"b\":[[]],\"b\":2}, 1e400 ]");
+    ck_assert_str_eq(it->body, "[1,\"a\\u0041\",{\"b\":[[]],\"b\":2}, 1e400 ]");
+    it = body_item(",\"body\":[1],\"body\":{\"x\":\"\\n\"}");
+    ck_assert_str_eq(it->body, "{\"x\":\"\\n\"}");
+    refuse(one(",\"method\":[\"GET\"]"), 0, "1", "method",
+           "must be a string, not an array");
+    refuse(one(",\"headers\":{\"X-A\":{\"a\":1}}"), 0, "1", "headers",
+           "must be a string, not an object");
+    refuse(one(",\"dependsOn\":[[\"1\"]]"), 0, "1", "dependsOn",
+           "must be a string, not an array");
+    refuse(one(",\"dependsOn\":{\"a\":1}"), 0, "1", "dependsOn",
+           "must be an array, not an object");
+    /* the surviving value of a duplicate is the one checked */
+    it = body_item(",\"method\":[1],\"method\":\"POST\"");
+    ck_assert_str_eq(it->method, "POST");
+    parse_ok("{\"@a\":[1,{\"b\":\"\\u00e9\"}],\"requests\":[{\"id\":\"1\","
+             "\"method\":\"GET\",\"url\":\"/x\"}],\"@b\":2}");
+    refuse("[1,2]", -1, NULL, NULL, "must be a JSON object, not an array");
 }
 END_TEST
 
@@ -946,6 +1005,8 @@ Suite *batch_parse_suite(void)
     tcase_add_test(tc, bodies_verbatim);
     tcase_add_test(tc, json_reader_rules);
     tcase_add_test(tc, duplicate_members);
+    tcase_add_test(tc, early_refusal);
+    tcase_add_test(tc, checked_not_built);
     tcase_add_test(tc, depends_ok);
     tcase_add_test(tc, depends_refused);
     suite_add_tcase(s, tc);
