@@ -294,6 +294,11 @@ batch_ids_t *batch_ids_make(apr_pool_t *tp)
     return ids;
 }
 
+void batch_ids_clear(batch_ids_t *ids)
+{
+    apr_hash_clear(ids->first);
+}
+
 void batch_ids_add(batch_ids_t *ids, const char *id, apr_size_t len, int index)
 {
     const char *key = fold(id, len, ids->tp);

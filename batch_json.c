@@ -771,6 +771,23 @@ apr_status_t batch_json_parse(const batch_json_t **pvalue, const char **why,
                                    p);
 }
 
+apr_status_t batch_json_string_at(const char **pstr, apr_size_t *pn,
+                                  const char *s, apr_size_t len, apr_size_t at,
+                                  apr_pool_t *p)
+{
+    reader_t r;
+    unsigned flags = 0;
+
+    if (at >= len || s[at] != '"') {
+        return APR_EINVAL;
+    }
+    memset(&r, 0, sizeof(r));
+    r.s = (const unsigned char *)s;
+    r.len = len;
+    r.p = p;
+    return read_string(&r, &at, pstr, pn, &flags);
+}
+
 /* ------------------------------------------------------------------ */
 /* lookups                                                            */
 /* ------------------------------------------------------------------ */

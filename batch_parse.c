@@ -32,10 +32,22 @@
  * "dependson" is a typo. */
 enum { F_ID = 0, F_METHOD, F_URL, F_HEADERS, F_BODY, F_DEPENDS, F_COUNT };
 
+/* An item's dependsOn as shape_hook() read it: the items it names, each
+ * once, in order; the first element that names no earlier item is the
+ * one element kept in the tree (for parse_depends() to report), and
+ * nothing after it is kept. */
+typedef struct dep_info_t {
+    int *idx;
+    int n, cap;
+    int bad;          /* an element was kept */
+    apr_size_t bad_k; /* its index in the array */
+} dep_info_t;
+
 typedef struct parse_ctx {
     batch_check_t chk; /* pools, limits and error of the item checks; tp
                           also holds the JSON tree */
     const char *buf;   /* the document, for the spans of JSON bodies */
+    apr_size_t len;    /* its bytes */
     /* every item with a string id. Items are validated in order and the
      * first bad one ends the parse, so an index below the current
      * item's is a validated item. */
@@ -48,6 +60,8 @@ typedef struct parse_ctx {
     apr_size_t fslot[F_COUNT]; /* its slot of each known member */
     apr_hash_t *hnames;        /* its headers' names -> slot, past
                                   DUPS_LINEAR_MAX of them */
+    batch_ids_t *before;       /* the ids of the items before it */
+    apr_array_header_t *dinfo; /* dep_info_t of each item */
 } parse_ctx;
 
 /* The containers shape_hook() tells apart (0: none, the root). */
@@ -512,32 +526,31 @@ static apr_status_t parse_body(parse_ctx *c, const batch_json_t *v,
 static apr_status_t parse_depends(parse_ctx *c, const batch_json_t *v,
                                   batch_item_t *it)
 {
-    apr_size_t n, k;
-    apr_status_t rv;
+    const dep_info_t *d = &APR_ARRAY_IDX(c->dinfo, it->index, dep_info_t);
+    const batch_json_t *e;
 
     if (v->type != BATCH_JSON_ARRAY) {
         return fail(c, it->index, it->id, "dependsOn",
                     "\"dependsOn\" must be an array, not %s", type_name(v));
     }
-    n = v->n;
-    it->deps = apr_pcalloc(c->chk.p, (n ? n : 1) * sizeof(int));
-    it->ndeps = 0;
-    for (k = 0; k < n; k++) {
-        const batch_json_t *d = &v->u.elts[k];
-
-        if (d->type != BATCH_JSON_STRING) {
-            return fail(c, it->index, it->id, "dependsOn",
-                        "\"dependsOn\"[%" APR_SIZE_T_FMT "] must be a "
-                        "string, not %s",
-                        k, type_name(d));
-        }
-        rv = batch_item_add_dep(&c->chk, c->all, it, "dependsOn", d->u.str,
-                                d->n);
-        if (rv != APR_SUCCESS) {
-            return rv;
-        }
+    /* shape_hook() resolved the ids of earlier items (deps_element());
+     * what it kept is the first element that is none */
+    it->deps = apr_pcalloc(c->chk.p, (apr_size_t)(d->n + 1) * sizeof(int));
+    if (d->n) {
+        memcpy(it->deps, d->idx, (apr_size_t)d->n * sizeof(int));
     }
-    return APR_SUCCESS;
+    it->ndeps = d->n;
+    if (v->n == 0) {
+        return APR_SUCCESS;
+    }
+    e = &v->u.elts[0];
+    if (e->type != BATCH_JSON_STRING) {
+        return fail(c, it->index, it->id, "dependsOn",
+                    "\"dependsOn\"[%" APR_SIZE_T_FMT "] must be a "
+                    "string, not %s",
+                    d->bad_k, type_name(e));
+    }
+    return batch_item_add_dep(&c->chk, c->all, it, "dependsOn", e->u.str, e->n);
 }
 
 /* Which item member a name is, or -1. */
@@ -741,6 +754,26 @@ static apr_status_t request_item(parse_ctx *c, batch_json_at_t *at)
     at->tag = T_ITEM;
     c->item = (int)at->k;
     c->item_id = NULL;
+    if (at->k == 0 && c->dinfo) {
+        /* another "requests" array begins: the tables are reused */
+        batch_ids_clear(c->before);
+        apr_array_clear(c->dinfo);
+    }
+    else if (at->k == 0) {
+        c->before = batch_ids_make(c->chk.tp);
+        c->dinfo = apr_array_make(c->chk.tp, 8, sizeof(dep_info_t));
+    }
+    else {
+        /* the item before is complete: dependsOn may name it now */
+        const batch_json_t *id =
+            batch_json_get(&at->kept[at->k - 1].value, "id");
+
+        if (id && id->type == BATCH_JSON_STRING
+            && batch_ids_find(c->before, id->u.str, id->n) < 0) {
+            batch_ids_add(c->before, id->u.str, id->n, (int)at->k - 1);
+        }
+    }
+    memset(apr_array_push(c->dinfo), 0, sizeof(dep_info_t));
     for (f = 0; f < F_COUNT; f++) {
         c->fslot[f] = NO_SLOT;
     }
@@ -777,6 +810,8 @@ static apr_status_t item_member(parse_ctx *c, batch_json_at_t *at)
     }
     else if (f == F_DEPENDS && at->c == '[') {
         at->tag = T_DEPS;
+        APR_ARRAY_IDX(c->dinfo, c->item, dep_info_t).n = 0;
+        APR_ARRAY_IDX(c->dinfo, c->item, dep_info_t).bad = 0;
     }
     else if (at->c == '[' || at->c == '{' || (f != F_BODY && at->c != '"')) {
         /* a body, or a member of the wrong type: only its type counts */
@@ -840,6 +875,48 @@ static apr_status_t header_member(parse_ctx *c, batch_json_at_t *at)
     return APR_SUCCESS;
 }
 
+/* An element of dependsOn: the id of an earlier item is taken now and
+ * not kept (a valid dependsOn costs nothing but its indexes, however
+ * often it repeats an id); the first other element is kept for
+ * parse_depends() to report, and what follows it is only checked. */
+static void deps_element(parse_ctx *c, batch_json_at_t *at)
+{
+    dep_info_t *d = &APR_ARRAY_IDX(c->dinfo, c->item, dep_info_t);
+    const char *id;
+    apr_size_t n;
+    int idx, j;
+
+    if (d->bad) {
+        at->keep = BATCH_JSON_DROP;
+        return;
+    }
+    if (at->c == '"'
+        && batch_json_string_at(&id, &n, c->buf, c->len, at->at, c->chk.tp)
+               == APR_SUCCESS
+        && (idx = batch_ids_find(c->before, id, n)) >= 0) {
+        at->keep = BATCH_JSON_DROP;
+        for (j = 0; j < d->n && d->idx[j] != idx; j++) {
+        }
+        if (j < d->n) {
+            return;
+        }
+        if (d->n == d->cap) {
+            int *g = apr_palloc(c->chk.tp,
+                                (apr_size_t)(d->cap * 2 + 4) * sizeof(int));
+            if (d->n) {
+                memcpy(g, d->idx, (apr_size_t)d->n * sizeof(int));
+            }
+            d->idx = g;
+            d->cap = d->cap * 2 + 4;
+        }
+        d->idx[d->n++] = idx;
+        return;
+    }
+    d->bad = 1;
+    d->bad_k = at->k;
+    at->keep = at->c == '"' ? BATCH_JSON_KEEP : BATCH_JSON_SPAN;
+}
+
 static apr_status_t shape_hook(void *ctx, batch_json_at_t *at)
 {
     parse_ctx *c = ctx;
@@ -862,8 +939,8 @@ static apr_status_t shape_hook(void *ctx, batch_json_at_t *at)
     case T_HEADERS:
         rv = header_member(c, at);
         break;
-    default: /* T_DEPS: strings are read, anything else only checked */
-        at->keep = at->c == '"' ? BATCH_JSON_KEEP : BATCH_JSON_SPAN;
+    default: /* T_DEPS */
+        deps_element(c, at);
         break;
     }
     return rv == APR_SUCCESS ? rv : refused(c, rv);
@@ -991,6 +1068,7 @@ apr_status_t batch_parse_request(batch_t **pbatch, const char *buf,
     *pbatch = NULL;
     c.chk.p = p;
     c.buf = buf ? buf : "";
+    c.len = buf ? len : 0;
     c.chk.lim = lim ? lim : &no_limits;
     c.chk.err = err;
     c.chk.utf8_checked = 1; /* batch_json_parse() accepts nothing else */
@@ -1007,6 +1085,8 @@ apr_status_t batch_parse_request(batch_t **pbatch, const char *buf,
     c.item = -1;
     c.item_id = NULL;
     c.hnames = NULL;
+    c.before = NULL;
+    c.dinfo = NULL;
 
     rv =
         batch_json_parse_hooked(&doc, &why, NULL, c.buf, buf ? len : 0,

@@ -139,6 +139,9 @@ typedef struct batch_ids_t batch_ids_t;
 
 batch_ids_t *batch_ids_make(apr_pool_t *tp);
 
+/** Forget every id (the table is reused). */
+void batch_ids_clear(batch_ids_t *ids);
+
 /** Record that item index has this id (the first index of an id wins).
  *  A format that reports errors in item order records every id first
  *  and checks each item in its turn. */

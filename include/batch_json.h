@@ -143,6 +143,17 @@ apr_status_t batch_json_parse_hooked(const batch_json_t **pvalue,
                                      apr_pool_t *p);
 
 /**
+ * The one string at s[at] (its opening '"'), checked and decoded as
+ * batch_json_parse() would (escapes into p, else pointing into s), for a
+ * hook that needs a string's value before the reader has read it.
+ * @return APR_SUCCESS, or APR_EINVAL when it is no valid string (the
+ *         reader then says why)
+ */
+apr_status_t batch_json_string_at(const char **pstr, apr_size_t *pn,
+                                  const char *s, apr_size_t len, apr_size_t at,
+                                  apr_pool_t *p);
+
+/**
  * The value of member name in object obj, by a linear scan. With
  * duplicate names the LAST one wins (json-c's rule, which earlier
  * versions of mod_batch followed). NULL when obj is not an object or has

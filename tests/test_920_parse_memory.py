@@ -71,6 +71,21 @@ def shapes():
                                    "duplicates"),
         "headers_of_one_name": (fill(h.replace('"body":', '"headers":') + "{",
                                      '"X-A":"1"', "}" + t), "duplicates"),
+        "depends_on_one_id": (fill('{"requests":[{"id":"0","method":"GET","url":"/static/a.txt"},'
+                                   '{"id":"1","method":"GET","url":"/static/a.txt",'
+                                   '"dependsOn":[', '"0"', "]}" + DUP_ITEM + "]}"),
+                              "duplicates"),
+        "depends_on_unknown_ids": (fill('{"requests":[' + OK_ITEM[:-1] + ',"dependsOn":[',
+                                        '"x"', "]}]}"), "unknown id"),
+        "depends_on_escaped_ids": (fill('{"requests":[{"id":"0","method":"GET",'
+                                        '"url":"/static/a.txt"},{"id":"1","method":"GET",'
+                                        '"url":"/static/a.txt","dependsOn":[', '"\\u0030"',
+                                        "]}" + DUP_ITEM + "]}"), "duplicates"),
+        "requests_repeated": (fill("{", '"requests":[' + OK_ITEM + "]",
+                                   ',"requests":[' + OK_ITEM + DUP_ITEM + "]}"), "duplicates"),
+        "headers_repeated": (fill('{"requests":[{"id":"1","method":"GET",'
+                                  '"url":"/static/a.txt",', '"headers":{"X-A":"1"}',
+                                  "}" + DUP_ITEM + "]}"), "duplicates"),
         "headers_of_wrong_types": (fill(h.replace('"body":', '"headers":') + "{",
                                         '"X-A":[1,1,1,1]', "}" + t), "must be a string"),
     }

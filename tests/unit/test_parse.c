@@ -865,6 +865,32 @@ START_TEST(checked_not_built)
            "must be a string, not an array");
     refuse(one(",\"dependsOn\":{\"a\":1}"), 0, "1", "dependsOn",
            "must be an array, not an object");
+    /* dependsOn: ids of earlier items are taken as they come; the first
+     * other element is the one reported, by its own index */
+    {
+        static const char two[] =
+            "{\"requests\":[{\"id\":\"a\",\"method\":\"GET\",\"url\":\"/\"},"
+            "{\"id\":\"b\",\"method\":\"GET\",\"url\":\"/\"},"
+            "{\"id\":\"c\",\"method\":\"GET\",\"url\":\"/\",\"dependsOn\":";
+        batch_t *b;
+
+        b = parse_ok(apr_pstrcat(
+            pool, two, "[\"B\",\"a\",\"b\",\"\\u0061\",\"A\"]}]}", NULL));
+        ck_assert_int_eq(b->items[2].ndeps, 2);
+        ck_assert_int_eq(b->items[2].deps[0], 1);
+        ck_assert_int_eq(b->items[2].deps[1], 0);
+        refuse(apr_pstrcat(pool, two, "[\"a\",\"a\",[\"a\"],\"x\"]}]}", NULL),
+               2, "c", "dependsOn", "\"dependsOn\"[2] must be a string");
+        refuse(apr_pstrcat(pool, two, "[\"a\",\"x\",1]}]}", NULL), 2, "c",
+               "dependsOn", "unknown id \"x\"");
+        refuse(apr_pstrcat(pool, two, "[\"a\",\"C\"]}]}", NULL), 2, "c",
+               "dependsOn", "names the item itself");
+        /* the last dependsOn counts */
+        b = parse_ok(
+            apr_pstrcat(pool, two, "[\"x\"],\"dependsOn\":[\"b\"]}]}", NULL));
+        ck_assert_int_eq(b->items[2].ndeps, 1);
+        ck_assert_int_eq(b->items[2].deps[0], 1);
+    }
     /* the surviving value of a duplicate is the one checked */
     it = body_item(",\"method\":[1],\"method\":\"POST\"");
     ck_assert_str_eq(it->method, "POST");
