@@ -16,6 +16,13 @@
  * LimitRequestFieldSize 8190), 'A' BatchBase /v1.0, 'B' /a/b, 'D' at most
  * one item, 'P' at most 2 headers, '`' at most 16 bytes per header.
  *
+ * Whatever the parse decides, the JSON reader decides the same about the
+ * text with no hook and with a hook that keeps, only checks or drops
+ * values and reuses slots by an arbitrary rule (the parse's own hook
+ * keeps little of a document: it must not let anything through that the
+ * plain reader refuses); an accepted batch passes the encoder's
+ * validator too.
+ *
  * A first byte with its top two bits set switches to url mode: the rest
  * is "url NUL base", run through batch_parse_base() and
  * batch_parse_resolve_url() directly, with the same invariants and one
@@ -30,6 +37,7 @@
 
 #include "fuzz.h"
 #include "batch_encode.h"
+#include "batch_json.h"
 #include "batch_parse.h"
 #include "batch_sched.h"
 #include "batch_util.h"
@@ -162,6 +170,43 @@ static void check_error(const batch_error_t *err, apr_pool_t *p)
     json_object_put(obj);
 }
 
+/* Keep, check only or drop each value by a rule of its offset, and now
+ * and then put a member into an earlier member's slot. */
+static apr_status_t mixed_hook(void *ctx, batch_json_at_t *at)
+{
+    unsigned r = (unsigned)((at->at + 1) * 2654435761u) >> 7;
+
+    (void)ctx;
+    at->keep = (batch_json_keep_t)(r % 3);
+    at->tag = 1;
+    if (at->name && at->nkept > 0 && (r & 8)) {
+        at->replace = r % at->nkept;
+    }
+    return APR_SUCCESS;
+}
+
+/* The parse, the plain reader and the hooked reader agree on the text;
+ * the encoder's validator accepts an accepted batch. */
+static void check_reader(const char *doc, size_t len, int accepted,
+                         apr_pool_t *p)
+{
+    const batch_json_t *v = NULL, *hv = NULL;
+    const char *why = NULL;
+    apr_status_t rv, hrv;
+
+    rv = batch_json_parse(&v, &why, NULL, doc, len, BATCH_MAX_JSON_DEPTH, p);
+    hrv = batch_json_parse_hooked(&hv, &why, NULL, doc, len,
+                                  BATCH_MAX_JSON_DEPTH, mixed_hook, NULL, p);
+    FUZZ_CHECK(rv == hrv);
+    FUZZ_CHECK(
+        rv != APR_SUCCESS
+        || (hv->type == v->type && hv->start == v->start && hv->end == v->end));
+    if (accepted) {
+        FUZZ_CHECK(rv == APR_SUCCESS);
+        FUZZ_CHECK(batch_util_json_valid(doc, len, BATCH_MAX_JSON_DEPTH));
+    }
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     apr_pool_t *p = fuzz_pool();
@@ -190,10 +235,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (batch_parse_request(&b, (const char *)data + 1, size - 1, &lim, &err, p)
         == APR_SUCCESS) {
         check_batch(b, &lim, p);
+        check_reader((const char *)data + 1, size - 1, 1, p);
     }
     else {
         FUZZ_CHECK(b == NULL);
         check_error(&err, p);
+        check_reader((const char *)data + 1, size - 1, 0, p);
     }
     apr_pool_clear(p);
     return 0;
