@@ -498,17 +498,20 @@ static apr_status_t begin_value(reader_t *r, apr_size_t i,
         return APR_SUCCESS;
     }
     if (r->hook) {
-        memset(&at, 0, sizeof(at));
         at.ptag = f ? f->tag : 0;
         at.k = f ? f->k : 0;
         at.kept = f ? r->stack + f->base : NULL;
         at.nkept = f ? r->sp - f->base : 0;
+        at.name = NULL;
+        at.name_len = 0;
         if (f && f->type == BATCH_JSON_OBJECT) {
             at.name = r->name;
             at.name_len = r->name_len;
         }
         at.c = r->s[i];
         at.at = i;
+        at.keep = BATCH_JSON_KEEP;
+        at.tag = 0;
         at.replace = NO_SLOT;
         if ((rv = r->hook(r->hook_ctx, &at)) != APR_SUCCESS) {
             r->why = NULL;

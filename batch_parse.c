@@ -60,8 +60,12 @@ typedef struct parse_ctx {
     apr_size_t fslot[F_COUNT]; /* its slot of each known member */
     apr_hash_t *hnames;        /* its headers' names -> slot, past
                                   DUPS_LINEAR_MAX of them */
-    batch_ids_t *before;       /* the ids of the items before it */
-    apr_array_header_t *dinfo; /* dep_info_t of each item */
+    const batch_json_member_t *reqs_kept; /* the items read so far */
+    int nbefore;                          /* how many of them are in before */
+    batch_ids_t *before;       /* their ids, made when a dependsOn needs
+                                  them */
+    apr_array_header_t *dinfo; /* dep_info_t by item, up to the last
+                                  one with a dependsOn */
 } parse_ctx;
 
 /* The containers shape_hook() tells apart (0: none, the root). */
@@ -526,13 +530,15 @@ static apr_status_t parse_body(parse_ctx *c, const batch_json_t *v,
 static apr_status_t parse_depends(parse_ctx *c, const batch_json_t *v,
                                   batch_item_t *it)
 {
-    const dep_info_t *d = &APR_ARRAY_IDX(c->dinfo, it->index, dep_info_t);
+    const dep_info_t *d;
     const batch_json_t *e;
 
     if (v->type != BATCH_JSON_ARRAY) {
         return fail(c, it->index, it->id, "dependsOn",
                     "\"dependsOn\" must be an array, not %s", type_name(v));
     }
+    /* an array: deps_begin() made its record */
+    d = &APR_ARRAY_IDX(c->dinfo, it->index, dep_info_t);
     /* shape_hook() resolved the ids of earlier items (deps_element());
      * what it kept is the first element that is none */
     it->deps = apr_pcalloc(c->chk.p, (apr_size_t)(d->n + 1) * sizeof(int));
@@ -754,30 +760,46 @@ static apr_status_t request_item(parse_ctx *c, batch_json_at_t *at)
     at->tag = T_ITEM;
     c->item = (int)at->k;
     c->item_id = NULL;
-    if (at->k == 0 && c->dinfo) {
-        /* another "requests" array begins: the tables are reused */
-        batch_ids_clear(c->before);
-        apr_array_clear(c->dinfo);
-    }
-    else if (at->k == 0) {
-        c->before = batch_ids_make(c->chk.tp);
-        c->dinfo = apr_array_make(c->chk.tp, 8, sizeof(dep_info_t));
-    }
-    else {
-        /* the item before is complete: dependsOn may name it now */
-        const batch_json_t *id =
-            batch_json_get(&at->kept[at->k - 1].value, "id");
-
-        if (id && id->type == BATCH_JSON_STRING
-            && batch_ids_find(c->before, id->u.str, id->n) < 0) {
-            batch_ids_add(c->before, id->u.str, id->n, (int)at->k - 1);
+    /* the items before this one are complete: a dependsOn may name them
+     * (deps_begin()) */
+    c->reqs_kept = at->kept;
+    if (at->k == 0) {
+        /* a "requests" array begins (again): the tables are reused */
+        c->nbefore = 0;
+        if (c->before) {
+            batch_ids_clear(c->before);
+            apr_array_clear(c->dinfo);
         }
     }
-    memset(apr_array_push(c->dinfo), 0, sizeof(dep_info_t));
     for (f = 0; f < F_COUNT; f++) {
         c->fslot[f] = NO_SLOT;
     }
     return APR_SUCCESS;
+}
+
+/* A dependsOn array of the current item begins (a later one replaces
+ * an earlier one): its record, zeroed; the ids of the items before it in
+ * c->before. Batches without dependsOn never pay for either. */
+static void deps_begin(parse_ctx *c)
+{
+    if (!c->before) {
+        c->before = batch_ids_make(c->chk.tp);
+        c->dinfo = apr_array_make(c->chk.tp, 8, sizeof(dep_info_t));
+    }
+    while (c->dinfo->nelts <= c->item) {
+        memset(apr_array_push(c->dinfo), 0, sizeof(dep_info_t));
+    }
+    memset(&APR_ARRAY_IDX(c->dinfo, c->item, dep_info_t), 0,
+           sizeof(dep_info_t));
+    for (; c->nbefore < c->item; c->nbefore++) {
+        const batch_json_t *id =
+            batch_json_get(&c->reqs_kept[c->nbefore].value, "id");
+
+        if (id && id->type == BATCH_JSON_STRING
+            && batch_ids_find(c->before, id->u.str, id->n) < 0) {
+            batch_ids_add(c->before, id->u.str, id->n, c->nbefore);
+        }
+    }
 }
 
 static apr_status_t item_member(parse_ctx *c, batch_json_at_t *at)
@@ -810,8 +832,7 @@ static apr_status_t item_member(parse_ctx *c, batch_json_at_t *at)
     }
     else if (f == F_DEPENDS && at->c == '[') {
         at->tag = T_DEPS;
-        APR_ARRAY_IDX(c->dinfo, c->item, dep_info_t).n = 0;
-        APR_ARRAY_IDX(c->dinfo, c->item, dep_info_t).bad = 0;
+        deps_begin(c);
     }
     else if (at->c == '[' || at->c == '{' || (f != F_BODY && at->c != '"')) {
         /* a body, or a member of the wrong type: only its type counts */
@@ -1085,6 +1106,8 @@ apr_status_t batch_parse_request(batch_t **pbatch, const char *buf,
     c.item = -1;
     c.item_id = NULL;
     c.hnames = NULL;
+    c.reqs_kept = NULL;
+    c.nbefore = 0;
     c.before = NULL;
     c.dinfo = NULL;
 

@@ -108,7 +108,9 @@ typedef struct batch_json_at_t {
     apr_size_t k; /* its index among the container's values in the text */
     const batch_json_member_t *kept; /* the container's slots so far (their
                                         values complete; for an array only
-                                        .value is set) */
+                                        .value is set); they stay readable
+                                        as they are now until the reader
+                                        returns */
     apr_size_t nkept;                /* how many */
     const char *name;    /* in an object: the member's decoded name (NOT NUL
                             terminated, may hold NUL); else NULL */
