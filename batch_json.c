@@ -531,7 +531,7 @@ static apr_status_t begin_value(reader_t *r, apr_size_t i,
         return APR_SUCCESS;
     }
     f->k++;
-    if (*keep == BATCH_JSON_DROP) {
+    if (*keep == BATCH_JSON_DROP || *keep == BATCH_JSON_WALK) {
         f->slot = NO_SLOT;
         return APR_SUCCESS;
     }
@@ -589,7 +589,9 @@ static apr_status_t open_value(reader_t *r, batch_json_t *v, apr_size_t *pi,
     apr_size_t i = *pi;
     apr_status_t rv;
 
-    if ((rv = open_container(r, t, i, depth, tag, keep != BATCH_JSON_KEEP))
+    if ((rv =
+             open_container(r, t, i, depth, tag,
+                            keep == BATCH_JSON_SPAN || keep == BATCH_JSON_DROP))
         != APR_SUCCESS) {
         return rv;
     }
@@ -775,11 +777,12 @@ apr_status_t batch_json_parse(const batch_json_t **pvalue, const char **why,
 }
 
 apr_status_t batch_json_string_at(const char **pstr, apr_size_t *pn,
-                                  const char *s, apr_size_t len, apr_size_t at,
-                                  apr_pool_t *p)
+                                  apr_size_t *pend, const char *s,
+                                  apr_size_t len, apr_size_t at, apr_pool_t *p)
 {
     reader_t r;
     unsigned flags = 0;
+    apr_status_t rv;
 
     if (at >= len || s[at] != '"') {
         return APR_EINVAL;
@@ -788,7 +791,58 @@ apr_status_t batch_json_string_at(const char **pstr, apr_size_t *pn,
     r.s = (const unsigned char *)s;
     r.len = len;
     r.p = p;
-    return read_string(&r, &at, pstr, pn, &flags);
+    rv = read_string(&r, &at, pstr, pn, &flags);
+    if (pend) {
+        *pend = at;
+    }
+    return rv;
+}
+
+/* batch_json_each_string(): walk every container, report each string
+ * value, keep nothing. */
+typedef struct each_ctx {
+    const char *s;
+    apr_size_t len;
+    batch_json_string_fn *fn;
+    void *ctx;
+    apr_pool_t *p;
+} each_ctx;
+
+static apr_status_t each_hook(void *ctx, batch_json_at_t *at)
+{
+    each_ctx *e = ctx;
+    const char *str;
+    apr_size_t n, end;
+
+    if (at->c == '[' || at->c == '{') {
+        at->keep = BATCH_JSON_WALK;
+        return APR_SUCCESS;
+    }
+    at->keep = BATCH_JSON_DROP;
+    if (at->c != '"') {
+        return APR_SUCCESS;
+    }
+    if (batch_json_string_at(&str, &n, &end, e->s, e->len, at->at, e->p)
+        != APR_SUCCESS) {
+        return APR_SUCCESS; /* the reader says why */
+    }
+    return e->fn(e->ctx, str, n, at->at, end);
+}
+
+apr_status_t batch_json_each_string(const char *s, apr_size_t len, int depth,
+                                    batch_json_string_fn *fn, void *ctx,
+                                    const char **why, apr_pool_t *p)
+{
+    each_ctx e;
+    const batch_json_t *v;
+
+    e.s = s ? s : "";
+    e.len = s ? len : 0;
+    e.fn = fn;
+    e.ctx = ctx;
+    e.p = p;
+    return batch_json_parse_hooked(&v, why, NULL, e.s, e.len, depth, each_hook,
+                                   &e, p);
 }
 
 /* ------------------------------------------------------------------ */

@@ -912,7 +912,8 @@ static void deps_element(parse_ctx *c, batch_json_at_t *at)
         return;
     }
     if (at->c == '"'
-        && batch_json_string_at(&id, &n, c->buf, c->len, at->at, c->chk.tp)
+        && batch_json_string_at(&id, &n, NULL, c->buf, c->len, at->at,
+                                c->chk.tp)
                == APR_SUCCESS
         && (idx = batch_ids_find(c->before, id, n)) >= 0) {
         at->keep = BATCH_JSON_DROP;

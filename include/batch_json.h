@@ -96,8 +96,12 @@ typedef enum {
     BATCH_JSON_SPAN,     /* check it only: the tree holds its type and span
                             (BATCH_JSON_F_SPAN), nothing inside it, and a
                             string is not decoded */
-    BATCH_JSON_DROP      /* check it only and leave it out of its container
+    BATCH_JSON_DROP,     /* check it only and leave it out of its container
                             (a member or element that nobody reads) */
+    BATCH_JSON_WALK      /* a container: leave it out of its parent as DROP
+                            does, but ask the hook about each value inside
+                            (what the hook keeps there is lost when the
+                            container closes: a walk keeps nothing) */
 } batch_json_keep_t;
 
 /** One value about to be read, as a hook sees it (in), and the hook's
@@ -148,12 +152,40 @@ apr_status_t batch_json_parse_hooked(const batch_json_t **pvalue,
  * The one string at s[at] (its opening '"'), checked and decoded as
  * batch_json_parse() would (escapes into p, else pointing into s), for a
  * hook that needs a string's value before the reader has read it.
+ * @param pend  if not NULL, one past the closing quote
  * @return APR_SUCCESS, or APR_EINVAL when it is no valid string (the
  *         reader then says why)
  */
 apr_status_t batch_json_string_at(const char **pstr, apr_size_t *pn,
-                                  const char *s, apr_size_t len, apr_size_t at,
-                                  apr_pool_t *p);
+                                  apr_size_t *pend, const char *s,
+                                  apr_size_t len, apr_size_t at, apr_pool_t *p);
+
+/**
+ * One string value of a text, for batch_json_each_string().
+ * @param str   decoded (escapes into the walk's pool, else pointing into
+ *              the text): n bytes, NOT NUL terminated, may hold NUL;
+ *              lives as long as that pool and the text
+ * @param start the string's span [start, end) in the text, quotes
+ *              included, e.g. to splice a replacement in
+ * @return APR_SUCCESS to go on; anything else ends the walk with it
+ */
+typedef apr_status_t batch_json_string_fn(void *ctx, const char *str,
+                                          apr_size_t n, apr_size_t start,
+                                          apr_size_t end);
+
+/**
+ * Check s[0..len) as batch_json_parse() does and call fn for every
+ * string value in it (not member names), in text order, without building
+ * a tree: memory stays at the strings with escapes, whatever the text's
+ * shape. For a body the parse kept as its span (BATCH_JSON_F_SPAN), e.g.
+ * to find references in its strings (CONTRACT 10).
+ * @param why  as for batch_json_parse(); NULL when fn ended the walk
+ * @return APR_SUCCESS, APR_EINVAL for text that is no JSON, or what fn
+ *         returned
+ */
+apr_status_t batch_json_each_string(const char *s, apr_size_t len, int depth,
+                                    batch_json_string_fn *fn, void *ctx,
+                                    const char **why, apr_pool_t *p);
 
 /**
  * The value of member name in object obj, by a linear scan. With

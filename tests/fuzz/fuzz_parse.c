@@ -20,7 +20,8 @@
  * text with no hook and with a hook that keeps, only checks or drops
  * values and reuses slots by an arbitrary rule (the parse's own hook
  * keeps little of a document: it must not let anything through that the
- * plain reader refuses); an accepted batch passes the encoder's
+ * plain reader refuses); batch_json_each_string() finds every string
+ * value at its span; an accepted batch passes the encoder's
  * validator too.
  *
  * A first byte with its top two bits set switches to url mode: the rest
@@ -185,6 +186,46 @@ static apr_status_t mixed_hook(void *ctx, batch_json_at_t *at)
     return APR_SUCCESS;
 }
 
+/* Strings in a tree (values only, not member names). */
+static size_t count_strings(const batch_json_t *v)
+{
+    size_t n = 0, k;
+
+    if (v->type == BATCH_JSON_STRING) {
+        return 1;
+    }
+    for (k = 0; v->type == BATCH_JSON_ARRAY && k < v->n; k++) {
+        n += count_strings(&v->u.elts[k]);
+    }
+    for (k = 0; v->type == BATCH_JSON_OBJECT && k < v->n; k++) {
+        n += count_strings(&v->u.members[k].value);
+    }
+    return n;
+}
+
+typedef struct walk_t {
+    const char *doc;
+    size_t n;
+} walk_t;
+
+/* batch_json_each_string(): each string is the one in the text at its
+ * span. */
+static apr_status_t string_seen(void *ctx, const char *str, apr_size_t n,
+                                apr_size_t start, apr_size_t end)
+{
+    walk_t *w = ctx;
+    const batch_json_t *v = NULL;
+    const char *why;
+
+    FUZZ_CHECK(batch_json_parse(&v, &why, NULL, w->doc + start, end - start, 1,
+                                fuzz_pool())
+               == APR_SUCCESS);
+    FUZZ_CHECK(v->type == BATCH_JSON_STRING && v->n == n
+               && (n == 0 || !memcmp(v->u.str, str, n)));
+    w->n++;
+    return APR_SUCCESS;
+}
+
 /* The parse, the plain reader and the hooked reader agree on the text;
  * the encoder's validator accepts an accepted batch. */
 static void check_reader(const char *doc, size_t len, int accepted,
@@ -198,6 +239,14 @@ static void check_reader(const char *doc, size_t len, int accepted,
     hrv = batch_json_parse_hooked(&hv, &why, NULL, doc, len,
                                   BATCH_MAX_JSON_DEPTH, mixed_hook, NULL, p);
     FUZZ_CHECK(rv == hrv);
+    {
+        walk_t w = {doc, 0};
+
+        FUZZ_CHECK(batch_json_each_string(doc, len, BATCH_MAX_JSON_DEPTH,
+                                          string_seen, &w, &why, p)
+                   == rv);
+        FUZZ_CHECK(rv != APR_SUCCESS || w.n == count_strings(v));
+    }
     FUZZ_CHECK(
         rv != APR_SUCCESS
         || (hv->type == v->type && hv->start == v->start && hv->end == v->end));
