@@ -49,6 +49,7 @@ typedef struct reader_t {
     /* the name read last in an object, for its value's slot */
     const char *name;
     apr_size_t name_len;
+    int name_nul;
     batch_json_hook_fn *hook;
     void *hook_ctx;
     const char *why;
@@ -470,7 +471,8 @@ static apr_status_t read_name(reader_t *r, apr_size_t *pi)
     if (rv != APR_SUCCESS) {
         return rv;
     }
-    if (flags & BATCH_JSON_F_NUL) {
+    r->name_nul = (flags & BATCH_JSON_F_NUL) != 0;
+    if (r->name_nul) {
         f->flags |= BATCH_JSON_F_NUL_NAME;
     }
     i = skip_ws(r->s, i, r->len);
@@ -504,9 +506,11 @@ static apr_status_t begin_value(reader_t *r, apr_size_t i,
         at.nkept = f ? r->sp - f->base : 0;
         at.name = NULL;
         at.name_len = 0;
+        at.name_nul = 0;
         if (f && f->type == BATCH_JSON_OBJECT) {
             at.name = r->name;
             at.name_len = r->name_len;
+            at.name_nul = r->name_nul;
         }
         at.c = r->s[i];
         at.at = i;
@@ -749,6 +753,7 @@ apr_status_t batch_json_parse_hooked(const batch_json_t **pvalue,
     r.frames = apr_palloc(p, (apr_size_t)r.fcap * sizeof(*r.frames));
     r.name = NULL;
     r.name_len = 0;
+    r.name_nul = 0;
     r.hook = hook;
     r.hook_ctx = ctx;
     r.why = NULL;

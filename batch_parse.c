@@ -560,7 +560,7 @@ static apr_status_t parse_depends(parse_ctx *c, const batch_json_t *v,
 }
 
 /* Which item member a name is, or -1. */
-static int item_field(const char *name, apr_size_t len)
+static APR_INLINE int item_field(const char *name, apr_size_t len)
 {
     switch (len) {
     case 2:
@@ -718,7 +718,7 @@ static apr_status_t id_so_far(const char **pid, parse_ctx *c,
 
 static apr_status_t doc_member(parse_ctx *c, batch_json_at_t *at)
 {
-    if (memchr(at->name, '\0', at->name_len)) {
+    if (at->name_nul) {
         return nul_name(c);
     }
     if (at->name_len == 8 && !memcmp(at->name, "requests", 8)) {
@@ -742,7 +742,7 @@ static apr_status_t doc_member(parse_ctx *c, batch_json_at_t *at)
 
 static apr_status_t request_item(parse_ctx *c, batch_json_at_t *at)
 {
-    const char *type = type_at(c, at);
+    const char *type;
     int f;
 
     if (c->chk.lim->max_requests > 0
@@ -753,6 +753,7 @@ static apr_status_t request_item(parse_ctx *c, batch_json_at_t *at)
     }
     if (at->c != '{') {
         /* not JSON at all is the reader's to say */
+        type = type_at(c, at);
         return type ? fail(c, (int)at->k, NULL, NULL,
                            "must be an object, not %s", type)
                     : APR_SUCCESS;
@@ -807,7 +808,7 @@ static apr_status_t item_member(parse_ctx *c, batch_json_at_t *at)
     int f = item_field(at->name, at->name_len);
     const char *id;
 
-    if (memchr(at->name, '\0', at->name_len)) {
+    if (at->name_nul) {
         return nul_name(c);
     }
     if (f < 0) {
@@ -873,7 +874,7 @@ static apr_status_t header_member(parse_ctx *c, batch_json_at_t *at)
     batch_item_t tmp = {.index = c->item};
     apr_size_t *slot;
 
-    if (memchr(at->name, '\0', at->name_len)) {
+    if (at->name_nul) {
         return nul_name(c);
     }
     if (at->c != '"') {

@@ -119,6 +119,7 @@ typedef struct batch_json_at_t {
     const char *name;    /* in an object: the member's decoded name (NOT NUL
                             terminated, may hold NUL); else NULL */
     apr_size_t name_len; /* bytes of name */
+    int name_nul;        /* name holds U+0000 (written \u0000) */
     unsigned char c;     /* the value's first byte, not yet checked */
     apr_size_t at;       /* its offset in the text */
     /* out, preset to KEEP, 0, none */
