@@ -665,10 +665,14 @@ static apr_status_t parse_item(parse_ctx *c, const batch_json_t *o,
 
 /* The JSON type a value's first byte begins, or NULL when the reader
  * must look closer (a misspelt word is not JSON at all). */
+static int word_at(const parse_ctx *c, const batch_json_at_t *at,
+                   const char *word, apr_size_t n)
+{
+    return c->len - at->at >= n && !memcmp(c->buf + at->at, word, n);
+}
+
 static const char *type_at(const parse_ctx *c, const batch_json_at_t *at)
 {
-    const char *w = c->buf + at->at;
-
     switch (at->c) {
     case '[':
         return "an array";
@@ -677,11 +681,11 @@ static const char *type_at(const parse_ctx *c, const batch_json_at_t *at)
     case '"':
         return "a string";
     case 't':
-        return strncmp(w, "true", 4) ? NULL : "a boolean";
+        return word_at(c, at, "true", 4) ? "a boolean" : NULL;
     case 'f':
-        return strncmp(w, "false", 5) ? NULL : "a boolean";
+        return word_at(c, at, "false", 5) ? "a boolean" : NULL;
     case 'n':
-        return strncmp(w, "null", 4) ? NULL : "null";
+        return word_at(c, at, "null", 4) ? "null" : NULL;
     }
     return (at->c == '-' || apr_isdigit(at->c)) ? "a number" : NULL;
 }
