@@ -301,6 +301,11 @@ batch_ids_t *batch_ids_make(apr_pool_t *tp)
     return ids;
 }
 
+void batch_ids_clear(batch_ids_t *ids)
+{
+    apr_hash_clear(ids->first);
+}
+
 void batch_ids_add(batch_ids_t *ids, const char *id, apr_size_t len, int index)
 {
     const char *key = batch_util_fold(id, len, ids->tp);
@@ -467,8 +472,7 @@ apr_status_t batch_check_unique_ids(const batch_check_t *c, const batch_t *b,
 /* ------------------------------------------------------------------ */
 /* Atomicity groups and order (CONTRACT 8, 9)                         */
 
-/* A group's first item, recorded with batch_ids_add_group(), or -1. */
-static int find_group(const batch_ids_t *ids, const char *g, apr_size_t len)
+int batch_ids_find_group(const batch_ids_t *ids, const char *g, apr_size_t len)
 {
     apr_uintptr_t v = (apr_uintptr_t)apr_hash_get(
         ids->groups, batch_util_fold(g, len, ids->tp), (apr_ssize_t)len);
@@ -485,7 +489,7 @@ static apr_status_t check_group_start(const batch_check_t *c, batch_ids_t *ids,
     const char *q = batch_item_quote(it->group, len, c->p);
     int j;
 
-    if ((j = find_group(ids, it->group, len)) >= 0) {
+    if ((j = batch_ids_find_group(ids, it->group, len)) >= 0) {
         return batch_item_fail(c, it->index, it->id, "atomicityGroup",
                                "\"atomicityGroup\" \"%s\" is also the group "
                                "of requests[%d], with other items between: "

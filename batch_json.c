@@ -22,11 +22,18 @@
 
 /* An open container: where it started and where its members begin on the
  * reader's stack. */
+/* No slot: the value is dropped (or its container is only checked). */
+#define NO_SLOT ((apr_size_t)-1)
+
 typedef struct frame_t {
     batch_json_type_t type; /* BATCH_JSON_ARRAY or BATCH_JSON_OBJECT */
     unsigned flags;
+    int tag;  /* the hook's tag for this container */
+    int skip; /* only checked: no slots, no hook calls inside */
     apr_size_t start;
     apr_size_t base;
+    apr_size_t k;    /* values begun in the text so far */
+    apr_size_t slot; /* the slot of the value being read, or NO_SLOT */
 } frame_t;
 
 typedef struct reader_t {
@@ -39,6 +46,12 @@ typedef struct reader_t {
     apr_size_t sp, cap;
     frame_t *frames;
     int nframes, fcap;
+    /* the name read last in an object, for its value's slot */
+    const char *name;
+    apr_size_t name_len;
+    int name_nul;
+    batch_json_hook_fn *hook;
+    void *hook_ctx;
     const char *why;
     apr_size_t at;
 } reader_t;
@@ -232,7 +245,8 @@ static apr_size_t decode(char *out, const unsigned char *s, apr_size_t b,
 }
 
 /* The string at s[*pi] == '"': checked, then decoded into the pool when it
- * has escapes, else left where it is; *pi moves past the closing quote. */
+ * has escapes, else left where it is; *pi moves past the closing quote.
+ * With pstr NULL the string is only checked. */
 static apr_status_t read_string_slow(reader_t *r, apr_size_t *pi,
                                      const char **pstr, apr_size_t *pn,
                                      unsigned *flags);
@@ -246,8 +260,10 @@ static inline apr_status_t read_string(reader_t *r, apr_size_t *pi,
     apr_size_t b = *pi + 1, i = batch_util_json_plain_run(r->s, b, r->len);
 
     if (i < r->len && r->s[i] == '"') {
-        *pstr = (const char *)r->s + b;
-        *pn = i - b;
+        if (pstr) {
+            *pstr = (const char *)r->s + b;
+            *pn = i - b;
+        }
         *pi = i + 1;
         return APR_SUCCESS;
     }
@@ -316,7 +332,10 @@ static apr_status_t read_string_slow(reader_t *r, apr_size_t *pi,
             return bad(r, i, "a string contains a raw control character");
         }
     }
-    if (escaped) {
+    if (!pstr) {
+        /* only checked (a value nobody reads): nothing to decode */
+    }
+    else if (escaped) {
         out = apr_palloc(r->p, i - b + 1);
         *pn = decode(out, s, b, i);
         *pstr = out;
@@ -409,7 +428,7 @@ static batch_json_member_t *push_slot(reader_t *r)
 }
 
 static apr_status_t open_container(reader_t *r, batch_json_type_t type,
-                                   apr_size_t at, int depth)
+                                   apr_size_t at, int depth, int tag, int skip)
 {
     frame_t *f;
 
@@ -427,16 +446,20 @@ static apr_status_t open_container(reader_t *r, batch_json_type_t type,
     f = &r->frames[r->nframes++];
     f->type = type;
     f->flags = 0;
+    f->tag = tag;
+    f->skip = skip;
     f->start = at;
     f->base = r->sp;
+    f->k = 0;
+    f->slot = NO_SLOT;
     return APR_SUCCESS;
 }
 
-/* A member name at s[*pi] (whitespace skipped) and its ':', into a new
- * slot of the innermost object. */
+/* A member name at s[*pi] (whitespace skipped) and its ':'; kept for the
+ * slot of its value unless the object is only checked. */
 static apr_status_t read_name(reader_t *r, apr_size_t *pi)
 {
-    batch_json_member_t *m;
+    frame_t *f = &r->frames[r->nframes - 1];
     apr_size_t i = *pi;
     unsigned flags = 0;
     apr_status_t rv;
@@ -444,19 +467,84 @@ static apr_status_t read_name(reader_t *r, apr_size_t *pi)
     if (i >= r->len || r->s[i] != '"') {
         return bad_char(r, i, "expected a member name");
     }
-    m = push_slot(r);
-    if ((rv = read_string(r, &i, &m->name, &m->name_len, &flags))
-        != APR_SUCCESS) {
+    rv = read_string(r, &i, f->skip ? NULL : &r->name, &r->name_len, &flags);
+    if (rv != APR_SUCCESS) {
         return rv;
     }
-    if (flags & BATCH_JSON_F_NUL) {
-        r->frames[r->nframes - 1].flags |= BATCH_JSON_F_NUL_NAME;
+    r->name_nul = (flags & BATCH_JSON_F_NUL) != 0;
+    if (r->name_nul) {
+        f->flags |= BATCH_JSON_F_NUL_NAME;
     }
     i = skip_ws(r->s, i, r->len);
     if (i >= r->len || r->s[i] != ':') {
         return bad_char(r, i, "expected ':' after a member name");
     }
     *pi = i + 1;
+    return APR_SUCCESS;
+}
+
+/* The value at s[i] begins: what the hook makes of it (*keep, and *tag
+ * for a container it opens), and its slot in the innermost container. */
+static apr_status_t begin_value(reader_t *r, apr_size_t i,
+                                batch_json_keep_t *keep, int *tag)
+{
+    frame_t *f = r->nframes ? &r->frames[r->nframes - 1] : NULL;
+    batch_json_at_t at;
+    batch_json_member_t *m;
+    apr_status_t rv;
+
+    *keep = BATCH_JSON_KEEP;
+    *tag = 0;
+    if (f && f->skip) {
+        *keep = BATCH_JSON_SPAN;
+        return APR_SUCCESS;
+    }
+    if (r->hook) {
+        at.ptag = f ? f->tag : 0;
+        at.k = f ? f->k : 0;
+        at.kept = f ? r->stack + f->base : NULL;
+        at.nkept = f ? r->sp - f->base : 0;
+        at.name = NULL;
+        at.name_len = 0;
+        at.name_nul = 0;
+        if (f && f->type == BATCH_JSON_OBJECT) {
+            at.name = r->name;
+            at.name_len = r->name_len;
+            at.name_nul = r->name_nul;
+        }
+        at.c = r->s[i];
+        at.at = i;
+        at.keep = BATCH_JSON_KEEP;
+        at.tag = 0;
+        at.replace = NO_SLOT;
+        if ((rv = r->hook(r->hook_ctx, &at)) != APR_SUCCESS) {
+            r->why = NULL;
+            r->at = i;
+            return rv;
+        }
+        *keep = at.keep;
+        *tag = at.tag;
+        if (f && at.replace < at.nkept) {
+            /* the slot of an earlier member: json-c's first place */
+            f->k++;
+            f->slot = f->base + at.replace;
+            return APR_SUCCESS;
+        }
+    }
+    if (!f) {
+        return APR_SUCCESS;
+    }
+    f->k++;
+    if (*keep == BATCH_JSON_DROP || *keep == BATCH_JSON_WALK) {
+        f->slot = NO_SLOT;
+        return APR_SUCCESS;
+    }
+    m = push_slot(r);
+    f->slot = r->sp - 1;
+    if (f->type == BATCH_JSON_OBJECT) {
+        m->name = r->name;
+        m->name_len = r->name_len;
+    }
     return APR_SUCCESS;
 }
 
@@ -467,11 +555,14 @@ static void close_container(reader_t *r, batch_json_t *v, apr_size_t end)
     apr_size_t n = r->sp - f->base, k;
 
     v->type = f->type;
-    v->flags = f->flags;
+    v->flags = f->skip ? BATCH_JSON_F_SPAN : f->flags;
     v->start = f->start;
     v->end = end;
-    v->n = n;
+    v->n = f->skip ? 0 : n;
     v->u.elts = NULL;
+    if (f->skip) {
+        return;
+    }
     if (n > 0 && f->type == BATCH_JSON_OBJECT) {
         v->u.members = apr_palloc(r->p, n * sizeof(batch_json_member_t));
         memcpy(v->u.members, r->stack + f->base,
@@ -490,6 +581,115 @@ static void close_container(reader_t *r, batch_json_t *v, apr_size_t end)
 /* the document                                                       */
 /* ------------------------------------------------------------------ */
 
+/* The container at s[*pi] == c opens; *pi moves past its first member
+ * name, or past its end when it is empty (then *closed and v is it). */
+static apr_status_t open_value(reader_t *r, batch_json_t *v, apr_size_t *pi,
+                               int depth, batch_json_keep_t keep, int tag,
+                               int *closed)
+{
+    const unsigned char *s = r->s;
+    unsigned char c = s[*pi];
+    batch_json_type_t t = c == '[' ? BATCH_JSON_ARRAY : BATCH_JSON_OBJECT;
+    apr_size_t i = *pi;
+    apr_status_t rv;
+
+    if ((rv =
+             open_container(r, t, i, depth, tag,
+                            keep == BATCH_JSON_SPAN || keep == BATCH_JSON_DROP))
+        != APR_SUCCESS) {
+        return rv;
+    }
+    i = skip_ws(s, i + 1, r->len);
+    *closed = i < r->len && s[i] == (c == '[' ? ']' : '}');
+    if (*closed) {
+        close_container(r, v, ++i);
+    }
+    else if (t == BATCH_JSON_OBJECT && (rv = read_name(r, &i)) != APR_SUCCESS) {
+        return rv;
+    }
+    *pi = i;
+    return APR_SUCCESS;
+}
+
+/* One scalar value at s[*pi] == c into v; strings decoded only when
+ * kept. */
+static apr_status_t read_scalar(reader_t *r, batch_json_t *v, apr_size_t *pi,
+                                batch_json_keep_t keep)
+{
+    const unsigned char *s = r->s;
+    unsigned char c = s[*pi];
+    apr_status_t rv;
+
+    if (c == '"') {
+        v->type = BATCH_JSON_STRING;
+        rv = read_string(r, pi, keep == BATCH_JSON_KEEP ? &v->u.str : NULL,
+                         &v->n, &v->flags);
+    }
+    else if (c == '-' || IS_DIGIT(c)) {
+        v->type = BATCH_JSON_NUMBER;
+        rv = read_number(r, pi);
+        v->u.str = (const char *)s + v->start;
+        v->n = *pi - v->start;
+    }
+    else if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z')) {
+        rv = read_word(r, pi, &v->type);
+    }
+    else {
+        return bad_char(r, *pi, "expected a value");
+    }
+    if (keep != BATCH_JSON_KEEP) {
+        v->flags |= BATCH_JSON_F_SPAN;
+    }
+    v->end = *pi;
+    return rv;
+}
+
+/* v is complete: store it into its container's slot, then read on to
+ * the next value (*pi at it, *done 0) or close the containers that end
+ * here; *done when the document's value is complete. */
+static apr_status_t finish_value(reader_t *r, batch_json_t *v, apr_size_t *pi,
+                                 int *done)
+{
+    const unsigned char *s = r->s;
+    apr_size_t len = r->len, i = *pi;
+
+    for (;;) {
+        frame_t *f;
+        unsigned char close;
+
+        if (r->nframes == 0) {
+            i = skip_ws(s, i, len);
+            if (i < len) {
+                return bad_char(r, i, "trailing data");
+            }
+            *done = 1;
+            return APR_SUCCESS;
+        }
+        f = &r->frames[r->nframes - 1];
+        if (!f->skip && f->slot != NO_SLOT) {
+            r->stack[f->slot].value = *v;
+        }
+        close = f->type == BATCH_JSON_ARRAY ? ']' : '}';
+        i = skip_ws(s, i, len);
+        if (i >= len) {
+            return bad_end(r);
+        }
+        if (s[i] == ',') {
+            i = skip_ws(s, i + 1, len);
+            *pi = i;
+            *done = 0;
+            return f->type == BATCH_JSON_OBJECT ? read_name(r, pi)
+                                                : APR_SUCCESS;
+        }
+        if (s[i] != close) {
+            return bad_char(r, i,
+                            close == ']' ? "expected ',' or ']'"
+                                         : "expected ',' or '}'");
+        }
+        close_container(r, v, ++i);
+    }
+}
+
 /* Read values until the document's one value is complete: each turn of
  * the loop reads one value at i, then closes every container that ends
  * after it and stores the result into its parent's open slot. */
@@ -498,106 +698,44 @@ static apr_status_t read_doc(reader_t *r, batch_json_t *v, int depth)
     const unsigned char *s = r->s;
     apr_size_t len = r->len, i = 0;
     apr_status_t rv;
+    int done = 0;
 
-    for (;;) {
-        unsigned char c;
+    while (!done) {
+        batch_json_keep_t keep;
+        int tag, closed = 1;
 
         i = skip_ws(s, i, len);
         if (i >= len) {
             return bad_end(r);
         }
-        c = s[i];
+        if ((rv = begin_value(r, i, &keep, &tag)) != APR_SUCCESS) {
+            return rv;
+        }
         v->start = i;
         v->flags = 0;
         v->n = 0;
         v->u.str = NULL;
-        if (c == '"') {
-            v->type = BATCH_JSON_STRING;
-            rv = read_string(r, &i, &v->u.str, &v->n, &v->flags);
-        }
-        else if (c == '-' || IS_DIGIT(c)) {
-            v->type = BATCH_JSON_NUMBER;
-            rv = read_number(r, &i);
-            v->u.str = (const char *)s + v->start;
-            v->n = i - v->start;
-        }
-        else if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z')) {
-            rv = read_word(r, &i, &v->type);
-        }
-        else if (c == '[' || c == '{') {
-            batch_json_type_t t =
-                c == '[' ? BATCH_JSON_ARRAY : BATCH_JSON_OBJECT;
-
-            if ((rv = open_container(r, t, i, depth)) != APR_SUCCESS) {
-                return rv;
-            }
-            i = skip_ws(s, i + 1, len);
-            if (i < len && s[i] == (c == '[' ? ']' : '}')) {
-                close_container(r, v, ++i);
-            }
-            else {
-                /* the first member or element comes next */
-                if (t == BATCH_JSON_ARRAY) {
-                    push_slot(r);
-                }
-                else if ((rv = read_name(r, &i)) != APR_SUCCESS) {
-                    return rv;
-                }
-                continue;
-            }
+        if (s[i] == '[' || s[i] == '{') {
+            rv = open_value(r, v, &i, depth, keep, tag, &closed);
         }
         else {
-            return bad_char(r, i, "expected a value");
+            rv = read_scalar(r, v, &i, keep);
         }
         if (rv != APR_SUCCESS) {
             return rv;
         }
-        if (v->type != BATCH_JSON_ARRAY && v->type != BATCH_JSON_OBJECT) {
-            v->end = i;
-        }
-
-        /* v is complete */
-        for (;;) {
-            frame_t *f;
-            unsigned char close;
-
-            if (r->nframes == 0) {
-                i = skip_ws(s, i, len);
-                if (i < len) {
-                    return bad_char(r, i, "trailing data");
-                }
-                return APR_SUCCESS;
-            }
-            r->stack[r->sp - 1].value = *v;
-            f = &r->frames[r->nframes - 1];
-            close = f->type == BATCH_JSON_ARRAY ? ']' : '}';
-            i = skip_ws(s, i, len);
-            if (i >= len) {
-                return bad_end(r);
-            }
-            if (s[i] == ',') {
-                i = skip_ws(s, i + 1, len);
-                if (f->type == BATCH_JSON_ARRAY) {
-                    push_slot(r);
-                }
-                else if ((rv = read_name(r, &i)) != APR_SUCCESS) {
-                    return rv;
-                }
-                break;
-            }
-            if (s[i] != close) {
-                return bad_char(r, i,
-                                close == ']' ? "expected ',' or ']'"
-                                             : "expected ',' or '}'");
-            }
-            close_container(r, v, ++i);
+        if (closed && (rv = finish_value(r, v, &i, &done)) != APR_SUCCESS) {
+            return rv;
         }
     }
+    return APR_SUCCESS;
 }
 
-apr_status_t batch_json_parse(const batch_json_t **pvalue, const char **why,
-                              apr_size_t *pat, const char *s, apr_size_t len,
-                              int depth, apr_pool_t *p)
+apr_status_t batch_json_parse_hooked(const batch_json_t **pvalue,
+                                     const char **why, apr_size_t *pat,
+                                     const char *s, apr_size_t len, int depth,
+                                     batch_json_hook_fn *hook, void *ctx,
+                                     apr_pool_t *p)
 {
     reader_t r;
     batch_json_t *v = apr_palloc(p, sizeof(*v));
@@ -613,6 +751,11 @@ apr_status_t batch_json_parse(const batch_json_t **pvalue, const char **why,
     r.fcap = 8;
     r.nframes = 0;
     r.frames = apr_palloc(p, (apr_size_t)r.fcap * sizeof(*r.frames));
+    r.name = NULL;
+    r.name_len = 0;
+    r.name_nul = 0;
+    r.hook = hook;
+    r.hook_ctx = ctx;
     r.why = NULL;
     r.at = 0;
 
@@ -628,6 +771,83 @@ apr_status_t batch_json_parse(const batch_json_t **pvalue, const char **why,
     }
     *pvalue = v;
     return APR_SUCCESS;
+}
+
+apr_status_t batch_json_parse(const batch_json_t **pvalue, const char **why,
+                              apr_size_t *pat, const char *s, apr_size_t len,
+                              int depth, apr_pool_t *p)
+{
+    return batch_json_parse_hooked(pvalue, why, pat, s, len, depth, NULL, NULL,
+                                   p);
+}
+
+apr_status_t batch_json_string_at(const char **pstr, apr_size_t *pn,
+                                  apr_size_t *pend, const char *s,
+                                  apr_size_t len, apr_size_t at, apr_pool_t *p)
+{
+    reader_t r;
+    unsigned flags = 0;
+    apr_status_t rv;
+
+    if (at >= len || s[at] != '"') {
+        return APR_EINVAL;
+    }
+    memset(&r, 0, sizeof(r));
+    r.s = (const unsigned char *)s;
+    r.len = len;
+    r.p = p;
+    rv = read_string(&r, &at, pstr, pn, &flags);
+    if (pend) {
+        *pend = at;
+    }
+    return rv;
+}
+
+/* batch_json_each_string(): walk every container, report each string
+ * value, keep nothing. */
+typedef struct each_ctx {
+    const char *s;
+    apr_size_t len;
+    batch_json_string_fn *fn;
+    void *ctx;
+    apr_pool_t *p;
+} each_ctx;
+
+static apr_status_t each_hook(void *ctx, batch_json_at_t *at)
+{
+    each_ctx *e = ctx;
+    const char *str;
+    apr_size_t n, end;
+
+    if (at->c == '[' || at->c == '{') {
+        at->keep = BATCH_JSON_WALK;
+        return APR_SUCCESS;
+    }
+    at->keep = BATCH_JSON_DROP;
+    if (at->c != '"') {
+        return APR_SUCCESS;
+    }
+    if (batch_json_string_at(&str, &n, &end, e->s, e->len, at->at, e->p)
+        != APR_SUCCESS) {
+        return APR_SUCCESS; /* the reader says why */
+    }
+    return e->fn(e->ctx, str, n, at->at, end);
+}
+
+apr_status_t batch_json_each_string(const char *s, apr_size_t len, int depth,
+                                    batch_json_string_fn *fn, void *ctx,
+                                    const char **why, apr_pool_t *p)
+{
+    each_ctx e;
+    const batch_json_t *v;
+
+    e.s = s ? s : "";
+    e.len = s ? len : 0;
+    e.fn = fn;
+    e.ctx = ctx;
+    e.p = p;
+    return batch_json_parse_hooked(&v, why, NULL, e.s, e.len, depth, each_hook,
+                                   &e, p);
 }
 
 /* ------------------------------------------------------------------ */

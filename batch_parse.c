@@ -17,6 +17,7 @@
 
 #include <apr_hash.h>
 #include <apr_lib.h>
+#include <apr_cstr.h>
 #include <apr_strings.h>
 
 #include "batch_json.h"
@@ -41,15 +42,50 @@ enum {
     F_COUNT
 };
 
+/* An item's dependsOn as shape_hook() read it: the items it names, each
+ * once, in order; the first element that names no earlier item is the
+ * one element kept in the tree (for parse_depends() to report), and
+ * nothing after it is kept. */
+typedef struct dep_info_t {
+    int *idx;
+    int n, cap;
+    int bad;          /* an element was kept */
+    apr_size_t bad_k; /* its index in the array */
+    /* the atomicity groups of earlier items it names (CONTRACT 9), each
+     * once: batch_item_add_dep() adds their items in parse_depends() */
+    apr_array_header_t *groups; /* const char * */
+} dep_info_t;
+
 typedef struct parse_ctx {
     batch_check_t chk; /* pools, limits and error of the item checks; tp
                           also holds the JSON tree */
     const char *buf;   /* the document, for the spans of JSON bodies */
+    apr_size_t len;    /* its bytes */
     /* every item with a string id. Items are validated in order and the
      * first bad one ends the parse, so an index below the current
      * item's is a validated item. */
     batch_ids_t *all;
+    /* what shape_hook() knows while the reader reads (see there) */
+    int refused;               /* the hook refused: err is filled */
+    apr_size_t reqs_slot;      /* the document's slot of "requests" */
+    int item;                  /* index of the item being read */
+    const char *item_id;       /* its id, once its headers begin */
+    apr_size_t fslot[F_COUNT]; /* its slot of each known member */
+    apr_hash_t *hnames;        /* its headers' names -> slot, past
+                                  DUPS_LINEAR_MAX of them */
+    const batch_json_member_t *reqs_kept; /* the items read so far */
+    int nbefore;                          /* how many of them are in before */
+    batch_ids_t *before;       /* their ids, made when a dependsOn needs
+                                  them */
+    apr_array_header_t *dinfo; /* dep_info_t by item, up to the last
+                                  one with a dependsOn */
 } parse_ctx;
+
+/* The containers shape_hook() tells apart (0: none, the root). */
+enum { T_DOC = 1, T_REQS, T_ITEM, T_HEADERS, T_DEPS };
+
+/* No slot yet (batch_json_at_t.replace). */
+#define NO_SLOT ((apr_size_t)-1)
 
 /* An item's members, sorted out once: the value of each known member
  * (the last of duplicates) and the first unknown member. */
@@ -507,33 +543,43 @@ static apr_status_t parse_body(parse_ctx *c, const batch_json_t *v,
 static apr_status_t parse_depends(parse_ctx *c, const batch_json_t *v,
                                   batch_item_t *it)
 {
-    apr_size_t n, k;
-    apr_status_t rv;
+    const dep_info_t *d;
+    const batch_json_t *e;
+    int k;
 
     if (v->type != BATCH_JSON_ARRAY) {
         return fail(c, it->index, it->id, "dependsOn",
                     "\"dependsOn\" must be an array, not %s", type_name(v));
     }
-    n = v->n;
-    it->deps = apr_pcalloc(c->chk.p, (n ? n : 1) * sizeof(int));
-    it->ndeps = 0;
-    it->ndeps_max = (int)(n ? n : 1);
-    for (k = 0; k < n; k++) {
-        const batch_json_t *d = &v->u.elts[k];
-
-        if (d->type != BATCH_JSON_STRING) {
-            return fail(c, it->index, it->id, "dependsOn",
-                        "\"dependsOn\"[%" APR_SIZE_T_FMT "] must be a "
-                        "string, not %s",
-                        k, type_name(d));
-        }
-        rv = batch_item_add_dep(&c->chk, c->all, it, "dependsOn", d->u.str,
-                                d->n);
+    /* an array: deps_begin() made its record */
+    d = &APR_ARRAY_IDX(c->dinfo, it->index, dep_info_t);
+    /* shape_hook() resolved the ids of earlier items (deps_element());
+     * what it kept is the first element that is none */
+    it->deps = apr_pcalloc(c->chk.p, (apr_size_t)(d->n + 1) * sizeof(int));
+    if (d->n) {
+        memcpy(it->deps, d->idx, (apr_size_t)d->n * sizeof(int));
+    }
+    it->ndeps = d->n;
+    it->ndeps_max = d->n + 1;
+    for (k = 0; d->groups && k < d->groups->nelts; k++) {
+        const char *g = APR_ARRAY_IDX(d->groups, k, const char *);
+        apr_status_t rv =
+            batch_item_add_dep(&c->chk, c->all, it, "dependsOn", g, strlen(g));
         if (rv != APR_SUCCESS) {
             return rv;
         }
     }
-    return APR_SUCCESS;
+    if (!d->bad) {
+        return APR_SUCCESS;
+    }
+    e = &v->u.elts[0];
+    if (e->type != BATCH_JSON_STRING) {
+        return fail(c, it->index, it->id, "dependsOn",
+                    "\"dependsOn\"[%" APR_SIZE_T_FMT "] must be a "
+                    "string, not %s",
+                    d->bad_k, type_name(e));
+    }
+    return batch_item_add_dep(&c->chk, c->all, it, "dependsOn", e->u.str, e->n);
 }
 
 static apr_status_t parse_group(parse_ctx *c, const batch_json_t *v,
@@ -548,7 +594,7 @@ static apr_status_t parse_group(parse_ctx *c, const batch_json_t *v,
 }
 
 /* Which item member a name is, or -1. */
-static int item_field(const char *name, apr_size_t len)
+static APR_INLINE int item_field(const char *name, apr_size_t len)
 {
     switch (len) {
     case 2:
@@ -645,11 +691,368 @@ static apr_status_t parse_item(parse_ctx *c, const batch_json_t *o,
 }
 
 /* ------------------------------------------------------------------ */
+/* the shape, while the reader reads                                  */
+/* ------------------------------------------------------------------ */
+
+/* The reader asks shape_hook() about each value before reading it, so
+ * that the tree holds only what the parse uses: the document, one
+ * "requests" array, each item's known members (a duplicate name in its
+ * first slot), one slot per header name, the strings of dependsOn. A
+ * JSON body, an annotation or a member of the wrong type is only
+ * checked, never built; a non-object item, an item past BatchMaxRequests
+ * and an unknown member are refused where they begin (CONTRACT 7:
+ * memory bounded by the limits, not by what a client sends). */
+
+/* The JSON type a value's first byte begins, or NULL when the reader
+ * must look closer (a misspelt word is not JSON at all). */
+static int word_at(const parse_ctx *c, const batch_json_at_t *at,
+                   const char *word, apr_size_t n)
+{
+    return c->len - at->at >= n && !memcmp(c->buf + at->at, word, n);
+}
+
+static const char *type_at(const parse_ctx *c, const batch_json_at_t *at)
+{
+    switch (at->c) {
+    case '[':
+        return "an array";
+    case '{':
+        return "an object";
+    case '"':
+        return "a string";
+    case 't':
+        return word_at(c, at, "true", 4) ? "a boolean" : NULL;
+    case 'f':
+        return word_at(c, at, "false", 5) ? "a boolean" : NULL;
+    case 'n':
+        return word_at(c, at, "null", 4) ? "null" : NULL;
+    }
+    return (at->c == '-' || apr_isdigit(at->c)) ? "a number" : NULL;
+}
+
+static apr_status_t refused(parse_ctx *c, apr_status_t rv)
+{
+    c->refused = 1;
+    return rv;
+}
+
+/* The item's id when it has been read and is valid, NULL when not read;
+ * an invalid id is refused now, as it comes before all else. */
+static apr_status_t id_so_far(const char **pid, parse_ctx *c,
+                              const batch_json_at_t *at)
+{
+    batch_item_t tmp = {.index = c->item};
+    const batch_json_t *v;
+
+    *pid = NULL;
+    if (c->fslot[F_ID] == NO_SLOT) {
+        return APR_SUCCESS;
+    }
+    v = &at->kept[c->fslot[F_ID]].value;
+    if (v->type != BATCH_JSON_STRING) {
+        return fail(c, c->item, NULL, "id", "\"id\" must be a string, not %s",
+                    type_name(v));
+    }
+    if (batch_item_set_id(&c->chk, &tmp, "id", v->u.str, v->n) != APR_SUCCESS) {
+        return APR_EINVAL;
+    }
+    *pid = tmp.id;
+    return APR_SUCCESS;
+}
+
+static apr_status_t doc_member(parse_ctx *c, batch_json_at_t *at)
+{
+    if (at->name_nul) {
+        return nul_name(c);
+    }
+    if (at->name_len == 8 && !memcmp(at->name, "requests", 8)) {
+        at->tag = T_REQS;
+        at->keep = at->c == '[' ? BATCH_JSON_KEEP : BATCH_JSON_SPAN;
+        at->replace = c->reqs_slot;
+        if (c->reqs_slot == NO_SLOT) {
+            c->reqs_slot = at->nkept;
+        }
+        return APR_SUCCESS;
+    }
+    if (at->name_len > 0 && at->name[0] == '@') {
+        at->keep = BATCH_JSON_DROP; /* annotations are not read */
+        return APR_SUCCESS;
+    }
+    return fail(c, -1, NULL, apr_pstrmemdup(c->chk.p, at->name, at->name_len),
+                "unknown member \"%s\" at the top level (only "
+                "\"requests\" and \"@\" annotations are allowed)",
+                quote(at->name, at->name_len, c->chk.p));
+}
+
+static apr_status_t request_item(parse_ctx *c, batch_json_at_t *at)
+{
+    const char *type;
+    int f;
+
+    if (c->chk.lim->max_requests > 0
+        && at->k >= (apr_size_t)c->chk.lim->max_requests) {
+        return fail(c, -1, NULL, "requests",
+                    "\"requests\" holds more than the %d items allowed",
+                    c->chk.lim->max_requests);
+    }
+    if (at->c != '{') {
+        /* not JSON at all is the reader's to say */
+        type = type_at(c, at);
+        return type ? fail(c, (int)at->k, NULL, NULL,
+                           "must be an object, not %s", type)
+                    : APR_SUCCESS;
+    }
+    at->tag = T_ITEM;
+    c->item = (int)at->k;
+    c->item_id = NULL;
+    /* the items before this one are complete: a dependsOn may name them
+     * (deps_begin()) */
+    c->reqs_kept = at->kept;
+    if (at->k == 0) {
+        /* a "requests" array begins (again): the tables are reused */
+        c->nbefore = 0;
+        if (c->before) {
+            batch_ids_clear(c->before);
+            apr_array_clear(c->dinfo);
+        }
+    }
+    for (f = 0; f < F_COUNT; f++) {
+        c->fslot[f] = NO_SLOT;
+    }
+    return APR_SUCCESS;
+}
+
+/* A dependsOn array of the current item begins (a later one replaces
+ * an earlier one): its record, zeroed; the ids of the items before it in
+ * c->before. Batches without dependsOn never pay for either. */
+static void deps_begin(parse_ctx *c)
+{
+    if (!c->before) {
+        c->before = batch_ids_make(c->chk.tp);
+        c->dinfo = apr_array_make(c->chk.tp, 8, sizeof(dep_info_t));
+    }
+    while (c->dinfo->nelts <= c->item) {
+        memset(apr_array_push(c->dinfo), 0, sizeof(dep_info_t));
+    }
+    memset(&APR_ARRAY_IDX(c->dinfo, c->item, dep_info_t), 0,
+           sizeof(dep_info_t));
+    for (; c->nbefore < c->item; c->nbefore++) {
+        const batch_json_t *id =
+            batch_json_get(&c->reqs_kept[c->nbefore].value, "id");
+
+        const batch_json_t *g =
+            batch_json_get(&c->reqs_kept[c->nbefore].value, "atomicityGroup");
+
+        if (id && id->type == BATCH_JSON_STRING
+            && batch_ids_find(c->before, id->u.str, id->n) < 0) {
+            batch_ids_add(c->before, id->u.str, id->n, c->nbefore);
+        }
+        if (g && g->type == BATCH_JSON_STRING) {
+            batch_ids_add_group(c->before, g->u.str, g->n, c->nbefore);
+        }
+    }
+}
+
+/* dependsOn element id[0..n) names the atomicity group of an earlier
+ * item: recorded once (1), else 0. */
+static int deps_group(parse_ctx *c, dep_info_t *d, const char *id, apr_size_t n)
+{
+    int j;
+
+    if (batch_ids_find_group(c->before, id, n) < 0) {
+        return 0;
+    }
+    if (!d->groups) {
+        d->groups = apr_array_make(c->chk.tp, 2, sizeof(const char *));
+    }
+    for (j = 0; j < d->groups->nelts; j++) {
+        const char *g = APR_ARRAY_IDX(d->groups, j, const char *);
+        if (strlen(g) == n && !apr_cstr_casecmpn(g, id, n)) {
+            return 1;
+        }
+    }
+    APR_ARRAY_PUSH(d->groups, const char *) = apr_pstrmemdup(c->chk.tp, id, n);
+    return 1;
+}
+
+static apr_status_t item_member(parse_ctx *c, batch_json_at_t *at)
+{
+    int f = item_field(at->name, at->name_len);
+    const char *id;
+
+    if (at->name_nul) {
+        return nul_name(c);
+    }
+    if (f < 0) {
+        if (id_so_far(&id, c, at) != APR_SUCCESS) {
+            return APR_EINVAL;
+        }
+        return fail(
+            c, c->item, id, apr_pstrmemdup(c->chk.p, at->name, at->name_len),
+            "unknown member \"%s\"", quote(at->name, at->name_len, c->chk.p));
+    }
+    at->replace = c->fslot[f];
+    if (c->fslot[f] == NO_SLOT) {
+        c->fslot[f] = at->nkept;
+    }
+    if (f == F_HEADERS && at->c == '{') {
+        at->tag = T_HEADERS;
+        c->hnames = NULL;
+        /* for the messages about its headers */
+        if (id_so_far(&c->item_id, c, at) != APR_SUCCESS) {
+            return APR_EINVAL;
+        }
+    }
+    else if (f == F_DEPENDS && at->c == '[') {
+        at->tag = T_DEPS;
+        deps_begin(c);
+    }
+    else if (at->c == '[' || at->c == '{' || (f != F_BODY && at->c != '"')) {
+        /* a body, or a member of the wrong type: only its type counts */
+        at->keep = BATCH_JSON_SPAN;
+    }
+    return APR_SUCCESS;
+}
+
+/* The slot of an earlier header of this name, or NO_SLOT. */
+static apr_size_t header_slot(parse_ctx *c, const batch_json_at_t *at)
+{
+    apr_size_t k, *slot;
+
+    if (at->nkept <= DUPS_LINEAR_MAX) {
+        for (k = 0; k < at->nkept; k++) {
+            if (at->kept[k].name_len == at->name_len
+                && !memcmp(at->kept[k].name, at->name, at->name_len)) {
+                return k;
+            }
+        }
+        return NO_SLOT;
+    }
+    if (!c->hnames) {
+        c->hnames = apr_hash_make(c->chk.tp);
+        for (k = 0; k < at->nkept; k++) {
+            slot = apr_palloc(c->chk.tp, sizeof(*slot));
+            *slot = k;
+            apr_hash_set(c->hnames, at->kept[k].name,
+                         (apr_ssize_t)at->kept[k].name_len, slot);
+        }
+    }
+    slot = apr_hash_get(c->hnames, at->name, (apr_ssize_t)at->name_len);
+    return slot ? *slot : NO_SLOT;
+}
+
+static apr_status_t header_member(parse_ctx *c, batch_json_at_t *at)
+{
+    batch_item_t tmp = {.index = c->item};
+    apr_size_t *slot;
+
+    if (at->name_nul) {
+        return nul_name(c);
+    }
+    if (at->c != '"') {
+        at->keep = BATCH_JSON_SPAN;
+    }
+    if ((at->replace = header_slot(c, at)) != NO_SLOT) {
+        return APR_SUCCESS;
+    }
+    /* a new name: one more header against LimitRequestFields */
+    tmp.id = c->item_id;
+    if (batch_item_check_nheaders(&c->chk, &tmp, "headers", at->nkept + 1)
+        != APR_SUCCESS) {
+        return APR_EINVAL;
+    }
+    if (c->hnames) {
+        slot = apr_palloc(c->chk.tp, sizeof(*slot));
+        *slot = at->nkept;
+        apr_hash_set(c->hnames, at->name, (apr_ssize_t)at->name_len, slot);
+    }
+    return APR_SUCCESS;
+}
+
+/* An element of dependsOn: the id of an earlier item is taken now and
+ * not kept (a valid dependsOn costs nothing but its indexes, however
+ * often it repeats an id); the first other element is kept for
+ * parse_depends() to report, and what follows it is only checked. */
+static void deps_element(parse_ctx *c, batch_json_at_t *at)
+{
+    dep_info_t *d = &APR_ARRAY_IDX(c->dinfo, c->item, dep_info_t);
+    const char *id = NULL;
+    apr_size_t n;
+    int idx = -1, j;
+
+    if (d->bad) {
+        at->keep = BATCH_JSON_DROP;
+        return;
+    }
+    if (at->c == '"'
+        && batch_json_string_at(&id, &n, NULL, c->buf, c->len, at->at,
+                                c->chk.tp)
+               == APR_SUCCESS
+        && (idx = batch_ids_find(c->before, id, n)) < 0
+        && deps_group(c, d, id, n)) {
+        at->keep = BATCH_JSON_DROP;
+        return;
+    }
+    if (at->c == '"' && id && idx >= 0) {
+        at->keep = BATCH_JSON_DROP;
+        for (j = 0; j < d->n && d->idx[j] != idx; j++) {
+        }
+        if (j < d->n) {
+            return;
+        }
+        if (d->n == d->cap) {
+            int *g = apr_palloc(c->chk.tp,
+                                (apr_size_t)(d->cap * 2 + 4) * sizeof(int));
+            if (d->n) {
+                memcpy(g, d->idx, (apr_size_t)d->n * sizeof(int));
+            }
+            d->idx = g;
+            d->cap = d->cap * 2 + 4;
+        }
+        d->idx[d->n++] = idx;
+        return;
+    }
+    d->bad = 1;
+    d->bad_k = at->k;
+    at->keep = at->c == '"' ? BATCH_JSON_KEEP : BATCH_JSON_SPAN;
+}
+
+static apr_status_t shape_hook(void *ctx, batch_json_at_t *at)
+{
+    parse_ctx *c = ctx;
+    apr_status_t rv = APR_SUCCESS;
+
+    switch (at->ptag) {
+    case 0:
+        at->tag = T_DOC;
+        at->keep = at->c == '{' ? BATCH_JSON_KEEP : BATCH_JSON_SPAN;
+        break;
+    case T_DOC:
+        rv = doc_member(c, at);
+        break;
+    case T_REQS:
+        rv = request_item(c, at);
+        break;
+    case T_ITEM:
+        rv = item_member(c, at);
+        break;
+    case T_HEADERS:
+        rv = header_member(c, at);
+        break;
+    default: /* T_DEPS */
+        deps_element(c, at);
+        break;
+    }
+    return rv == APR_SUCCESS ? rv : refused(c, rv);
+}
+
+/* ------------------------------------------------------------------ */
 /* the document                                                       */
 /* ------------------------------------------------------------------ */
 
 /* The document's own shape: an object of "requests" and "@" annotations,
- * "requests" a non-empty array within BatchMaxRequests. */
+ * "requests" a non-empty array (shape_hook() refused more items than
+ * BatchMaxRequests). */
 static apr_status_t check_doc(parse_ctx *c, const batch_json_t *doc,
                               const batch_json_t **preqs)
 {
@@ -684,13 +1087,6 @@ static apr_status_t check_doc(parse_ctx *c, const batch_json_t *doc,
     }
     if (reqs->n == 0) {
         return fail(c, -1, NULL, "requests", "\"requests\" is empty");
-    }
-    if (c->chk.lim->max_requests > 0
-        && reqs->n > (apr_size_t)c->chk.lim->max_requests) {
-        return fail(c, -1, NULL, "requests",
-                    "\"requests\" holds %" APR_SIZE_T_FMT " items, more than "
-                    "the %d allowed",
-                    reqs->n, c->chk.lim->max_requests);
     }
     *preqs = reqs;
     return APR_SUCCESS;
@@ -779,22 +1175,35 @@ apr_status_t batch_parse_request(batch_t **pbatch, const char *buf,
     *pbatch = NULL;
     c.chk.p = p;
     c.buf = buf ? buf : "";
+    c.len = buf ? len : 0;
     c.chk.lim = lim ? lim : &no_limits;
     c.chk.err = err;
     c.chk.utf8_checked = 1; /* batch_json_parse() accepts nothing else */
-    /* The tree is several times the size of the text at worst (a node
-     * per "1,"); it goes as soon as the batch has been copied out. */
+    /* The tree holds what shape_hook() keeps, bounded by the limits; it
+     * goes as soon as the batch has been copied out. */
     if ((rv = apr_pool_create(&c.chk.tp, p)) != APR_SUCCESS) {
         return fail(&c, -1, NULL, NULL,
                     "the batch request could not be parsed (out of memory)");
     }
     apr_pool_tag(c.chk.tp, "batch_parse");
     c.all = batch_ids_make(c.chk.tp);
+    c.refused = 0;
+    c.reqs_slot = NO_SLOT;
+    c.item = -1;
+    c.item_id = NULL;
+    c.hnames = NULL;
+    c.reqs_kept = NULL;
+    c.nbefore = 0;
+    c.before = NULL;
+    c.dinfo = NULL;
 
-    rv = batch_json_parse(&doc, &why, NULL, c.buf, buf ? len : 0,
-                          BATCH_MAX_JSON_DEPTH, c.chk.tp);
+    rv =
+        batch_json_parse_hooked(&doc, &why, NULL, c.buf, buf ? len : 0,
+                                BATCH_MAX_JSON_DEPTH, shape_hook, &c, c.chk.tp);
     if (rv != APR_SUCCESS) {
-        rv = fail(&c, -1, NULL, NULL, "the batch request %s", why);
+        if (!c.refused) {
+            rv = fail(&c, -1, NULL, NULL, "the batch request %s", why);
+        }
     }
     else {
         rv = parse_doc(&c, doc, pbatch);

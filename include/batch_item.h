@@ -146,6 +146,9 @@ typedef struct batch_ids_t batch_ids_t;
 
 batch_ids_t *batch_ids_make(apr_pool_t *tp);
 
+/** Forget every id (the table is reused). */
+void batch_ids_clear(batch_ids_t *ids);
+
 /** Record that item index has this id (the first index of an id wins).
  *  A format that reports errors in item order records every id first
  *  and checks each item in its turn. */
@@ -164,6 +167,10 @@ int batch_ids_find(const batch_ids_t *ids, const char *id, apr_size_t len);
  *  case), the lowest index winning whatever the order of the calls, so
  *  that
  *  batch_item_add_dep() can take the group's name (JSON's dependsOn). */
+/** The first item of atomicity group g[0..len) (any case), recorded
+ *  with batch_ids_add_group(), or -1. */
+int batch_ids_find_group(const batch_ids_t *ids, const char *g, apr_size_t len);
+
 void batch_ids_add_group(batch_ids_t *ids, const char *g, apr_size_t len,
                          int index);
 

@@ -25,6 +25,10 @@ typedef enum {
 #define BATCH_JSON_F_NUL 0x1
 /* batch_json_t.flags: an OBJECT has a member name holding U+0000. */
 #define BATCH_JSON_F_NUL_NAME 0x2
+/* batch_json_t.flags: the value was only checked (a hook said
+ * BATCH_JSON_SPAN): type, start and end are set; n is 0, u is NULL, and
+ * nothing inside it was kept. */
+#define BATCH_JSON_F_SPAN 0x4
 
 typedef struct batch_json_member_t batch_json_member_t;
 typedef struct batch_json_t batch_json_t;
@@ -85,6 +89,104 @@ struct batch_json_member_t {
 apr_status_t batch_json_parse(const batch_json_t **pvalue, const char **why,
                               apr_size_t *pat, const char *s, apr_size_t len,
                               int depth, apr_pool_t *p);
+
+/** What the reader does with one value, as a hook decides. */
+typedef enum {
+    BATCH_JSON_KEEP = 0, /* read it into the tree */
+    BATCH_JSON_SPAN,     /* check it only: the tree holds its type and span
+                            (BATCH_JSON_F_SPAN), nothing inside it, and a
+                            string is not decoded */
+    BATCH_JSON_DROP,     /* check it only and leave it out of its container
+                            (a member or element that nobody reads) */
+    BATCH_JSON_WALK      /* a container: leave it out of its parent as DROP
+                            does, but ask the hook about each value inside
+                            (what the hook keeps there is lost when the
+                            container closes: a walk keeps nothing) */
+} batch_json_keep_t;
+
+/** One value about to be read, as a hook sees it (in), and the hook's
+ *  answer (out). Values inside a SPAN or DROP value reach no hook. */
+typedef struct batch_json_at_t {
+    /* in */
+    int ptag;     /* tag of the container the value is in, 0 at the root */
+    apr_size_t k; /* its index among the container's values in the text */
+    const batch_json_member_t *kept; /* the container's slots so far (their
+                                        values complete; for an array only
+                                        .value is set); they stay readable
+                                        as they are now until the reader
+                                        returns */
+    apr_size_t nkept;                /* how many */
+    const char *name;    /* in an object: the member's decoded name (NOT NUL
+                            terminated, may hold NUL); else NULL */
+    apr_size_t name_len; /* bytes of name */
+    int name_nul;        /* name holds U+0000 (written \u0000) */
+    unsigned char c;     /* the value's first byte, not yet checked */
+    apr_size_t at;       /* its offset in the text */
+    /* out, preset to KEEP, 0, none */
+    batch_json_keep_t keep;
+    int tag;            /* the tag of the container the value opens */
+    apr_size_t replace; /* < nkept: the value goes into that slot instead
+                           of a new one (a duplicate member name keeps
+                           its first place) */
+} batch_json_at_t;
+
+/**
+ * Called before each value is read, so that a reader of a known shape
+ * keeps only what it uses and refuses as soon as a rule is broken.
+ * @return APR_SUCCESS, or an error that ends the parse with it (the
+ *         hook reports why; the reader's why is then NULL)
+ */
+typedef apr_status_t batch_json_hook_fn(void *ctx, batch_json_at_t *at);
+
+/**
+ * batch_json_parse() asking hook about each value outside SPAN and
+ * DROP values: memory then grows with what the hook keeps, not with the
+ * text. Every byte is still checked as strictly.
+ */
+apr_status_t batch_json_parse_hooked(const batch_json_t **pvalue,
+                                     const char **why, apr_size_t *pat,
+                                     const char *s, apr_size_t len, int depth,
+                                     batch_json_hook_fn *hook, void *ctx,
+                                     apr_pool_t *p);
+
+/**
+ * The one string at s[at] (its opening '"'), checked and decoded as
+ * batch_json_parse() would (escapes into p, else pointing into s), for a
+ * hook that needs a string's value before the reader has read it.
+ * @param pend  if not NULL, one past the closing quote
+ * @return APR_SUCCESS, or APR_EINVAL when it is no valid string (the
+ *         reader then says why)
+ */
+apr_status_t batch_json_string_at(const char **pstr, apr_size_t *pn,
+                                  apr_size_t *pend, const char *s,
+                                  apr_size_t len, apr_size_t at, apr_pool_t *p);
+
+/**
+ * One string value of a text, for batch_json_each_string().
+ * @param str   decoded (escapes into the walk's pool, else pointing into
+ *              the text): n bytes, NOT NUL terminated, may hold NUL;
+ *              lives as long as that pool and the text
+ * @param start the string's span [start, end) in the text, quotes
+ *              included, e.g. to splice a replacement in
+ * @return APR_SUCCESS to go on; anything else ends the walk with it
+ */
+typedef apr_status_t batch_json_string_fn(void *ctx, const char *str,
+                                          apr_size_t n, apr_size_t start,
+                                          apr_size_t end);
+
+/**
+ * Check s[0..len) as batch_json_parse() does and call fn for every
+ * string value in it (not member names), in text order, without building
+ * a tree: memory stays at the strings with escapes, whatever the text's
+ * shape. For a body the parse kept as its span (BATCH_JSON_F_SPAN), e.g.
+ * to find references in its strings (CONTRACT 10).
+ * @param why  as for batch_json_parse(); NULL when fn ended the walk
+ * @return APR_SUCCESS, APR_EINVAL for text that is no JSON, or what fn
+ *         returned
+ */
+apr_status_t batch_json_each_string(const char *s, apr_size_t len, int depth,
+                                    batch_json_string_fn *fn, void *ctx,
+                                    const char **why, apr_pool_t *p);
 
 /**
  * The value of member name in object obj, by a linear scan. With

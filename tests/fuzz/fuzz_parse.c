@@ -20,6 +20,14 @@
  * accepted, must be adjacent and chained, and batch_item_order() (bit 0:
  * stop at the first failure) must leave request order a run order.
  *
+ * Whatever the parse decides, the JSON reader decides the same about the
+ * text with no hook and with a hook that keeps, only checks or drops
+ * values and reuses slots by an arbitrary rule (the parse's own hook
+ * keeps little of a document: it must not let anything through that the
+ * plain reader refuses); batch_json_each_string() finds every string
+ * value at its span; an accepted batch passes the encoder's
+ * validator too.
+ *
  * A first byte with its top two bits set switches to url mode: the rest
  * is "url NUL base", run through batch_parse_base() and
  * batch_parse_resolve_url() directly, with the same invariants and one
@@ -36,6 +44,7 @@
 #include "fuzz.h"
 #include "batch_encode.h"
 #include "batch_item.h"
+#include "batch_json.h"
 #include "batch_parse.h"
 #include "batch_sched.h"
 #include "batch_util.h"
@@ -201,6 +210,91 @@ static void check_error(const batch_error_t *err, apr_pool_t *p)
     json_object_put(obj);
 }
 
+/* Keep, check only or drop each value by a rule of its offset, and now
+ * and then put a member into an earlier member's slot. */
+static apr_status_t mixed_hook(void *ctx, batch_json_at_t *at)
+{
+    unsigned r = (unsigned)((at->at + 1) * 2654435761u) >> 7;
+
+    (void)ctx;
+    at->keep = (batch_json_keep_t)(r % 3);
+    at->tag = 1;
+    if (at->name && at->nkept > 0 && (r & 8)) {
+        at->replace = r % at->nkept;
+    }
+    return APR_SUCCESS;
+}
+
+/* Strings in a tree (values only, not member names). */
+static size_t count_strings(const batch_json_t *v)
+{
+    size_t n = 0, k;
+
+    if (v->type == BATCH_JSON_STRING) {
+        return 1;
+    }
+    for (k = 0; v->type == BATCH_JSON_ARRAY && k < v->n; k++) {
+        n += count_strings(&v->u.elts[k]);
+    }
+    for (k = 0; v->type == BATCH_JSON_OBJECT && k < v->n; k++) {
+        n += count_strings(&v->u.members[k].value);
+    }
+    return n;
+}
+
+typedef struct walk_t {
+    const char *doc;
+    size_t n;
+} walk_t;
+
+/* batch_json_each_string(): each string is the one in the text at its
+ * span. */
+static apr_status_t string_seen(void *ctx, const char *str, apr_size_t n,
+                                apr_size_t start, apr_size_t end)
+{
+    walk_t *w = ctx;
+    const batch_json_t *v = NULL;
+    const char *why;
+
+    FUZZ_CHECK(batch_json_parse(&v, &why, NULL, w->doc + start, end - start, 1,
+                                fuzz_pool())
+               == APR_SUCCESS);
+    FUZZ_CHECK(v->type == BATCH_JSON_STRING && v->n == n
+               && (n == 0 || !memcmp(v->u.str, str, n)));
+    w->n++;
+    return APR_SUCCESS;
+}
+
+/* The parse, the plain reader and the hooked reader agree on the text;
+ * the encoder's validator accepts an accepted batch. */
+static void check_reader(const char *doc, size_t len, int accepted,
+                         apr_pool_t *p)
+{
+    const batch_json_t *v = NULL, *hv = NULL;
+    const char *why = NULL;
+    apr_status_t rv, hrv;
+
+    rv = batch_json_parse(&v, &why, NULL, doc, len, BATCH_MAX_JSON_DEPTH, p);
+    hrv = batch_json_parse_hooked(&hv, &why, NULL, doc, len,
+                                  BATCH_MAX_JSON_DEPTH, mixed_hook, NULL, p);
+    FUZZ_CHECK(rv == hrv);
+    {
+        walk_t w = {doc, 0};
+
+        FUZZ_CHECK(batch_json_each_string(doc, len, BATCH_MAX_JSON_DEPTH,
+                                          string_seen, &w, &why, p)
+                   == rv);
+        FUZZ_CHECK(rv != APR_SUCCESS || w.n == count_strings(v));
+    }
+    FUZZ_CHECK(
+        rv != APR_SUCCESS
+        || (hv->type == v->type && hv->start == v->start && hv->end == v->end));
+    if (accepted) {
+        FUZZ_CHECK(rv == APR_SUCCESS);
+        FUZZ_CHECK(batch_util_json_valid(doc, len, BATCH_MAX_JSON_DEPTH));
+    }
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     apr_pool_t *p = fuzz_pool();
@@ -233,10 +327,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         /* the OData order on top (CONTRACT 8): still a run order */
         batch_item_order(b, (int)(sel & 1), p);
         check_run_order(b, p);
+        check_reader((const char *)data + 1, size - 1, 1, p);
     }
     else {
         FUZZ_CHECK(b == NULL);
         check_error(&err, p);
+        check_reader((const char *)data + 1, size - 1, 0, p);
     }
     apr_pool_clear(p);
     return 0;

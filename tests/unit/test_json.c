@@ -731,6 +731,141 @@ static const char *const oracle_docs[] = {
     "[123456789012345678901234567890]", "[-9223372036854775809]",
     "[\"\\ud800\"]", "[\"\\udc00x\"]", "{\"a\\u0000b\":1}", "-07.0", NULL};
 
+/* ------------------------------------------------------------------ */
+/* hooks                                                              */
+/* ------------------------------------------------------------------ */
+
+/* keep arrays, check objects only, drop numbers; a member "d" goes into
+ * slot 0 */
+static apr_status_t test_hook(void *ctx, batch_json_at_t *at)
+{
+    int *calls = ctx;
+
+    (*calls)++;
+    if (at->c == '{' && at->ptag != 0) {
+        at->keep = BATCH_JSON_SPAN;
+    }
+    else if (at->c == '-' || (at->c >= '0' && at->c <= '9')) {
+        at->keep = BATCH_JSON_DROP;
+    }
+    if (at->name && at->name_len == 1 && at->name[0] == 'd' && at->nkept) {
+        at->replace = 0;
+    }
+    at->tag = 7;
+    return APR_SUCCESS;
+}
+
+START_TEST(hook_keeps_what_it_says)
+{
+    static const char doc[] =
+        "{\"a\":[1,\"x\",{\"b\":[\"deep\"]}],\"c\":{\"e\":[1]},\"d\":\"y\"}";
+    const batch_json_t *v = NULL, *a, *c;
+    const char *why = NULL;
+    int calls = 0;
+
+    ck_assert(batch_json_parse_hooked(&v, &why, NULL, doc, strlen(doc), 64,
+                                      test_hook, &calls, pool)
+              == APR_SUCCESS);
+    /* root, a, 1, "x", {b}, c, d: nothing inside a SPAN value is asked */
+    ck_assert_int_eq(calls, 7);
+    /* "d" went into the first slot, which keeps its name */
+    ck_assert_int_eq(v->n, 2);
+    a = batch_json_get(v, "a");
+    ck_assert_int_eq(a->type, BATCH_JSON_STRING);
+    ck_assert_uint_eq(a->n, 1);
+    ck_assert_mem_eq(a->u.str, "y", 1);
+    ck_assert_ptr_null(batch_json_get(v, "d"));
+    c = batch_json_get(v, "c");
+    ck_assert_int_eq(c->type, BATCH_JSON_OBJECT);
+    ck_assert_uint_eq(c->flags & BATCH_JSON_F_SPAN, BATCH_JSON_F_SPAN);
+    ck_assert_int_eq(c->n, 0);
+    ck_assert_uint_eq(c->end - c->start, strlen("{\"e\":[1]}"));
+    /* a text the plain reader refuses is refused with a hook too */
+    ck_assert(batch_json_parse_hooked(&v, &why, NULL, "{\"c\":{\"e\":[1,]}}",
+                                      16, 64, test_hook, &calls, pool)
+              == APR_EINVAL);
+    ck_assert_ptr_nonnull(strstr(why, "expected a value"));
+}
+END_TEST
+
+static apr_status_t refuse_hook(void *ctx, batch_json_at_t *at)
+{
+    (void)ctx;
+    return at->k == 2 ? APR_EGENERAL : APR_SUCCESS;
+}
+
+START_TEST(hook_refuses_early)
+{
+    const batch_json_t *v = (const batch_json_t *)1;
+    const char *why = "x";
+    apr_size_t at = 0;
+
+    /* the rest is not JSON: never read */
+    ck_assert(batch_json_parse_hooked(&v, &why, &at, "[1,2,3,{{{", 10, 64,
+                                      refuse_hook, NULL, pool)
+              == APR_EGENERAL);
+    ck_assert_ptr_null(v);
+    ck_assert_ptr_null(why);
+    ck_assert_uint_eq(at, 5);
+}
+END_TEST
+
+typedef struct strings_seen {
+    int n;
+    const char *all;
+    const char *spans;
+} strings_seen;
+
+static apr_status_t collect(void *ctx, const char *str, apr_size_t n,
+                            apr_size_t start, apr_size_t end)
+{
+    strings_seen *seen = ctx;
+
+    seen->n++;
+    seen->all =
+        apr_pstrcat(pool, seen->all, "|", apr_pstrmemdup(pool, str, n), NULL);
+    seen->spans =
+        apr_psprintf(pool, "%s|%d-%d", seen->spans, (int)start, (int)end);
+    return n == 4 && !memcmp(str, "stop", 4) ? APR_EGENERAL : APR_SUCCESS;
+}
+
+START_TEST(each_string)
+{
+    static const char doc[] = "{\"a\":\"x\",\"b\":[\"y\\n\",1,{\"c\":\"@{1}\"}]"
+                              ",\"d\":[[[\"\\u00e9\"]]]}";
+    strings_seen seen = {0, "", ""};
+    const char *why = NULL;
+
+    ck_assert(
+        batch_json_each_string(doc, strlen(doc), 64, collect, &seen, &why, pool)
+        == APR_SUCCESS);
+    ck_assert_int_eq(seen.n, 4);
+    ck_assert_str_eq(seen.all, "|x|y\n|@{1}|\xc3\xa9");
+    ck_assert_str_eq(seen.spans, "|5-8|14-19|27-33|43-51");
+    /* a string at the root */
+    seen = (strings_seen){0, "", ""};
+    ck_assert(batch_json_each_string("\"s\"", 3, 64, collect, &seen, &why, pool)
+              == APR_SUCCESS);
+    ck_assert_str_eq(seen.all, "|s");
+    /* not JSON */
+    seen = (strings_seen){0, "", ""};
+    ck_assert(
+        batch_json_each_string("[\"a\",]", 6, 64, collect, &seen, &why, pool)
+        == APR_EINVAL);
+    ck_assert_ptr_nonnull(why);
+    /* the callback ends the walk */
+    seen = (strings_seen){0, "", ""};
+    ck_assert(batch_json_each_string("[\"stop\",\"b\"]", 12, 64, collect, &seen,
+                                     &why, pool)
+              == APR_EGENERAL);
+    ck_assert_int_eq(seen.n, 1);
+    /* deeper than allowed */
+    ck_assert(
+        batch_json_each_string("[[[\"a\"]]]", 9, 2, collect, &seen, &why, pool)
+        == APR_EINVAL);
+}
+END_TEST
+
 START_TEST(oracle_list)
 {
     const char *const *d;
@@ -834,6 +969,9 @@ Suite *batch_json_suite(void)
     tcase_add_test(tc, depth_64_not_65);
     tcase_add_test(tc, duplicates);
     tcase_add_test(tc, spans);
+    tcase_add_test(tc, hook_keeps_what_it_says);
+    tcase_add_test(tc, hook_refuses_early);
+    tcase_add_test(tc, each_string);
     tcase_add_test(tc, oracle_list);
     tcase_add_test(tc, oracle_mutants);
     suite_add_tcase(s, tc);

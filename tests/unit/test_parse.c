@@ -233,7 +233,7 @@ START_TEST(too_many_items)
     lim.max_requests = 3;
     ck_assert_int_eq(parse_ok(three)->nitems, 3);
     lim.max_requests = 2;
-    refuse(three, -1, NULL, "requests", "holds 3 items, more than the 2");
+    refuse(three, -1, NULL, "requests", "holds more than the 2 items allowed");
 }
 END_TEST
 
@@ -793,8 +793,8 @@ START_TEST(json_reader_rules)
             .id,
         "\xf0\x9f\x98\x80");
     /* the reason says where */
-    refuse("{\"requests\":[1,]}", -1, NULL, NULL,
-           "the batch request is not valid JSON: expected a value at byte 15");
+    refuse("{\"requests\":[{},]}", -1, NULL, NULL,
+           "the batch request is not valid JSON: expected a value at byte 16");
     refuse("{\"requests\":[]} x", -1, NULL, NULL, "trailing data at byte 16");
     refuse(one(",\"body\":\"\xff\""), -1, NULL, NULL,
            "the batch request is not valid UTF-8 at byte 57");
@@ -813,6 +813,91 @@ START_TEST(json_reader_rules)
     /* annotations are not read */
     parse_ok("{\"requests\":[{\"id\":\"1\",\"method\":\"GET\",\"url\":\"/x\"}],"
              "\"@a\":{\"b\\u0000\":1}}");
+}
+END_TEST
+
+/* CONTRACT 7: a broken rule is refused where it begins, before the rest
+ * of the document is read (here the rest is not even JSON). */
+START_TEST(early_refusal)
+{
+    refuse("{\"requests\":[1,", 0, NULL, NULL,
+           "must be an object, not a number");
+    refuse("{\"requests\":[{\"id\":\"1\",\"method\":\"GET\",\"url\":\"/\"},"
+           "[1,1,1",
+           1, NULL, NULL, "must be an object, not an array");
+    refuse("{\"requests\":[null x", 0, NULL, NULL, "not null");
+    /* a misspelt word is the reader's */
+    refuse("{\"requests\":[nul]}", -1, NULL, NULL, "not valid JSON");
+    lim.max_requests = 2;
+    refuse("{\"requests\":[{},{},{\"id\":", -1, NULL, "requests",
+           "holds more than the 2 items allowed");
+    refuse("{\"requests\":[{\"id\":\"1\",\"foo\":[1,1", 0, "1", "foo",
+           "unknown member \"foo\"");
+    /* before the id: the item is named by its index only */
+    refuse("{\"requests\":[{\"foo\":1,\"id\":\"1\"", 0, NULL, "foo",
+           "unknown member \"foo\"");
+    /* an id read before comes first, as it always did */
+    refuse("{\"requests\":[{\"id\":1,\"foo\":1", 0, NULL, "id",
+           "must be a string");
+    refuse("{\"x\":[1,1", -1, NULL, "x", "unknown member \"x\" at the top");
+    lim.max_fields = 2;
+    refuse("{\"requests\":[{\"id\":\"1\",\"headers\":{\"A\":\"1\",\"B\":\"2\","
+           "\"A\":\"3\",\"C\":\"",
+           0, "1", "headers",
+           "holds 3 headers, more than the server allows (2)");
+}
+END_TEST
+
+/* Bodies, annotations and members of the wrong type are only checked,
+ * never built: what is kept and sent is unchanged. */
+START_TEST(checked_not_built)
+{
+    const batch_item_t *it;
+
+    it = body_item(",\"body\":[1,\"a\\u0041\",{\"b\":[[]],\"b\":2}, 1e400 ]");
+    ck_assert_str_eq(it->body, "[1,\"a\\u0041\",{\"b\":[[]],\"b\":2}, 1e400 ]");
+    it = body_item(",\"body\":[1],\"body\":{\"x\":\"\\n\"}");
+    ck_assert_str_eq(it->body, "{\"x\":\"\\n\"}");
+    refuse(one(",\"method\":[\"GET\"]"), 0, "1", "method",
+           "must be a string, not an array");
+    refuse(one(",\"headers\":{\"X-A\":{\"a\":1}}"), 0, "1", "headers",
+           "must be a string, not an object");
+    refuse(one(",\"dependsOn\":[[\"1\"]]"), 0, "1", "dependsOn",
+           "must be a string, not an array");
+    refuse(one(",\"dependsOn\":{\"a\":1}"), 0, "1", "dependsOn",
+           "must be an array, not an object");
+    /* dependsOn: ids of earlier items are taken as they come; the first
+     * other element is the one reported, by its own index */
+    {
+        static const char two[] =
+            "{\"requests\":[{\"id\":\"a\",\"method\":\"GET\",\"url\":\"/\"},"
+            "{\"id\":\"b\",\"method\":\"GET\",\"url\":\"/\"},"
+            "{\"id\":\"c\",\"method\":\"GET\",\"url\":\"/\",\"dependsOn\":";
+        batch_t *b;
+
+        b = parse_ok(apr_pstrcat(
+            pool, two, "[\"B\",\"a\",\"b\",\"\\u0061\",\"A\"]}]}", NULL));
+        ck_assert_int_eq(b->items[2].ndeps, 2);
+        ck_assert_int_eq(b->items[2].deps[0], 1);
+        ck_assert_int_eq(b->items[2].deps[1], 0);
+        refuse(apr_pstrcat(pool, two, "[\"a\",\"a\",[\"a\"],\"x\"]}]}", NULL),
+               2, "c", "dependsOn", "\"dependsOn\"[2] must be a string");
+        refuse(apr_pstrcat(pool, two, "[\"a\",\"x\",1]}]}", NULL), 2, "c",
+               "dependsOn", "unknown id \"x\"");
+        refuse(apr_pstrcat(pool, two, "[\"a\",\"C\"]}]}", NULL), 2, "c",
+               "dependsOn", "names the item itself");
+        /* the last dependsOn counts */
+        b = parse_ok(
+            apr_pstrcat(pool, two, "[\"x\"],\"dependsOn\":[\"b\"]}]}", NULL));
+        ck_assert_int_eq(b->items[2].ndeps, 1);
+        ck_assert_int_eq(b->items[2].deps[0], 1);
+    }
+    /* the surviving value of a duplicate is the one checked */
+    it = body_item(",\"method\":[1],\"method\":\"POST\"");
+    ck_assert_str_eq(it->method, "POST");
+    parse_ok("{\"@a\":[1,{\"b\":\"\\u00e9\"}],\"requests\":[{\"id\":\"1\","
+             "\"method\":\"GET\",\"url\":\"/x\"}],\"@b\":2}");
+    refuse("[1,2]", -1, NULL, NULL, "must be a JSON object, not an array");
 }
 END_TEST
 
@@ -945,6 +1030,18 @@ START_TEST(groups_refused_by_default)
 }
 END_TEST
 
+/* The items it depends on as a bit set (order is not part of the rule). */
+static unsigned dep_mask(const batch_item_t *it)
+{
+    unsigned m = 0;
+    int k;
+
+    for (k = 0; k < it->ndeps; k++) {
+        m |= 1u << it->deps[k];
+    }
+    return m;
+}
+
 START_TEST(groups_ok)
 {
     batch_t *b;
@@ -967,18 +1064,14 @@ START_TEST(groups_ok)
                       it3("c", ",\"dependsOn\":[\"G\",\"b\"]")));
     ck_assert_ptr_null(b->items[2].group);
     ck_assert_int_eq(b->items[2].ndeps, 2);
-    ck_assert_int_eq(b->items[2].deps[0], 0);
-    ck_assert_int_eq(b->items[2].deps[1], 1);
+    ck_assert_int_eq(dep_mask(&b->items[2]), 0x3);
     /* a group, then an id: deps grows past the room of 2 entries */
     b = parse_ok(apr_pstrcat(
         pool, "{\"requests\":[", it3("a", G("g")), ",", it3("b", G("g")), ",",
         it3("c", G("h")), ",", it3("d", ""), ",",
         it3("e", ",\"dependsOn\":[\"g\",\"d\",\"h\",\"a\"]"), "]}", NULL));
     ck_assert_int_eq(b->items[4].ndeps, 4);
-    ck_assert_int_eq(b->items[4].deps[0], 0);
-    ck_assert_int_eq(b->items[4].deps[1], 1);
-    ck_assert_int_eq(b->items[4].deps[2], 3);
-    ck_assert_int_eq(b->items[4].deps[3], 2);
+    ck_assert_int_eq(dep_mask(&b->items[4]), 0xF);
 }
 END_TEST
 
@@ -1039,6 +1132,8 @@ Suite *batch_parse_suite(void)
     tcase_add_test(tc, bodies_verbatim);
     tcase_add_test(tc, json_reader_rules);
     tcase_add_test(tc, duplicate_members);
+    tcase_add_test(tc, early_refusal);
+    tcase_add_test(tc, checked_not_built);
     tcase_add_test(tc, depends_ok);
     tcase_add_test(tc, depends_refused);
     tcase_add_test(tc, groups_refused_by_default);
