@@ -23,6 +23,7 @@
 #include "batch_util.h"
 #include "batch_parse.h"
 #include "batch_item.h"
+#include "batch_refs.h"
 
 /* Objects with more members than this find duplicate names with a hash
  * instead of comparing every pair. */
@@ -526,6 +527,32 @@ static apr_status_t parse_depends(parse_ctx *c, const batch_json_t *v,
     return APR_SUCCESS;
 }
 
+/* BatchReferences On (CONTRACT 10), after dependsOn: the references of
+ * the url and headers (batch_item.c), then those in the string values of
+ * a JSON body, which only this format has. The one place that reads a
+ * body's references, from the reader's tree (v). */
+static apr_status_t parse_refs(parse_ctx *c, const batch_json_t *v,
+                               batch_item_t *it)
+{
+    apr_array_header_t *found;
+    const char *why = NULL;
+    apr_status_t rv;
+
+    rv = batch_item_check_refs(&c->chk, c->all, it, "url", "headers");
+    if (rv != APR_SUCCESS || !v
+        || batch_util_media_class(it->body_type) != BATCH_MEDIA_JSON) {
+        return rv;
+    }
+    found = apr_array_make(c->chk.tp, 4, sizeof(batch_refs_id_t));
+    if (batch_refs_scan_json(NULL, found, &why, v, BATCH_MAX_JSON_DEPTH,
+                             c->chk.tp)
+        != APR_SUCCESS) {
+        return fail(c, it->index, it->id, "body", "\"body\" %s", why);
+    }
+    return batch_item_add_refs(&c->chk, c->all, it, "body",
+                               BATCH_ITEM_REFS_BODY, found);
+}
+
 /* Which item member a name is, or -1. */
 static int item_field(const char *name, apr_size_t len)
 {
@@ -613,6 +640,9 @@ static apr_status_t parse_item(parse_ctx *c, const batch_json_t *o,
     if (f[F_DEPENDS]
         && (rv = parse_depends(c, f[F_DEPENDS], it)) != APR_SUCCESS) {
         return rv;
+    }
+    if (c->chk.lim->references) {
+        return parse_refs(c, f[F_BODY], it);
     }
     return APR_SUCCESS;
 }
@@ -736,7 +766,7 @@ apr_status_t batch_parse_request(batch_t **pbatch, const char *buf,
                                  apr_size_t len, const batch_limits_t *lim,
                                  batch_error_t *err, apr_pool_t *p)
 {
-    static const batch_limits_t no_limits = {0, "", 0, 0};
+    static const batch_limits_t no_limits = {0, "", 0, 0, 0};
     parse_ctx c;
     const batch_json_t *doc = NULL;
     const char *why = NULL;

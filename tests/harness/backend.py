@@ -116,6 +116,13 @@ class _Handler(BaseHTTPRequestHandler):
                               "Content-Length: %d\r\n\r\n" % n).encode() + b"t" * (n // 2))
             self.close_connection = True
             return None
+        if path.startswith("/created"):
+            # an app server that created something (CONTRACT 10 tests):
+            # 201 (or ?status=), Location ?location= (none when absent),
+            # the request body as its body (default {"id":7}), of ?type=
+            hdrs = [("Location", q["location"])] if "location" in q else []
+            return self._send(int(q.get("status", "201")), body or b'{"id":7}',
+                              q.get("type", "application/json"), headers=hdrs)
         if path.startswith("/gzip"):
             return self._send(status, gzip.compress(b'{"gzipped":true}'),
                               headers=[("Content-Encoding", "gzip")])
