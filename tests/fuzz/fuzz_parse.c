@@ -16,6 +16,10 @@
  * LimitRequestFieldSize 8190), 'A' BatchBase /v1.0, 'B' /a/b, 'D' at most
  * one item, 'P' at most 2 headers, '`' at most 16 bytes per header.
  *
+ * Every input is parsed twice, with BatchReferences Off and On; with it
+ * On, every item a reference names is in its dependsOn, and a url with
+ * references still resolves under BatchBase in its template's shape.
+ *
  * A first byte with its top two bits set switches to url mode: the rest
  * is "url NUL base", run through batch_parse_base() and
  * batch_parse_resolve_url() directly, with the same invariants and one
@@ -134,6 +138,18 @@ static void check_batch(const batch_t *b, const batch_limits_t *lim,
         for (d = 0; d < it->ndeps; d++) {
             FUZZ_CHECK(it->deps[d] >= 0 && it->deps[d] < k);
         }
+        /* references: only with BatchReferences On, only to items in
+         * dependsOn, each once */
+        FUZZ_CHECK(lim->references || (it->refs == 0 && it->nrefs == 0));
+        FUZZ_CHECK((it->refs == 0) == (it->nrefs == 0));
+        for (d = 0; d < it->nrefs; d++) {
+            for (i = 0; i < it->ndeps && it->deps[i] != it->refd[d]; i++) {
+            }
+            FUZZ_CHECK(i < it->ndeps);
+            for (i = 0; i < d; i++) {
+                FUZZ_CHECK(it->refd[i] != it->refd[d]);
+            }
+        }
     }
     /* backwards-only dependencies: request order is a run order */
     s = batch_sched_create(b, p);
@@ -186,15 +202,19 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     lim.max_fields = max_fields[((sel >> 4) & 1) * 2 + ((sel >> 7) & 1)];
     lim.max_field_size =
         max_field_sizes[((sel >> 5) & 1) * 2 + ((sel >> 7) & 1)];
-    memset(&err, 0, sizeof(err));
-    if (batch_parse_request(&b, (const char *)data + 1, size - 1, &lim, &err, p)
-        == APR_SUCCESS) {
-        check_batch(b, &lim, p);
+    /* each input twice: BatchReferences Off, then On (CONTRACT 10) */
+    for (lim.references = 0; lim.references < 2; lim.references++) {
+        memset(&err, 0, sizeof(err));
+        if (batch_parse_request(&b, (const char *)data + 1, size - 1, &lim,
+                                &err, p)
+            == APR_SUCCESS) {
+            check_batch(b, &lim, p);
+        }
+        else {
+            FUZZ_CHECK(b == NULL);
+            check_error(&err, p);
+        }
+        apr_pool_clear(p);
     }
-    else {
-        FUZZ_CHECK(b == NULL);
-        check_error(&err, p);
-    }
-    apr_pool_clear(p);
     return 0;
 }
