@@ -283,6 +283,9 @@ static void refs_prepare(run_t *run)
     const batch_t *b = run->b;
     int i, k;
 
+    if (!batch_config_references(run->o->conf)) {
+        return; /* Off: no item has references */
+    }
     for (i = 0; i < b->nitems && b->items[i].refs == 0; i++) {
     }
     if (i == b->nitems) {

@@ -29,7 +29,7 @@ BENCH_DIR = os.path.dirname(os.path.abspath(__file__))
 SRC_DIR = os.path.dirname(BENCH_DIR)
 # the process plumbing is the test harness's (stdlib only)
 sys.path.insert(0, os.path.join(SRC_DIR, "tests"))
-from harness.procs import (ForegroundHttpd, cpu_ticks, free_port,  # noqa: E402
+from harness.procs import (ForegroundHttpd, children, cpu_ticks, free_port,  # noqa: E402
                            gen_text, status_kb)
 HTTPD = os.environ.get("BENCH_HTTPD", "/usr/sbin/apache2")
 LIBEXECDIR = os.environ.get("BENCH_LIBEXECDIR", "/usr/lib/apache2/modules")
