@@ -178,12 +178,56 @@ apr_status_t batch_item_set_method(const batch_check_t *c, batch_item_t *it,
     return APR_SUCCESS;
 }
 
+/* CONTRACT 10, BatchReferences On: the url's references are well-formed;
+ * a url with references is checked in its template's shape now ("$1/x"
+ * as "/-/x", *ptarget) and whole once they are resolved (batch_run.c).
+ * Out of line: urls without references cost what they did. */
+static BATCH_COLD apr_status_t url_refs(const batch_check_t *c,
+                                        batch_item_t *it, const char *field,
+                                        const char **ptarget)
+{
+    const char *why = NULL;
+    int nrefs = 0;
+
+    if (batch_refs_scan(&nrefs, NULL, &why, it->url, strlen(it->url),
+                        BATCH_REFS_IN_URL, c->tp)
+        != APR_SUCCESS) {
+        return batch_item_fail(c, it->index, it->id, field, "\"%s\" %s", field,
+                               why);
+    }
+    if (nrefs > 0) {
+        it->refs |= BATCH_ITEM_REFS_URL;
+        *ptarget = batch_refs_url_template(it->url, c->tp);
+    }
+    return APR_SUCCESS;
+}
+
+/* The same for a header value (name n, already checked). */
+static BATCH_COLD apr_status_t header_refs(const batch_check_t *c,
+                                           batch_item_t *it, const char *field,
+                                           const char *n, const char *value,
+                                           apr_size_t vlen)
+{
+    const char *why = NULL;
+    int nrefs = 0;
+
+    if (batch_refs_scan(&nrefs, NULL, &why, value, vlen, BATCH_REFS_IN_TEXT,
+                        c->tp)
+        != APR_SUCCESS) {
+        return batch_item_fail(c, it->index, it->id, field,
+                               "\"%s\": the value of \"%s\" %s", field, n, why);
+    }
+    if (nrefs > 0) {
+        it->refs |= BATCH_ITEM_REFS_HEADERS;
+    }
+    return APR_SUCCESS;
+}
+
 apr_status_t batch_item_set_url(const batch_check_t *c, batch_item_t *it,
                                 const char *field, const char *s,
                                 apr_size_t len)
 {
     const char *why = NULL, *target;
-    int nrefs = 0;
 
     if (memchr(s, '\0', len) != NULL) {
         return batch_item_fail(c, it->index, it->id, field,
@@ -192,20 +236,8 @@ apr_status_t batch_item_set_url(const batch_check_t *c, batch_item_t *it,
     }
     it->url = apr_pstrmemdup(c->p, s, len);
     target = it->url;
-    if (c->lim->references) {
-        /* CONTRACT 10: references well-formed; a url with references is
-         * checked in its template's shape now ("$1/x" as "/-/x") and
-         * whole once they are resolved (batch_run.c) */
-        if (batch_refs_scan(&nrefs, NULL, &why, s, len, BATCH_REFS_IN_URL,
-                            c->tp)
-            != APR_SUCCESS) {
-            return batch_item_fail(c, it->index, it->id, field, "\"%s\" %s",
-                                   field, why);
-        }
-        if (nrefs > 0) {
-            it->refs |= BATCH_ITEM_REFS_URL;
-            target = batch_refs_url_template(it->url, c->tp);
-        }
+    if (c->lim->references && url_refs(c, it, field, &target) != APR_SUCCESS) {
+        return APR_EINVAL;
     }
     if (batch_parse_resolve_url(&it->uri, &why, target, c->lim->base, c->p)
         != APR_SUCCESS) {
@@ -270,20 +302,9 @@ apr_status_t batch_item_add_header(const batch_check_t *c, batch_item_t *it,
                                "control character",
                                field, n);
     }
-    if (c->lim->references) {
-        const char *why = NULL;
-        int nrefs = 0;
-
-        if (batch_refs_scan(&nrefs, NULL, &why, value, vlen, BATCH_REFS_IN_TEXT,
-                            c->tp)
-            != APR_SUCCESS) {
-            return batch_item_fail(c, it->index, it->id, field,
-                                   "\"%s\": the value of \"%s\" %s", field, n,
-                                   why);
-        }
-        if (nrefs > 0) {
-            it->refs |= BATCH_ITEM_REFS_HEADERS;
-        }
+    if (c->lim->references
+        && header_refs(c, it, field, n, value, vlen) != APR_SUCCESS) {
+        return APR_EINVAL;
     }
     if (c->lim->max_field_size > 0
         && nlen + 2 + vlen > (apr_size_t)c->lim->max_field_size) {

@@ -531,8 +531,8 @@ static apr_status_t parse_depends(parse_ctx *c, const batch_json_t *v,
  * the url and headers (batch_item.c), then those in the string values of
  * a JSON body, which only this format has. The one place that reads a
  * body's references, from the reader's tree (v). */
-static apr_status_t parse_refs(parse_ctx *c, const batch_json_t *v,
-                               batch_item_t *it)
+static BATCH_COLD apr_status_t parse_refs(parse_ctx *c, const batch_json_t *v,
+                                          batch_item_t *it)
 {
     apr_array_header_t *found;
     const char *why = NULL;

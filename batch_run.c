@@ -34,6 +34,7 @@
 #include "http_core.h"
 #include "http_protocol.h"
 
+#include "batch_item.h" /* BATCH_COLD */
 #include "batch_refs.h"
 #include "batch_run.h"
 #include "batch_sched.h"
@@ -48,8 +49,9 @@ enum { SLOT_WAITING = 0, SLOT_QUEUED, SLOT_RUNNING, SLOT_DONE };
 typedef struct slot_t {
     apr_pool_t *ip;         /* the item's pool, a child of r->pool */
     apr_allocator_t *alloc; /* ip's own allocator (concurrent), or NULL */
-    const batch_item_t *it; /* what runs: the batch's item, or its copy
-                               with references resolved (in ip) */
+    const batch_item_t *it; /* the item's copy with its references
+                               resolved (in ip), or NULL: the batch's
+                               item as it is (slot_item) */
     batch_result_t res;
     apr_time_t start;
     int state;
@@ -97,7 +99,12 @@ static void slot_open(run_t *run, int i, int own_allocator)
     }
     apr_pool_create_ex(&s->ip, run->r->pool, NULL, s->alloc);
     apr_pool_tag(s->ip, "batch_item");
-    s->it = &run->b->items[i];
+}
+
+/* What item i runs and is written as. */
+static const batch_item_t *slot_item(const run_t *run, int i)
+{
+    return run->slots[i].it ? run->slots[i].it : &run->b->items[i];
 }
 
 static void slot_close(run_t *run, int i)
@@ -180,7 +187,7 @@ static const batch_refs_src_t *refs_lookup(void *ctx, const char *id,
             src->location = s->res.headers
                                 ? apr_table_get(s->res.headers, "Location")
                                 : NULL;
-            src->uri = s->it ? s->it->uri : NULL;
+            src->uri = slot_item(c->run, i)->uri;
             src->body = s->res.body;
             src->body_len = s->res.body_len;
             src->content_type = s->res.content_type;
@@ -259,7 +266,7 @@ static apr_status_t refs_copy(batch_item_t **pcopy, const char **why,
  * message naming the reference). 1 when it must not run. Runs where the
  * item runs: it reads only results of items that are done and allocates
  * only from the item's pool. */
-static int resolve_refs(run_t *run, int i)
+static BATCH_COLD int resolve_refs(run_t *run, int i)
 {
     slot_t *s = &run->slots[i];
     batch_item_t *copy = NULL;
@@ -307,24 +314,32 @@ static void refs_prepare(run_t *run)
         (apr_size_t)batch_config_max_request_size(run->o->conf);
 }
 
-/* Item k has been written: close its pool, unless a later item still
- * refers to its result; the items it referred to lose a referrer (they
- * were written before it: items are written in order, and refer only
- * backwards). Main. */
-static void release(run_t *run, int k)
+/* release() when some item has references: the items k referred to lose
+ * a referrer (they were written before it: a referrer depends on them),
+ * and their pools close with the last; k's own closes unless a later
+ * item still refers to it. Main. */
+static BATCH_COLD void release_refs(run_t *run, int k)
 {
     const batch_item_t *it = &run->b->items[k];
     int j;
 
+    for (j = 0; j < it->nrefs; j++) {
+        if (--run->refs_left[it->refd[j]] == 0) {
+            slot_close(run, it->refd[j]);
+        }
+    }
+    if (run->refs_left[k] == 0) {
+        slot_close(run, k);
+    }
+}
+
+/* Item k has been written: close its pool, unless a later item still
+ * refers to its result. Main. */
+static void release(run_t *run, int k)
+{
     if (run->refs_left) {
-        for (j = 0; j < it->nrefs; j++) {
-            if (--run->refs_left[it->refd[j]] == 0) {
-                slot_close(run, it->refd[j]);
-            }
-        }
-        if (run->refs_left[k] > 0) {
-            return;
-        }
+        release_refs(run, k);
+        return;
     }
     slot_close(run, k);
 }
@@ -354,7 +369,8 @@ static void run_item(run_t *run, int i, apr_thread_t *thread, int tslot)
         return;
     }
     parent = batch_secondary_parent(run->secondary, s->ip, thread, tslot);
-    batch_dispatch_item(&s->res, run->o->disp, parent, s->it, s->ip);
+    batch_dispatch_item(&s->res, run->o->disp, parent, s->it ? s->it : it,
+                        s->ip);
 }
 
 static apr_thread_t *own_thread(request_rec *r)
@@ -397,7 +413,7 @@ static int run_sequential(run_t *run, batch_emit_fn *emit, void *ctx)
             run_item(run, i, own_thread(run->r), -1);
         }
         batch_sched_done(run->sched, i, s->res.status);
-        rv = emit(ctx, s->it, &s->res, s->start, s->ip);
+        rv = emit(ctx, slot_item(run, i), &s->res, s->start, s->ip);
         release(run, i);
         nwritten++;
         if (rv != APR_SUCCESS) {
@@ -530,7 +546,7 @@ static int write_done(run_t *run, batch_emit_fn *emit, void *ctx)
         apr_status_t rv;
 
         apr_thread_mutex_unlock(run->mu);
-        rv = emit(ctx, s->it, &s->res, s->start, s->ip);
+        rv = emit(ctx, slot_item(run, k), &s->res, s->start, s->ip);
         release(run, k);
         apr_thread_mutex_lock(run->mu);
         run->held--;
