@@ -17,6 +17,7 @@
 #include "batch_util.h"
 #include "batch_parse.h"
 #include "batch_item.h"
+#include "batch_refs.h"
 
 /* Longest client string quoted whole in a message (code points). */
 #define QUOTE_MAX_CHARS 64
@@ -182,11 +183,56 @@ apr_status_t batch_item_set_method(const batch_check_t *c, batch_item_t *it,
     return APR_SUCCESS;
 }
 
+/* CONTRACT 10, BatchReferences On: the url's references are well-formed;
+ * a url with references is checked in its template's shape now ("$1/x"
+ * as "/-/x", *ptarget) and whole once they are resolved (batch_run.c).
+ * Out of line: urls without references cost what they did. */
+static BATCH_COLD apr_status_t url_refs(const batch_check_t *c,
+                                        batch_item_t *it, const char *field,
+                                        const char **ptarget)
+{
+    const char *why = NULL;
+    int nrefs = 0;
+
+    if (batch_refs_scan(&nrefs, NULL, &why, it->url, strlen(it->url),
+                        BATCH_REFS_IN_URL, c->tp)
+        != APR_SUCCESS) {
+        return batch_item_fail(c, it->index, it->id, field, "\"%s\" %s", field,
+                               why);
+    }
+    if (nrefs > 0) {
+        it->refs |= BATCH_ITEM_REFS_URL;
+        *ptarget = batch_refs_url_template(it->url, c->tp);
+    }
+    return APR_SUCCESS;
+}
+
+/* The same for a header value (name n, already checked). */
+static BATCH_COLD apr_status_t header_refs(const batch_check_t *c,
+                                           batch_item_t *it, const char *field,
+                                           const char *n, const char *value,
+                                           apr_size_t vlen)
+{
+    const char *why = NULL;
+    int nrefs = 0;
+
+    if (batch_refs_scan(&nrefs, NULL, &why, value, vlen, BATCH_REFS_IN_TEXT,
+                        c->tp)
+        != APR_SUCCESS) {
+        return batch_item_fail(c, it->index, it->id, field,
+                               "\"%s\": the value of \"%s\" %s", field, n, why);
+    }
+    if (nrefs > 0) {
+        it->refs |= BATCH_ITEM_REFS_HEADERS;
+    }
+    return APR_SUCCESS;
+}
+
 apr_status_t batch_item_set_url(const batch_check_t *c, batch_item_t *it,
                                 const char *field, const char *s,
                                 apr_size_t len)
 {
-    const char *why = NULL;
+    const char *why = NULL, *target;
 
     if (memchr(s, '\0', len) != NULL) {
         return batch_item_fail(c, it->index, it->id, field,
@@ -194,7 +240,11 @@ apr_status_t batch_item_set_url(const batch_check_t *c, batch_item_t *it,
                                field);
     }
     it->url = apr_pstrmemdup(c->p, s, len);
-    if (batch_parse_resolve_url(&it->uri, &why, it->url, c->lim->base, c->p)
+    target = it->url;
+    if (c->lim->references && url_refs(c, it, field, &target) != APR_SUCCESS) {
+        return APR_EINVAL;
+    }
+    if (batch_parse_resolve_url(&it->uri, &why, target, c->lim->base, c->p)
         != APR_SUCCESS) {
         return batch_item_fail(c, it->index, it->id, field, "\"%s\" %s", field,
                                why);
@@ -256,6 +306,10 @@ apr_status_t batch_item_add_header(const batch_check_t *c, batch_item_t *it,
                                "\"%s\": the value of \"%s\" contains a "
                                "control character",
                                field, n);
+    }
+    if (c->lim->references
+        && header_refs(c, it, field, n, value, vlen) != APR_SUCCESS) {
+        return APR_EINVAL;
     }
     if (c->lim->max_field_size > 0
         && nlen + 2 + vlen > (apr_size_t)c->lim->max_field_size) {
@@ -566,4 +620,92 @@ void batch_item_order(batch_t *b, int stop_on_failure, apr_pool_t *p)
             it->after = k; /* 1 + (k - 1) */
         }
     }
+}
+
+/* ------------------------------------------------------------------ */
+/* References (CONTRACT 10)                                           */
+
+apr_status_t batch_item_add_refs(const batch_check_t *c, const batch_ids_t *ids,
+                                 batch_item_t *it, const char *field,
+                                 unsigned flag, const apr_array_header_t *found)
+{
+    const batch_refs_id_t *e = (const batch_refs_id_t *)found->elts;
+    int k, j, idx;
+
+    for (k = 0; k < found->nelts; k++) {
+        idx = batch_ids_find(ids, e[k].id, e[k].len);
+        for (j = 0; idx >= 0 && j < it->ndeps && it->deps[j] != idx; j++) {
+        }
+        if (idx < 0 || j == it->ndeps) {
+            return batch_item_fail(c, it->index, it->id, field,
+                                   "\"%s\" refers to \"%s\", which is not in "
+                                   "\"dependsOn\"",
+                                   field,
+                                   batch_item_quote(e[k].id, e[k].len, c->p));
+        }
+        /* refd is a subset of deps, each once: ndeps entries suffice */
+        if (it->refd == NULL) {
+            it->refd = apr_palloc(c->p, sizeof(int) * (apr_size_t)it->ndeps);
+        }
+        for (j = 0; j < it->nrefs && it->refd[j] != idx; j++) {
+        }
+        if (j == it->nrefs) {
+            it->refd[it->nrefs++] = idx;
+        }
+    }
+    if (found->nelts > 0) {
+        it->refs |= flag;
+    }
+    return APR_SUCCESS;
+}
+
+/* The ids the references in s[0..len) name, appended to found (the text
+ * passed batch_refs_scan() when it was checked). */
+static void refs_found(apr_array_header_t *found, const char *s, apr_size_t len,
+                       batch_refs_where_t where, apr_pool_t *tp)
+{
+    const char *why = NULL;
+
+    apr_array_clear(found);
+    (void)batch_refs_scan(NULL, found, &why, s, len, where, tp);
+}
+
+apr_status_t batch_item_check_refs(const batch_check_t *c,
+                                   const batch_ids_t *ids, batch_item_t *it,
+                                   const char *url_field,
+                                   const char *headers_field)
+{
+    apr_array_header_t *found;
+    const apr_array_header_t *h;
+    const apr_table_entry_t *e;
+    apr_status_t rv;
+    int k;
+
+    if (!(it->refs & (BATCH_ITEM_REFS_URL | BATCH_ITEM_REFS_HEADERS))) {
+        return APR_SUCCESS;
+    }
+    found = apr_array_make(c->tp, 4, sizeof(batch_refs_id_t));
+    if (it->refs & BATCH_ITEM_REFS_URL) {
+        refs_found(found, it->url, strlen(it->url), BATCH_REFS_IN_URL, c->tp);
+        rv = batch_item_add_refs(c, ids, it, url_field, BATCH_ITEM_REFS_URL,
+                                 found);
+        if (rv != APR_SUCCESS) {
+            return rv;
+        }
+    }
+    if (!(it->refs & BATCH_ITEM_REFS_HEADERS)) {
+        return APR_SUCCESS;
+    }
+    h = apr_table_elts(it->headers);
+    e = (const apr_table_entry_t *)h->elts;
+    for (k = 0; k < h->nelts; k++) {
+        refs_found(found, e[k].val, strlen(e[k].val), BATCH_REFS_IN_TEXT,
+                   c->tp);
+        rv = batch_item_add_refs(c, ids, it, headers_field,
+                                 BATCH_ITEM_REFS_HEADERS, found);
+        if (rv != APR_SUCCESS) {
+            return rv;
+        }
+    }
+    return APR_SUCCESS;
 }

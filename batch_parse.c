@@ -24,6 +24,7 @@
 #include "batch_util.h"
 #include "batch_parse.h"
 #include "batch_item.h"
+#include "batch_refs.h"
 
 /* Objects with more members than this find duplicate names with a hash
  * instead of comparing every pair. */
@@ -593,6 +594,53 @@ static apr_status_t parse_group(parse_ctx *c, const batch_json_t *v,
     return batch_item_set_group(&c->chk, it, "atomicityGroup", v->u.str, v->n);
 }
 
+/* One string value of a JSON body: its references, for parse_refs(). */
+typedef struct refs_scan_t {
+    apr_array_header_t *found;
+    const char *why;
+    apr_pool_t *p;
+} refs_scan_t;
+
+static apr_status_t refs_in_string(void *ctx, const char *str, apr_size_t n,
+                                   apr_size_t start, apr_size_t end)
+{
+    refs_scan_t *rs = ctx;
+
+    (void)start;
+    (void)end;
+    return batch_refs_scan(NULL, rs->found, &rs->why, str, n,
+                           BATCH_REFS_IN_TEXT, rs->p);
+}
+
+/* BatchReferences On (CONTRACT 10), after dependsOn: the references of
+ * the url and headers (batch_item.c), then those in the string values of
+ * a JSON body, which only this format has: one walk over the body's
+ * text, no tree (the parse kept only its span). */
+static BATCH_COLD apr_status_t parse_refs(parse_ctx *c, const batch_json_t *v,
+                                          batch_item_t *it)
+{
+    refs_scan_t rs;
+    const char *why = NULL;
+    apr_status_t rv;
+
+    rv = batch_item_check_refs(&c->chk, c->all, it, "url", "headers");
+    if (rv != APR_SUCCESS || !v || !it->has_body
+        || batch_util_media_class(it->body_type) != BATCH_MEDIA_JSON) {
+        return rv;
+    }
+    rs.found = apr_array_make(c->chk.tp, 4, sizeof(batch_refs_id_t));
+    rs.why = NULL;
+    rs.p = c->chk.tp;
+    if (batch_json_each_string(it->body, it->body_len, BATCH_MAX_JSON_DEPTH,
+                               refs_in_string, &rs, &why, c->chk.tp)
+        != APR_SUCCESS) {
+        return fail(c, it->index, it->id, "body", "\"body\" %s",
+                    rs.why ? rs.why : why);
+    }
+    return batch_item_add_refs(&c->chk, c->all, it, "body",
+                               BATCH_ITEM_REFS_BODY, rs.found);
+}
+
 /* Which item member a name is, or -1. */
 static APR_INLINE int item_field(const char *name, apr_size_t len)
 {
@@ -686,6 +734,9 @@ static apr_status_t parse_item(parse_ctx *c, const batch_json_t *o,
     if (f[F_DEPENDS]
         && (rv = parse_depends(c, f[F_DEPENDS], it)) != APR_SUCCESS) {
         return rv;
+    }
+    if (c->chk.lim->references) {
+        return parse_refs(c, f[F_BODY], it);
     }
     return APR_SUCCESS;
 }
@@ -1166,7 +1217,7 @@ apr_status_t batch_parse_request(batch_t **pbatch, const char *buf,
                                  apr_size_t len, const batch_limits_t *lim,
                                  batch_error_t *err, apr_pool_t *p)
 {
-    static const batch_limits_t no_limits = {0, "", 0, 0, 0};
+    static const batch_limits_t no_limits = {0, "", 0, 0, 0, 0};
     parse_ctx c;
     const batch_json_t *doc = NULL;
     const char *why = NULL;

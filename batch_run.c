@@ -31,9 +31,12 @@
 #include <apr_thread_cond.h>
 
 #include "batch_private.h"
+#include "http_core.h"
 #include "http_protocol.h"
 
 #include "batch_dispatch.h"
+#include "batch_item.h" /* BATCH_COLD */
+#include "batch_refs.h"
 #include "batch_run.h"
 #include "batch_sched.h"
 #include "batch_shadow.h"
@@ -47,6 +50,9 @@ enum { SLOT_WAITING = 0, SLOT_QUEUED, SLOT_RUNNING, SLOT_DONE };
 typedef struct slot_t {
     apr_pool_t *ip;         /* the item's pool, a child of r->pool */
     apr_allocator_t *alloc; /* ip's own allocator (concurrent), or NULL */
+    const batch_item_t *it; /* the item's copy with its references
+                               resolved (in ip), or NULL: the batch's
+                               item as it is (slot_item) */
     batch_result_t res;
     apr_time_t start;
     int state;
@@ -70,6 +76,12 @@ typedef struct run_t {
     int stop;    /* the client has gone: start nothing more */
     int next;    /* the next item to write */
     unsigned char *has_dependents; /* per item: another depends on it */
+    /* BatchReferences (CONTRACT 10), only when some item refers to
+     * another: per item, how many referrers are still to be written
+     * (main only); its pool, and so its result, is kept until then.
+     * NULL otherwise: such batches pay nothing. */
+    int *refs_left;
+    batch_refs_env_t renv; /* lookup and ctx are per referrer */
 } run_t;
 
 /* ------------------------------------------------------------------ */
@@ -88,6 +100,12 @@ static void slot_open(run_t *run, int i, int own_allocator)
     }
     apr_pool_create_ex(&s->ip, run->r->pool, NULL, s->alloc);
     apr_pool_tag(s->ip, "batch_item");
+}
+
+/* What item i runs and is written as. */
+static const batch_item_t *slot_item(const run_t *run, int i)
+{
+    return run->slots[i].it ? run->slots[i].it : &run->b->items[i];
 }
 
 static void slot_close(run_t *run, int i)
@@ -154,6 +172,199 @@ static int refused(run_t *run, int i)
     return 0;
 }
 
+/* ------------------------------------------------------------------ */
+/* References (CONTRACT 10)                                           */
+
+/* What a referrer's lookup sees: the items it refers to (it->refd),
+ * their results described once each, on first use. */
+typedef struct refs_ctx_t {
+    const run_t *run;
+    const batch_item_t *it;
+    batch_refs_src_t *srcs; /* one per it->refd, filled on first use */
+} refs_ctx_t;
+
+static const batch_refs_src_t *refs_lookup(void *ctx, const char *id,
+                                           apr_size_t len)
+{
+    refs_ctx_t *c = ctx;
+    int k;
+
+    for (k = 0; k < c->it->nrefs; k++) {
+        int i = c->it->refd[k];
+        const slot_t *s = &c->run->slots[i];
+        batch_refs_src_t *src = &c->srcs[k];
+
+        if (strlen(c->run->b->items[i].id) != len
+            || apr_cstr_casecmpn(c->run->b->items[i].id, id, len) != 0) {
+            continue;
+        }
+        if (src->status == 0) {
+            /* i is done (a dependency) and its pool kept (refs_left):
+             * read only */
+            src->status = s->res.status;
+            src->location = s->res.headers
+                                ? apr_table_get(s->res.headers, "Location")
+                                : NULL;
+            src->uri = slot_item(c->run, i)->uri;
+            src->body = s->res.body;
+            src->body_len = s->res.body_len;
+            src->content_type = s->res.content_type;
+        }
+        return src;
+    }
+    return NULL;
+}
+
+/* Header values with their references resolved, into a new table. */
+static apr_status_t refs_headers(apr_table_t **ph, const char **why,
+                                 batch_refs_t *rs, const apr_table_t *h,
+                                 apr_pool_t *p)
+{
+    const apr_array_header_t *a = apr_table_elts(h);
+    const apr_table_entry_t *e = (const apr_table_entry_t *)a->elts;
+    int k;
+
+    *ph = apr_table_make(p, a->nelts);
+    for (k = 0; k < a->nelts; k++) {
+        const char *v = e[k].val;
+
+        if (strstr(v, "@{")
+            && batch_refs_header(&v, NULL, why, rs, v, strlen(v))
+                   != APR_SUCCESS) {
+            return APR_EINVAL;
+        }
+        apr_table_addn(*ph, e[k].key, v);
+    }
+    return APR_SUCCESS;
+}
+
+/* A copy of item i with its references resolved (in its pool). */
+static apr_status_t refs_copy(batch_item_t **pcopy, const char **why,
+                              run_t *run, int i)
+{
+    const batch_item_t *it = &run->b->items[i];
+    slot_t *s = &run->slots[i];
+    batch_refs_env_t env = run->renv;
+    batch_item_t *copy;
+    batch_refs_t *rs;
+    refs_ctx_t c;
+
+    c.run = run;
+    c.it = it;
+    c.srcs = apr_pcalloc(s->ip, sizeof(*c.srcs) * (apr_size_t)(it->nrefs + 1));
+    env.lookup = refs_lookup;
+    env.ctx = &c;
+    rs = batch_refs_make(&env, s->ip);
+    *pcopy = copy = apr_pmemdup(s->ip, it, sizeof(*it));
+    if ((it->refs & BATCH_ITEM_REFS_URL)
+        && batch_refs_url(&copy->uri, why, rs, it->url) != APR_SUCCESS) {
+        return APR_EINVAL;
+    }
+    if (it->refs & BATCH_ITEM_REFS_HEADERS) {
+        if (refs_headers(&copy->headers, why, rs, it->headers, s->ip)
+            != APR_SUCCESS) {
+            return APR_EINVAL;
+        }
+        /* the body's type is the item's own Content-Type, if it has one */
+        if (it->has_body
+            && it->body_type == apr_table_get(it->headers, "Content-Type")) {
+            copy->body_type = apr_table_get(copy->headers, "Content-Type");
+        }
+    }
+    if ((it->refs & BATCH_ITEM_REFS_BODY)
+        && batch_refs_body(&copy->body, &copy->body_len, why, rs, it->body,
+                           it->body_len)
+               != APR_SUCCESS) {
+        return APR_EINVAL;
+    }
+    return APR_SUCCESS;
+}
+
+/* Before item i runs: the copy of it to run, or its refusal (424, the
+ * message naming the reference). 1 when it must not run. Runs where the
+ * item runs: it reads only results of items that are done and allocates
+ * only from the item's pool. */
+static BATCH_COLD int resolve_refs(run_t *run, int i)
+{
+    slot_t *s = &run->slots[i];
+    batch_item_t *copy = NULL;
+    const char *why = NULL;
+
+    if (refs_copy(&copy, &why, run, i) != APR_SUCCESS) {
+        batch_util_result_error(
+            &s->res, HTTP_FAILED_DEPENDENCY, BATCH_ERR_FAILED_DEPENDENCY,
+            apr_psprintf(s->ip, "requests[%d]: %s", i, why));
+        return 1;
+    }
+    s->it = copy;
+    return 0;
+}
+
+/* Only when some item refers to another: count the referrers of each
+ * item, and describe this server for "$ID" Locations. Main. */
+static void refs_prepare(run_t *run)
+{
+    request_rec *r = run->r;
+    const batch_t *b = run->b;
+    int i, k;
+
+    if (!batch_config_references(run->o->conf)) {
+        return; /* Off: no item has references */
+    }
+    for (i = 0; i < b->nitems && b->items[i].refs == 0; i++) {
+    }
+    if (i == b->nitems) {
+        return;
+    }
+    run->refs_left = apr_pcalloc(r->pool, sizeof(int) * (apr_size_t)b->nitems);
+    for (i = 0; i < b->nitems; i++) {
+        for (k = 0; k < b->items[i].nrefs; k++) {
+            run->refs_left[b->items[i].refd[k]]++;
+        }
+    }
+    run->renv.base = batch_config_base(run->o->conf);
+    run->renv.scheme = ap_http_scheme(r);
+    run->renv.host = ap_get_server_name_for_url(r);
+    run->renv.port = ap_get_server_port(r);
+    run->renv.max_url = (apr_size_t)r->server->limit_req_line;
+    run->renv.max_value = (apr_size_t)r->server->limit_req_fieldsize;
+    run->renv.max_body =
+        (apr_size_t)batch_config_max_request_size(run->o->conf);
+}
+
+/* release() when some item has references: the items k referred to lose
+ * a referrer (they were written before it: a referrer depends on them),
+ * and their pools close with the last; k's own closes unless a later
+ * item still refers to it. Main. */
+static BATCH_COLD void release_refs(run_t *run, int k)
+{
+    const batch_item_t *it = &run->b->items[k];
+    int j;
+
+    for (j = 0; j < it->nrefs; j++) {
+        if (--run->refs_left[it->refd[j]] == 0) {
+            slot_close(run, it->refd[j]);
+        }
+    }
+    if (run->refs_left[k] == 0) {
+        slot_close(run, k);
+    }
+}
+
+/* Item k has been written: close its pool, unless a later item still
+ * refers to its result. Main. */
+static void release(run_t *run, int k)
+{
+    if (run->refs_left) {
+        release_refs(run, k);
+        return;
+    }
+    slot_close(run, k);
+}
+
+/* ------------------------------------------------------------------ */
+/* Running one item                                                   */
+
 /* The one dispatch path: on the calling thread, on a secondary connection
  * of its own, with a parent request of its own. */
 static void run_item(run_t *run, int i, apr_thread_t *thread, int tslot)
@@ -171,8 +382,12 @@ static void run_item(run_t *run, int i, apr_thread_t *thread, int tslot)
                                  i));
         return;
     }
+    if (it->refs && resolve_refs(run, i)) {
+        return;
+    }
     parent = batch_secondary_parent(run->secondary, s->ip, thread, tslot);
-    batch_dispatch_item(&s->res, run->o->disp, parent, it, s->ip);
+    batch_dispatch_item(&s->res, run->o->disp, parent, s->it ? s->it : it,
+                        s->ip);
 }
 
 static apr_thread_t *own_thread(request_rec *r)
@@ -183,6 +398,17 @@ static apr_thread_t *own_thread(request_rec *r)
     (void)r;
     return NULL;
 #endif
+}
+
+/* After the last write: close the pools of items not written (from
+ * next on), and those still kept for referrers that were not written. */
+static void close_rest(run_t *run, int next)
+{
+    int i;
+
+    for (i = run->refs_left ? 0 : next; i < run->b->nitems; i++) {
+        slot_close(run, i);
+    }
 }
 
 /* ------------------------------------------------------------------ */
@@ -204,13 +430,14 @@ static int run_sequential(run_t *run, batch_emit_fn *emit, void *ctx)
             run_item(run, i, own_thread(run->r), -1);
         }
         batch_sched_done(run->sched, i, s->res.status);
-        rv = emit(ctx, &run->b->items[i], &s->res, s->start, s->ip);
-        slot_close(run, i);
+        rv = emit(ctx, slot_item(run, i), &s->res, s->start, s->ip);
+        release(run, i);
         nwritten++;
         if (rv != APR_SUCCESS) {
             break;
         }
     }
+    close_rest(run, nwritten);
     return nwritten;
 }
 
@@ -336,8 +563,8 @@ static int write_done(run_t *run, batch_emit_fn *emit, void *ctx)
         apr_status_t rv;
 
         apr_thread_mutex_unlock(run->mu);
-        rv = emit(ctx, &run->b->items[k], &s->res, s->start, s->ip);
-        slot_close(run, k);
+        rv = emit(ctx, slot_item(run, k), &s->res, s->start, s->ip);
+        release(run, k);
         apr_thread_mutex_lock(run->mu);
         run->held--;
         run->next++;
@@ -413,9 +640,7 @@ static void end_concurrent(run_t *run)
         apr_thread_cond_wait(run->cv, run->mu);
     }
     apr_thread_mutex_unlock(run->mu);
-    for (i = run->next; i < run->b->nitems; i++) {
-        slot_close(run, i);
-    }
+    close_rest(run, run->next);
 }
 
 static int run_concurrent(run_t *run, batch_emit_fn *emit, void *ctx)
@@ -486,6 +711,7 @@ int batch_run(request_rec *r, const batch_t *b, const batch_run_opts_t *o,
     run.secondary =
         batch_secondary_prepare(r, batch_workers_socket(o->workers), r->pool);
     run.slots = apr_pcalloc(r->pool, sizeof(slot_t) * b->nitems);
+    refs_prepare(&run);
 
     if (o->concurrency > 1 && b->nitems > 1
         && batch_workers_threaded(o->workers)) {

@@ -513,6 +513,7 @@ static batch_error_t *read_batch(request_rec *r, const batch_dir_conf *conf,
     lim.max_fields = r->server->limit_req_fields;
     lim.max_field_size = r->server->limit_req_fieldsize;
     lim.atomicity_ordered = batch_config_atomicity_ordered(conf);
+    lim.references = batch_config_references(conf);
     err = apr_pcalloc(r->pool, sizeof(*err));
     if (fmt->parse(pbatch, buf, len, req, &lim, err, r->pool) == APR_SUCCESS) {
         return NULL;

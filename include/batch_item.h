@@ -21,8 +21,12 @@
 
 #if defined(__GNUC__)
 #define BATCH_PRINTF(f, a) __attribute__((format(printf, f, a)))
+/* a rarely taken path, kept out of line so that the common one stays as
+ * short as it was */
+#define BATCH_COLD __attribute__((cold, noinline))
 #else
 #define BATCH_PRINTF(f, a)
+#define BATCH_COLD
 #endif
 
 /** Where the checks of one parse put what they keep and what they
@@ -102,7 +106,11 @@ apr_status_t batch_item_set_method(const batch_check_t *c, batch_item_t *it,
 
 /** url: no control character (NUL included), then
  *  batch_parse_resolve_url() under c->lim->base. Sets it->url (as sent)
- *  and it->uri (resolved). */
+ *  and it->uri (resolved). With c->lim->references (CONTRACT 10) its
+ *  references must be well-formed; a url with references sets
+ *  BATCH_ITEM_REFS_URL in it->refs and is checked in its template's
+ *  shape ("$1/x" as "/-/x", it->uri then holds that), whole once they
+ *  are resolved, before it runs. */
 apr_status_t batch_item_set_url(const batch_check_t *c, batch_item_t *it,
                                 const char *field, const char *s,
                                 apr_size_t len);
@@ -119,7 +127,9 @@ apr_status_t batch_item_check_nheaders(const batch_check_t *c,
  * ": " + value within LimitRequestFieldSize. Added to it->headers
  * (which must exist), both copied into c->p. With value NULL only the
  * name is checked and nothing is added (for a format that must refuse
- * the value's own syntax after the name's rules).
+ * the value's own syntax after the name's rules). With
+ * c->lim->references the value's references must be well-formed; a
+ * value with references sets BATCH_ITEM_REFS_HEADERS in it->refs.
  */
 apr_status_t batch_item_add_header(const batch_check_t *c, batch_item_t *it,
                                    const char *field, const char *name,
@@ -193,6 +203,35 @@ apr_status_t batch_item_check_unique(const batch_check_t *c,
 apr_status_t batch_item_add_dep(const batch_check_t *c, const batch_ids_t *ids,
                                 batch_item_t *it, const char *field,
                                 const char *s, apr_size_t len);
+
+/* ------------------------------------------------------------------ */
+/* References (CONTRACT 10, only with c->lim->references)              */
+
+/**
+ * Call once per item after its url, headers and dependsOn (it->deps) are
+ * set: every item that the references of its url (batch_item_set_url)
+ * and header values (batch_item_add_header) name must be in it->deps
+ * (the format's own dependencies: JSON's dependsOn, every earlier item of
+ * an OData multipart batch), else a 400 naming url_field or
+ * headers_field. Lists them in it->refd (it->nrefs), each once. Costs
+ * nothing for an item without references (it->refs 0).
+ */
+apr_status_t batch_item_check_refs(const batch_check_t *c,
+                                   const batch_ids_t *ids, batch_item_t *it,
+                                   const char *url_field,
+                                   const char *headers_field);
+
+/**
+ * The same for references a format found in a field of its own (JSON's
+ * body, with batch_refs_scan_json()), after it->deps is set: found
+ * holds batch_refs_id_t (batch_refs.h); each must name an item in
+ * it->deps (else a 400 naming field); they join it->refd, and flag
+ * (BATCH_ITEM_REFS_*) is set in it->refs when found is not empty.
+ */
+apr_status_t batch_item_add_refs(const batch_check_t *c, const batch_ids_t *ids,
+                                 batch_item_t *it, const char *field,
+                                 unsigned flag,
+                                 const apr_array_header_t *found);
 
 /** For a format that sets every id first: refuses the first item (in
  *  order) whose id an earlier item has; field as in

@@ -49,6 +49,8 @@ typedef struct batch_limits_t {
     int max_field_size;    /* LimitRequestFieldSize; 0 means no limit */
     int atomicity_ordered; /* 1 = BatchAtomicity Ordered: atomicity groups
                               run in order (CONTRACT 9); 0 = Refuse */
+    int references;        /* BatchReferences On: read "$ID" and "@{...}"
+                              (CONTRACT 10); 0 leaves them as text */
 } batch_limits_t;
 
 /** Media type classes of CONTRACT 5. */
@@ -91,7 +93,17 @@ typedef struct batch_item_t {
     const void *wire;      /* the wire format's own data for this item
                               (e.g. a multipart Content-ID as sent), for
                               its writer; NULL for JSON */
+    unsigned refs;         /* BATCH_ITEM_REFS_*: where the item uses
+                              results of earlier items (CONTRACT 10); 0
+                              unless BatchReferences is On */
+    int nrefs;             /* how many items it refers to */
+    int *refd;             /* their indices, each once (all in deps) */
 } batch_item_t;
+
+/* batch_item_t.refs: the url, a header value, the body. */
+#define BATCH_ITEM_REFS_URL 0x1
+#define BATCH_ITEM_REFS_HEADERS 0x2
+#define BATCH_ITEM_REFS_BODY 0x4
 
 /** A parsed, validated batch request. */
 typedef struct batch_t {

@@ -28,6 +28,10 @@
  * value at its span; an accepted batch passes the encoder's
  * validator too.
  *
+ * Every input is parsed twice, with BatchReferences Off and On; with it
+ * On, every item a reference names is in its dependsOn, and a url with
+ * references still resolves under BatchBase in its template's shape.
+ *
  * A first byte with its top two bits set switches to url mode: the rest
  * is "url NUL base", run through batch_parse_base() and
  * batch_parse_resolve_url() directly, with the same invariants and one
@@ -157,7 +161,7 @@ static void check_run_order(const batch_t *b, apr_pool_t *p)
 static void check_batch(const batch_t *b, const batch_limits_t *lim,
                         apr_pool_t *p)
 {
-    int k, d;
+    int k, d, i;
 
     FUZZ_CHECK(b != NULL && b->nitems >= 1 && b->items != NULL);
     FUZZ_CHECK(lim->max_requests <= 0 || b->nitems <= lim->max_requests);
@@ -190,6 +194,18 @@ static void check_batch(const batch_t *b, const batch_limits_t *lim,
             FUZZ_CHECK(it->deps[d] >= 0 && it->deps[d] < k);
         }
         check_group(b, k, lim);
+        /* references: only with BatchReferences On, only to items in
+         * dependsOn, each once */
+        FUZZ_CHECK(lim->references || (it->refs == 0 && it->nrefs == 0));
+        FUZZ_CHECK((it->refs == 0) == (it->nrefs == 0));
+        for (d = 0; d < it->nrefs; d++) {
+            for (i = 0; i < it->ndeps && it->deps[i] != it->refd[d]; i++) {
+            }
+            FUZZ_CHECK(i < it->ndeps);
+            for (i = 0; i < d; i++) {
+                FUZZ_CHECK(it->refd[i] != it->refd[d]);
+            }
+        }
     }
     /* backwards-only dependencies: request order is a run order */
     check_run_order(b, p);
@@ -320,20 +336,24 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     lim.max_field_size =
         max_field_sizes[((sel >> 5) & 1) * 2 + ((sel >> 7) & 1)];
     lim.atomicity_ordered = !(sel & 0x40);
-    memset(&err, 0, sizeof(err));
-    if (batch_parse_request(&b, (const char *)data + 1, size - 1, &lim, &err, p)
-        == APR_SUCCESS) {
-        check_batch(b, &lim, p);
-        /* the OData order on top (CONTRACT 8): still a run order */
-        batch_item_order(b, (int)(sel & 1), p);
-        check_run_order(b, p);
-        check_reader((const char *)data + 1, size - 1, 1, p);
+    /* each input twice: BatchReferences Off, then On (CONTRACT 10) */
+    for (lim.references = 0; lim.references < 2; lim.references++) {
+        memset(&err, 0, sizeof(err));
+        if (batch_parse_request(&b, (const char *)data + 1, size - 1, &lim,
+                                &err, p)
+            == APR_SUCCESS) {
+            check_batch(b, &lim, p);
+            /* the OData order on top (CONTRACT 8): still a run order */
+            batch_item_order(b, (int)(sel & 1), p);
+            check_run_order(b, p);
+            check_reader((const char *)data + 1, size - 1, 1, p);
+        }
+        else {
+            FUZZ_CHECK(b == NULL);
+            check_error(&err, p);
+            check_reader((const char *)data + 1, size - 1, 0, p);
+        }
+        apr_pool_clear(p);
     }
-    else {
-        FUZZ_CHECK(b == NULL);
-        check_error(&err, p);
-        check_reader((const char *)data + 1, size - 1, 0, p);
-    }
-    apr_pool_clear(p);
     return 0;
 }

@@ -133,6 +133,13 @@ class _Handler(BaseHTTPRequestHandler):
             return self._send(status, base64.urlsafe_b64decode(q.get("b64", "")),
                               ctype or "application/json",
                               headers=[(k, v.strip()) for k, v in hdrs])
+        if path.startswith("/created"):
+            # an app server that created something (CONTRACT 10 tests):
+            # 201 (or ?status=), Location ?location= (none when absent),
+            # the request body as its body (default {"id":7}), of ?type=
+            hdrs = [("Location", q["location"])] if "location" in q else []
+            return self._send(int(q.get("status", "201")), body or b'{"id":7}',
+                              q.get("type", "application/json"), headers=hdrs)
         if path.startswith("/gzip"):
             return self._send(status, gzip.compress(b'{"gzipped":true}'),
                               headers=[("Content-Encoding", "gzip")])

@@ -18,6 +18,7 @@
 #include "batch_item.h"
 #include "batch_format.h"
 #include "batch_encode.h"
+#include "batch_refs.h"
 
 static apr_pool_t *pool;
 static batch_limits_t lim;
@@ -31,6 +32,7 @@ static void setup(void)
     lim.base = "/api";
     lim.max_fields = 3;
     lim.max_field_size = 20;
+    lim.references = 0;
     memset(&err, 0, sizeof(err));
     chk.p = pool;
     chk.tp = pool;
@@ -276,6 +278,79 @@ START_TEST(ids_and_deps)
     refused(batch_check_unique_ids(&chk, &b, "Content-ID"), "Content-ID",
             "requests[2] (id \"X\"): \"Content-ID\" duplicates the id of "
             "requests[0]");
+}
+END_TEST
+
+/* CONTRACT 10 through the item API, as a format other than JSON uses it:
+ * urls and header values with its own field names, dependencies set by
+ * the format (every earlier item, as OData multipart does). */
+START_TEST(references)
+{
+    batch_ids_t *ids = batch_ids_make(pool);
+    batch_item_t *it = item(2, "<c>");
+    apr_array_header_t *found;
+    batch_refs_id_t *e;
+
+    lim.references = 1;
+    lim.max_field_size = 100;
+    batch_ids_add(ids, "<a>", 3, 0);
+    batch_ids_add(ids, "b", 1, 1);
+    batch_ids_add(ids, "<c>", 3, 2);
+    ck_assert_int_eq(
+        batch_item_set_url(&chk, it, "target", "$<a>/x?q=@{b.id}", 16),
+        APR_SUCCESS);
+    ck_assert_str_eq(it->uri, "/api/-/x?q=-");
+    ck_assert_int_eq(
+        batch_item_add_header(&chk, it, "header", "X-A", 3, "1 @{<A>.n}", 10),
+        APR_SUCCESS);
+    ck_assert_int_eq(
+        batch_item_add_header(&chk, it, "header", "X-B", 3, "@", 1),
+        APR_SUCCESS);
+    ck_assert_uint_eq(it->refs, BATCH_ITEM_REFS_URL | BATCH_ITEM_REFS_HEADERS);
+    refused(batch_item_add_header(&chk, it, "header", "X-C", 3, "@{b.}", 5),
+            "header", "the value of \"X-C\" holds a malformed reference");
+    refused(batch_item_set_url(&chk, item(2, "<c>"), "target", "/@{b", 4),
+            "target", "\"target\" holds a malformed reference \"@{b\"");
+    /* no dependencies: every reference is a 400 naming the field */
+    refused(batch_item_check_refs(&chk, ids, it, "target", "header"), "target",
+            "refers to \"<a>\", which is not in \"dependsOn\"");
+    it->deps = apr_pcalloc(pool, 2 * sizeof(int));
+    it->deps[it->ndeps++] = 1;
+    refused(batch_item_check_refs(&chk, ids, it, "target", "header"), "target",
+            "refers to \"<a>\"");
+    it->deps[it->ndeps++] = 0;
+    it->nrefs = 0;
+    ck_assert_int_eq(batch_item_check_refs(&chk, ids, it, "target", "header"),
+                     APR_SUCCESS);
+    ck_assert_int_eq(it->nrefs, 2);
+    ck_assert_int_eq(it->refd[0], 0);
+    ck_assert_int_eq(it->refd[1], 1);
+    /* a format's own field */
+    found = apr_array_make(pool, 2, sizeof(batch_refs_id_t));
+    e = apr_array_push(found);
+    e->id = "B";
+    e->len = 1;
+    ck_assert_int_eq(
+        batch_item_add_refs(&chk, ids, it, "body", BATCH_ITEM_REFS_BODY, found),
+        APR_SUCCESS);
+    ck_assert_int_eq(it->nrefs, 2);
+    ck_assert(it->refs & BATCH_ITEM_REFS_BODY);
+    e->id = "<c>";
+    e->len = 3;
+    refused(
+        batch_item_add_refs(&chk, ids, it, "body", BATCH_ITEM_REFS_BODY, found),
+        "body", "refers to \"<c>\"");
+    /* an item without references costs nothing and needs no deps */
+    ck_assert_int_eq(batch_item_check_refs(&chk, ids, item(1, "b"), "t", "h"),
+                     APR_SUCCESS);
+    /* Off: nothing is read */
+    lim.references = 0;
+    it = item(2, "<c>");
+    ck_assert_int_eq(batch_item_set_url(&chk, it, "target", "/@{b", 4),
+                     APR_SUCCESS);
+    ck_assert_int_eq(batch_item_add_header(&chk, it, "header", "X", 1, "@{", 2),
+                     APR_SUCCESS);
+    ck_assert_uint_eq(it->refs, 0);
 }
 END_TEST
 
@@ -542,6 +617,7 @@ Suite *batch_item_suite(void)
     tcase_add_test(tc, headers);
     tcase_add_test(tc, body_types);
     tcase_add_test(tc, ids_and_deps);
+    tcase_add_test(tc, references);
     tcase_add_test(tc, format_lookup);
     tcase_add_test(tc, out_pieces);
     tcase_add_test(tc, json_writer);

@@ -25,6 +25,7 @@ static void setup(void)
     lim.max_fields = 100;
     lim.max_field_size = 8190;
     lim.atomicity_ordered = 0;
+    lim.references = 0;
 }
 
 static void teardown(void)
@@ -1101,6 +1102,93 @@ START_TEST(groups_refused)
 }
 END_TEST
 
+/* ------------------------------------------------------------------ */
+/* references (CONTRACT 10)                                           */
+/* ------------------------------------------------------------------ */
+
+/* Three items: "a", "B" (depends on a) and "c" with members extra. */
+static const char *refs3(const char *extra)
+{
+    return apr_pstrcat(pool,
+                       "{\"requests\":["
+                       "{\"id\":\"a\",\"method\":\"POST\",\"url\":\"/p\"},"
+                       "{\"id\":\"B\",\"method\":\"GET\",\"url\":\"/q\","
+                       "\"dependsOn\":[\"a\"]},"
+                       "{\"id\":\"c\",\"method\":\"POST\"",
+                       extra, "}]}", NULL);
+}
+
+START_TEST(references_found)
+{
+    const batch_item_t *it;
+    batch_t *b;
+
+    lim.references = 1;
+    b = parse_ok(refs3(",\"url\":\"$a/x/@{b.id}?q=@{A.n[0]}\","
+                       "\"headers\":{\"X-A\":\"v @{a.id}\",\"X-B\":\"plain\"},"
+                       "\"body\":{\"k\":[\"@{b.x}\"],\"@{x.y}\":1},"
+                       "\"dependsOn\":[\"a\",\"b\"]"));
+    it = &b->items[2];
+    ck_assert_uint_eq(it->refs, BATCH_ITEM_REFS_URL | BATCH_ITEM_REFS_HEADERS
+                                    | BATCH_ITEM_REFS_BODY);
+    /* each item once, in the order first named; ids in any case */
+    ck_assert_int_eq(it->nrefs, 2);
+    ck_assert_int_eq(it->refd[0], 0);
+    ck_assert_int_eq(it->refd[1], 1);
+    /* the url was checked in its template's shape */
+    ck_assert_str_eq(it->url, "$a/x/@{b.id}?q=@{A.n[0]}");
+    ck_assert_str_eq(it->uri, "/-/x/-?q=-");
+    /* nothing else has references; a member name is not a reference */
+    ck_assert_uint_eq(b->items[0].refs, 0);
+    ck_assert_int_eq(b->items[1].nrefs, 0);
+    b = parse_ok(refs3(",\"url\":\"/x\",\"body\":{\"@{x.y}\":1}"));
+    ck_assert_uint_eq(b->items[2].refs, 0);
+    /* a text body is not read for references */
+    b = parse_ok(refs3(",\"url\":\"/x\",\"headers\":{\"Content-Type\":"
+                       "\"text/plain\"},\"body\":\"@{zz.y}\""));
+    ck_assert_uint_eq(b->items[2].refs, 0);
+    /* Off: nothing is read, "$a" is a relative url */
+    lim.references = 0;
+    b = parse_ok(refs3(",\"url\":\"$a/@{zz\",\"headers\":{\"X-A\":\"@{\"},"
+                       "\"body\":[\"@{}\"]"));
+    ck_assert_uint_eq(b->items[2].refs, 0);
+    ck_assert_int_eq(b->items[2].nrefs, 0);
+    ck_assert_str_eq(b->items[2].uri, "/$a/@{zz");
+}
+END_TEST
+
+START_TEST(references_refused)
+{
+    lim.references = 1;
+    /* malformed: a 400 naming the field, whatever dependsOn says */
+    refuse(refs3(",\"url\":\"/x/@{a.id\",\"dependsOn\":[\"a\"]"), 2, "c", "url",
+           "malformed reference");
+    refuse(refs3(",\"url\":\"$/x\",\"dependsOn\":[\"a\"]"), 2, "c", "url",
+           "an empty id");
+    refuse(refs3(",\"url\":\"/x\",\"headers\":{\"X-A\":\"@{a}\"}"), 2, "c",
+           "headers", "no path");
+    refuse(refs3(",\"url\":\"/x\",\"body\":{\"a\":{\"b\":\"@{a.}\"}},"
+                 "\"dependsOn\":[\"a\"]"),
+           2, "c", "body", "an empty member name");
+    /* not in dependsOn (unknown, later, itself, or only transitively) */
+    refuse(refs3(",\"url\":\"/x/@{a.id}\""), 2, "c", "url",
+           "refers to \"a\", which is not in \"dependsOn\"");
+    refuse(refs3(",\"url\":\"$a\",\"dependsOn\":[\"B\"]"), 2, "c", "url",
+           "refers to \"a\"");
+    refuse(refs3(",\"url\":\"/x\",\"headers\":{\"X\":\"@{c.id}\"},"
+                 "\"dependsOn\":[\"a\"]"),
+           2, "c", "headers", "refers to \"c\"");
+    refuse(refs3(",\"url\":\"/x\",\"body\":[\"@{nope.id}\"],"
+                 "\"dependsOn\":[\"a\"]"),
+           2, "c", "body", "refers to \"nope\"");
+    /* the static part of a url with references passes CONTRACT 3 */
+    refuse(refs3(",\"url\":\"/x/@{a.id}#f\",\"dependsOn\":[\"a\"]"), 2, "c",
+           "url", "fragment");
+    refuse(refs3(",\"url\":\"/@{a.id}/../..\",\"dependsOn\":[\"a\"]"), 2, "c",
+           "url", "climbs above the root");
+}
+END_TEST
+
 Suite *batch_parse_suite(void)
 {
     Suite *s = suite_create("parse");
@@ -1139,6 +1227,8 @@ Suite *batch_parse_suite(void)
     tcase_add_test(tc, groups_refused_by_default);
     tcase_add_test(tc, groups_ok);
     tcase_add_test(tc, groups_refused);
+    tcase_add_test(tc, references_found);
+    tcase_add_test(tc, references_refused);
     suite_add_tcase(s, tc);
     return s;
 }
