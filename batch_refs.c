@@ -997,22 +997,28 @@ typedef struct body_ctx {
     const char **why;
 } body_ctx;
 
-/* One string of the body that holds a reference: src[pos..v->start)
- * and then its replacement go out. */
-static apr_status_t splice_string(body_ctx *c, const batch_json_t *v)
+/* One string value of the body, as batch_json_each_string() finds it
+ * (decoded s[0..n), its text src[start..end)): when it holds a
+ * reference, src[pos..start) and then its replacement go out. */
+static apr_status_t splice_string(void *ctx, const char *s, apr_size_t n,
+                                  apr_size_t start, apr_size_t end)
 {
-    const char *s = v->u.str, *esc;
-    apr_size_t n = v->n, elen;
+    body_ctx *c = ctx;
+    const char *esc;
+    apr_size_t elen;
     const batch_refs_src_t *from;
     const batch_json_t *val;
     obuf t;
     apr_status_t rv;
     ref_t r;
 
-    if (!ob_put(c->b, c->src + c->pos, v->start - c->pos)) {
+    if (next_ref(s, 0, n) >= n) {
+        return APR_SUCCESS; /* copied with the text around it */
+    }
+    if (!ob_put(c->b, c->src + c->pos, start - c->pos)) {
         return APR_ENOSPC;
     }
-    c->pos = v->end;
+    c->pos = end;
     if (s[0] == '@' && read_ref(&r, c->why, s, 0, n, c->rs->p) == APR_SUCCESS
         && r.end == n) {
         /* exactly one reference: the value itself, whatever its type */
@@ -1034,63 +1040,29 @@ static apr_status_t splice_string(body_ctx *c, const batch_json_t *v)
                : APR_ENOSPC;
 }
 
-static apr_status_t splice_value(body_ctx *c, const batch_json_t *v, int depth)
-{
-    apr_status_t rv;
-    apr_size_t k;
-
-    switch (v->type) {
-    case BATCH_JSON_STRING:
-        if (next_ref(v->u.str, 0, v->n) < v->n) {
-            return splice_string(c, v);
-        }
-        break;
-    case BATCH_JSON_ARRAY:
-    case BATCH_JSON_OBJECT:
-        if (depth < 1) {
-            *c->why = "the body is nested too deeply";
-            return APR_EINVAL;
-        }
-        for (k = 0; k < v->n; k++) {
-            rv = splice_value(c,
-                              v->type == BATCH_JSON_ARRAY
-                                  ? &v->u.elts[k]
-                                  : &v->u.members[k].value,
-                              depth - 1);
-            if (rv != APR_SUCCESS) {
-                return rv;
-            }
-        }
-        break;
-    default:
-        break;
-    }
-    return APR_SUCCESS;
-}
-
 apr_status_t batch_refs_body(const char **pbody, apr_size_t *plen,
                              const char **why, batch_refs_t *rs,
                              const char *body, apr_size_t len)
 {
-    const batch_json_t *root = NULL;
     const char *w = NULL;
     body_ctx c;
     obuf b;
     apr_status_t rv;
 
-    if (batch_json_parse(&root, &w, NULL, body, len, BATCH_MAX_JSON_DEPTH,
-                         rs->p)
-        != APR_SUCCESS) {
-        *why = apr_psprintf(rs->p, "the body %s", w);
-        return APR_EINVAL;
-    }
+    /* one walk over the text, no tree: memory stays near the body */
     ob_init(&b, rs->p, len + 64, rs->env.max_body);
     c.rs = rs;
     c.b = &b;
     c.src = body;
     c.pos = 0;
     c.why = why;
-    rv = splice_value(&c, root, BATCH_MAX_JSON_DEPTH);
+    *why = NULL;
+    rv = batch_json_each_string(body, len, BATCH_MAX_JSON_DEPTH, splice_string,
+                                &c, &w, rs->p);
+    if (rv == APR_EINVAL && *why == NULL) {
+        *why = apr_psprintf(rs->p, "the body %s", w);
+        return APR_EINVAL;
+    }
     if (rv == APR_SUCCESS && !ob_put(&b, body + c.pos, len - c.pos)) {
         rv = APR_ENOSPC;
     }
