@@ -13,7 +13,7 @@
  * making that filter its protocol chain too. The item body is served by an
  * own input filter at the bottom of the item's secondary connection that
  * ends with EOS, so no handler ever reads the batch body. The parent is
- * the item parent (batch_shadow.c), never the batch
+ * the item parent (batch_secondary.c), never the batch
  * request. docs/internals.md lists the httpd behaviour each step relies on.
  */
 #include <apr_strings.h>
@@ -561,7 +561,7 @@ static int run_early_hooks(request_rec *parent, const batch_dispatch_t *d,
 /* What the steps of one item's dispatch share; all of it lives in ip. */
 typedef struct item_run_t {
     batch_result_t *res;
-    request_rec *parent; /* the item parent (batch_shadow.c) */
+    request_rec *parent; /* the item parent (batch_secondary.c) */
     conn_rec *c;         /* its secondary connection */
     const batch_dispatch_t *d;
     const batch_item_t *it;

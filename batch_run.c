@@ -39,7 +39,7 @@
 #include "batch_refs.h"
 #include "batch_run.h"
 #include "batch_sched.h"
-#include "batch_shadow.h"
+#include "batch_secondary.h"
 #include "batch_util.h"
 
 /* How long one runner works alone before more are started. */

@@ -16,7 +16,7 @@
  * that never runs a concurrent batch never starts one.
  *
  * Why not apr_thread_pool: a task here learns the number of the thread
- * it runs on (batch_shadow.c makes a connection id unique from it, as
+ * it runs on (batch_secondary.c makes a connection id unique from it, as
  * mod_http2 does), and a batch takes back its queued tasks without
  * waiting for its running ones (batch_workers_cancel), where
  * apr_thread_pool_tasks_cancel() blocks until the owner's running tasks

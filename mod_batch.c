@@ -9,7 +9,7 @@
  * items in the scheduler's order (batch_sched.c), one after another or
  * BatchConcurrency at a time on the child's batch threads
  * (batch_workers.c), each on its own secondary connection
- * (batch_shadow.c, batch_dispatch.c), and streams what the format writes
+ * (batch_secondary.c, batch_dispatch.c), and streams what the format writes
  * for every item in request order as soon as it is done. Every refusal
  * is one batch_error_t sent by send_error(). The child_init hook starts
  * the child's batch workers.

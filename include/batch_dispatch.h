@@ -5,7 +5,7 @@
  * batch_result_t. The dispatcher takes its parent request and connection
  * as parameters and touches nothing else of the batch, so that an item
  * runs the same on the batch's thread or on a batch thread, on its own
- * secondary connection (batch_shadow.h).
+ * secondary connection (batch_secondary.h).
  */
 #ifndef BATCH_DISPATCH_H
 #define BATCH_DISPATCH_H
@@ -52,7 +52,7 @@ const char *batch_dispatch_status_line(int status);
 
 /**
  * Run item it as a subrequest of parent, on parent's connection (the
- * item's own secondary connection and item parent, batch_shadow.h).
+ * item's own secondary connection and item parent, batch_secondary.h).
  * The parent's headers_in, kept_body, the_request and the
  * BATCH_ITEM_ID variable are swapped to the item's values for the
  * duration of the lookup and restored before return. Touches nothing of

@@ -7,7 +7,7 @@
  * item at a time on the batch's own thread. Concurrent: items whose
  * dependencies have finished run up to N at a time on the child's batch
  * threads, at most N held at once. Either way every item runs on its own
- * secondary connection (batch_shadow.h) through the same dispatch
+ * secondary connection (batch_secondary.h) through the same dispatch
  * (batch_dispatch.h); results are written only on the batch's thread.
  */
 #ifndef BATCH_RUN_H

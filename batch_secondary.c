@@ -1,7 +1,7 @@
 /* Licensed under the Apache License, Version 2.0 (see LICENSE).
  * Copyright 2026 the mod_batch authors.
  *
- * batch_shadow.c: the secondary connection and the item parent of every
+ * batch_secondary.c: the secondary connection and the item parent of every
  * item (the file keeps its old name). A secondary connection is the
  * item's own copy of the client's connection; the item parent is the
  * request made on it that stands in for the batch request as the parent
@@ -21,7 +21,7 @@
 #include "http_protocol.h"
 #include "http_request.h"
 
-#include "batch_shadow.h"
+#include "batch_secondary.h"
 
 struct batch_secondary_base_t {
     request_rec *r;     /* the batch request: read-only fields */

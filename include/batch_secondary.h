@@ -1,7 +1,7 @@
 /* Licensed under the Apache License, Version 2.0 (see LICENSE).
  * Copyright 2026 the mod_batch authors.
  *
- * batch_shadow.h: the secondary connection and the item parent (the
+ * batch_secondary.h: the secondary connection and the item parent (the
  * request that stands in for the batch request as the parent of the
  * item's subrequest) every item runs under, in every mode
  * The item never touches the batch request's pools, bucket
@@ -9,8 +9,8 @@
  * c->master set, modules treat it as they treat an HTTP/2 stream (mod_ssl
  * refuses per-directory renegotiation with 403 instead of spinning).
  */
-#ifndef BATCH_SHADOW_H
-#define BATCH_SHADOW_H
+#ifndef BATCH_SECONDARY_H
+#define BATCH_SECONDARY_H
 
 #include "httpd.h"
 
@@ -42,4 +42,4 @@ request_rec *batch_secondary_parent(const batch_secondary_base_t *base,
                                     apr_pool_t *ip, apr_thread_t *thread,
                                     int slot);
 
-#endif /* BATCH_SHADOW_H */
+#endif /* BATCH_SECONDARY_H */
