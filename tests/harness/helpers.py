@@ -1,6 +1,7 @@
 """Small helpers shared by the test files."""
-import os
 import uuid
+
+from .procs import children, status_kb
 
 
 def marker():
@@ -44,28 +45,22 @@ def child_pids(env):
     except (OSError, ValueError):
         return []
     pids = []
-    for d in os.listdir("/proc"):
-        if not d.isdigit():
-            continue
+    for p in children(ppid):
         try:
-            with open("/proc/%s/stat" % d) as f:
-                stat = f.read()
-            if int(stat.rsplit(")", 1)[1].split()[1]) != ppid:
-                continue
-            if status_field(int(d), "Threads") > 1:
-                pids.append(int(d))
-        except (OSError, ValueError, IndexError):
+            if status_field(p, "Threads") > 1:
+                pids.append(p)
+        except OSError:
             continue
     return pids
 
 
 def status_field(pid, name):
-    """A kB field of /proc/PID/status (VmRSS, VmHWM, Threads...)."""
-    with open("/proc/%d/status" % pid) as f:
-        for ln in f:
-            if ln.startswith(name + ":"):
-                return int(ln.split()[1])
-    return 0
+    """A kB field of /proc/PID/status (VmRSS, VmHWM, Threads...); 0 when
+    the process has no such line."""
+    try:
+        return status_kb(pid, name)
+    except KeyError:
+        return 0
 
 
 def rss_kb(pids):
