@@ -1,4 +1,5 @@
 """Small helpers shared by the test files."""
+import time
 import uuid
 
 from .procs import children, status_kb
@@ -34,6 +35,26 @@ def run(client, items, **kw):
     rs = client.batch_ok(items, **kw)
     check_ids(items, rs)
     return {r["id"]: r for r in rs}
+
+
+def log_fields(env, log, name, want, timeout=5):
+    """The lines of logs/<log> (a CustomLog whose format starts with
+    %{X-Test-Name}i and separates fields with '|') that test `name` wrote,
+    each split at '|'; waits up to timeout seconds for `want` of them
+    (httpd writes the access log after the response)."""
+    end = time.time() + timeout
+    got = []
+    while time.time() < end:
+        try:
+            with open(env.path("logs", log), errors="replace") as f:
+                got = [ln.split("|") for ln in f.read().splitlines()
+                       if ln.startswith(name + "|")]
+        except OSError:
+            got = []
+        if len(got) >= want:
+            break
+        time.sleep(0.1)
+    return got
 
 
 def child_pids(env):
