@@ -3,21 +3,12 @@ every multipart answer in test_1000/test_1010 (CONTRACT §8 response
 framing): it must accept a well-framed answer and refuse each way of
 breaking the framing, or those tests could pass on a broken writer.
 
-Never starts a server: the conftest autouse fixtures are replaced by no-ops
-(as in test_120_docs.py)."""
+Never starts a server: the conftest autouse fixtures are replaced by the
+no-ops of harness/noserver.py."""
 import pytest
 
 from harness import multipart as mp
-
-
-@pytest.fixture(autouse=True, scope="class")
-def _class_conf():
-    yield
-
-
-@pytest.fixture(autouse=True)
-def _test_env():
-    yield
+from harness.noserver import _class_conf, _test_env  # noqa: F401
 
 
 CT = "multipart/mixed; boundary=tok_1001"

@@ -4,25 +4,15 @@ directive table, and every BATCH_LOGNO(nnnn) in the C sources is used only
 once and is listed in docs/log-messages.md.
 
 This file reads source files and never starts a server: the two autouse
-fixtures of conftest.py (which need the `env` server) are replaced below by
-no-ops for this module."""
+fixtures of conftest.py (which need the `env` server) are replaced by the
+no-ops of harness/noserver.py."""
 import configparser
 import os
 import re
 from collections import Counter
 from pathlib import Path
 
-import pytest
-
-
-@pytest.fixture(autouse=True, scope="class")
-def _class_conf():
-    yield
-
-
-@pytest.fixture(autouse=True)
-def _test_env():
-    yield
+from harness.noserver import _class_conf, _test_env  # noqa: F401
 
 
 def _srcdir():

@@ -7,28 +7,11 @@ httpd behaviour each relies on shows here first when httpd changes it.
   must not reset the byte counters of the batch request's own line;
 - §1: the secondary connection's current_thread: mod_lua's LuaScope thread
   keeps one VM per thread, and batch threads must not share the worker's."""
-import time
-
 import pytest
 
 from harness.client import item
 from harness.conf import BatchConf
-
-
-def _log_lines(env, name, want, timeout=5):
-    end = time.time() + timeout
-    got = []
-    while time.time() < end:
-        try:
-            with open(env.path("logs", "bytes.log"), errors="replace") as f:
-                got = [ln.split("|") for ln in f.read().splitlines()
-                       if ln.startswith(name + "|")]
-        except OSError:
-            got = []
-        if len(got) >= want:
-            break
-        time.sleep(0.1)
-    return got
+from harness.helpers import log_fields
 
 
 class TestInternals:
@@ -59,7 +42,7 @@ class TestInternals:
         items = [item(str(i), "/static/a.txt") for i in range(4)]
         r = client.post_batch(items, path="/logbatch")
         assert r.status_code == 200
-        got = _log_lines(env, env.test_name, 5)
+        got = log_fields(env, "bytes.log", env.test_name, 5)
         batch = [ln for ln in got if ln[2] == "-"]
         assert len(batch) == 1, got
         assert int(batch[0][3]) >= len(r.content), (batch, len(r.content))

@@ -13,50 +13,9 @@ import uuid
 import pytest
 
 from harness.client import RawResponse, item
+from harness.streaming import arrival_time, batch_request, timed_read
 
 HELLO = re.compile(rb'"hello"\s*:\s*"world"')
-
-
-def batch_request(env, items, extra_headers=()):
-    body = json.dumps({"requests": items}).encode()
-    head = ["POST /batch HTTP/1.1", "Host: 127.0.0.1:%d" % env.port,
-            "Content-Type: application/json", "Content-Length: %d" % len(body),
-            "X-Test-Name: %s" % env.test_name, "Connection: close"]
-    head.extend("%s: %s" % kv for kv in extra_headers)
-    return ("\r\n".join(head) + "\r\n\r\n").encode() + body
-
-
-def timed_read(env, data, timeout=30):
-    """Send data on a fresh socket; return (t_sent, [(t, bytes_so_far_len)], all bytes)."""
-    s = socket.create_connection(("127.0.0.1", env.port), timeout=timeout)
-    s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-    arrivals, buf = [], b""
-    try:
-        t0 = time.monotonic()
-        s.sendall(data)
-        end = t0 + timeout
-        while time.monotonic() < end:
-            got = s.recv(65536)
-            if not got:
-                break
-            buf += got
-            arrivals.append((time.monotonic(), len(buf)))
-            if RawResponse(buf).complete:
-                break
-    finally:
-        s.close()
-    return t0, arrivals, buf
-
-
-def first_time(arrivals, buf, pattern):
-    """When the first byte range containing pattern had arrived (None: never)."""
-    m = pattern.search(buf)
-    if not m:
-        return None
-    for t, n in arrivals:
-        if n >= m.end():
-            return t
-    return None
 
 
 def access_line(env, name, timeout=5, nth=1):
@@ -112,7 +71,7 @@ class TestStreaming:
             item("1", "/static/small.json"), item("2", "/pyb/hit?sleep=1500")]))
         r = RawResponse(buf)
         assert r.status == 200 and r.complete, buf[:300]
-        t_first = first_time(arrivals, buf, HELLO)
+        t_first = arrival_time(arrivals, buf, HELLO)
         t_end = arrivals[-1][0]
         assert t_end - t0 >= 1.4, "the slow item did not take its 1.5 s"
         assert t_first is not None
@@ -128,8 +87,8 @@ class TestStreaming:
             item("3", "/pyb/hit?sleep=1500&x=3")]))
         r = RawResponse(buf)
         assert r.status == 200 and r.complete, buf[:300]
-        t_first = first_time(arrivals, buf, HELLO)
-        t_second = first_time(arrivals, buf, re.compile(rb'"id"\s*:\s*"2"[^}]*"status"'))
+        t_first = arrival_time(arrivals, buf, HELLO)
+        t_second = arrival_time(arrivals, buf, re.compile(rb'"id"\s*:\s*"2"[^}]*"status"'))
         t_end = arrivals[-1][0]
         assert t_end - t0 >= 1.7
         assert t_first is not None and t_second is not None

@@ -13,55 +13,16 @@ item was written. Order of arrival with generous margins, never speed.
 Under prefork (or BatchThreads 0) the batch runs sequentially: the item
 runs on the batch's own thread, which cannot flush meanwhile; the test is
 skipped there."""
-import json
 import re
-import socket
-import time
 
 import pytest
 
 from harness.client import RawResponse, item
 from harness.conf import BatchConf
+from harness.streaming import arrival_time, batch_request, timed_read
 
 SLOW_MS = 3000
 SECOND = re.compile(rb'"id"\s*:\s*"fast2"')
-
-
-def batch_request(env, path, items):
-    body = json.dumps({"requests": items}).encode()
-    head = ["POST %s HTTP/1.1" % path, "Host: 127.0.0.1:%d" % env.port,
-            "Content-Type: application/json", "Content-Length: %d" % len(body),
-            "X-Test-Name: %s" % env.test_name, "Connection: close"]
-    return ("\r\n".join(head) + "\r\n\r\n").encode() + body
-
-
-def timed_read(env, data, timeout=30):
-    """Send data on a fresh socket; return (t_sent, [(t, len so far)], bytes)."""
-    s = socket.create_connection(("127.0.0.1", env.port), timeout=timeout)
-    s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-    arrivals, buf = [], b""
-    try:
-        t0 = time.monotonic()
-        s.sendall(data)
-        end = t0 + timeout
-        while time.monotonic() < end:
-            got = s.recv(65536)
-            if not got:
-                break
-            buf += got
-            arrivals.append((time.monotonic(), len(buf)))
-            if RawResponse(buf).complete:
-                break
-    finally:
-        s.close()
-    return t0, arrivals, buf
-
-
-def arrival_of(arrivals, buf, pattern):
-    m = pattern.search(buf)
-    if not m:
-        return None
-    return next((t for t, n in arrivals if n >= m.end()), None)
 
 
 class TestConcurrentStreaming:
@@ -81,13 +42,13 @@ class TestConcurrentStreaming:
         items = [item("fast1", "/static/small.json"),
                  item("fast2", "/static/a.txt"),
                  item("slow", "/pyb/hit?sleep=%d" % SLOW_MS)]
-        t0, arrivals, buf = timed_read(env, batch_request(env, path, items))
+        t0, arrivals, buf = timed_read(env, batch_request(env, items, path))
         r = RawResponse(buf)
         assert r.status == 200 and r.complete, buf[:300]
         assert [x["id"] for x in r.json()["responses"]] == ["fast1", "fast2", "slow"]
         assert [x["status"] for x in r.json()["responses"]] == [200, 200, 200]
         t_end = arrivals[-1][0] - t0
-        t_second = arrival_of(arrivals, buf, SECOND)
+        t_second = arrival_time(arrivals, buf, SECOND)
         assert t_end >= SLOW_MS / 1000.0 - 0.1, "the slow item did not take its %d ms" % SLOW_MS
         assert t_second is not None
         t_second -= t0

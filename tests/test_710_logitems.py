@@ -9,26 +9,10 @@ import pytest
 
 from harness.client import item
 from harness.conf import BatchConf
+from harness.helpers import log_fields
 
 FMT = ('LogFormat "%{X-Test-Name}i|%r|%>s|%b|%{BATCH_ITEM_ID}e|%L|'
        '%{batch-items}n|%{batch-failed}n|%D" itemfmt')
-
-
-def lines_for(env, name, want, timeout=5):
-    """The items.log lines of test `name` (waits for `want` of them)."""
-    end = time.time() + timeout
-    got = []
-    while time.time() < end:
-        try:
-            with open(env.path("logs", "items.log"), errors="replace") as f:
-                got = [ln.split("|") for ln in f.read().splitlines()
-                       if ln.startswith(name + "|")]
-        except OSError:
-            got = []
-        if len(got) >= want:
-            break
-        time.sleep(0.1)
-    return got
 
 
 class TestLogItems:
@@ -51,7 +35,7 @@ class TestLogItems:
         r = client.post_batch(items, path="/logbatch")
         assert r.status_code == 200
         assert [x["status"] for x in r.json()["responses"]] == [200, 404, 200, 424]
-        got = lines_for(env, env.test_name, 5)
+        got = log_fields(env, "items.log", env.test_name, 5)
         assert len(got) == 5, got
         by_id = {ln[4]: ln for ln in got}
         assert by_id["a"][1] == "GET /static/a.txt HTTP/1.1"
@@ -80,9 +64,9 @@ class TestLogItems:
             r = client.post_batch([item("a", "/static/a.txt"),
                                    item("b", "/static/small.json")], path=path)
             assert r.status_code == 200
-        got = lines_for(env, env.test_name, 2)
+        got = log_fields(env, "items.log", env.test_name, 2)
         time.sleep(0.3)
-        got = lines_for(env, env.test_name, 2)
+        got = log_fields(env, "items.log", env.test_name, 2)
         assert [ln[1] for ln in got] == ["POST /nologbatch HTTP/1.1",
                                          "POST /batch HTTP/1.1"]
         assert all(ln[4] == "-" for ln in got)

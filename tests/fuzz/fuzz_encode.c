@@ -24,9 +24,8 @@
 #include <apr_strings.h>
 #include <apr_tables.h>
 
-#include <json-c/json.h>
-
 #include "fuzz.h"
+#include "fuzz_jsonc.h"
 #include "batch_encode.h"
 #include "batch_util.h"
 
@@ -84,41 +83,17 @@ static int is_dropped(const char *name)
     return 0;
 }
 
-/* The output must be one RFC 8259 JSON text. json-c is the oracle here,
- * not json_oracle_parse(): that one also refuses what the batch
- * request may not hold (integers beyond 64 bits, \u0000 in names) but an
- * item's JSON body may, and the encoder passes valid JSON on verbatim. */
-static struct json_object *parse_output(const char *json, size_t len)
-{
-    struct json_tokener *tok = json_tokener_new_ex(1100);
-    struct json_object *obj;
-
-    FUZZ_CHECK(tok != NULL);
-    json_tokener_set_flags(tok,
-                           JSON_TOKENER_STRICT | JSON_TOKENER_VALIDATE_UTF8);
-    obj = json_tokener_parse_ex(tok, json, (int)len);
-    if (json_tokener_get_error(tok) != json_tokener_success
-        || json_tokener_get_parse_end(tok) != len) {
-        json_object_put(obj);
-        obj = NULL;
-    }
-    json_tokener_free(tok);
-    return obj;
-}
-
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     apr_pool_t *p = fuzz_pool();
-    uint8_t head[3] = {0, 0, 0};
+    uint8_t head[3];
     batch_result_t res;
     const char *id, *json, *ct;
     apr_size_t jlen;
     struct json_object *obj = NULL, *v, *hdrs, *body;
     int nhdr, k, has_body_key;
 
-    memcpy(head, data, size < 3 ? size : 3);
-    data += size < 3 ? size : 3;
-    size -= size < 3 ? size : 3;
+    fuzz_head(head, sizeof(head), &data, &size);
 
     memset(&res, 0, sizeof(res));
     res.status = (head[0] & 0x80) ? 100 + (head[0] & 0x7F) * 4
@@ -161,20 +136,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     else {
         res.content_type = ct;
     }
-    /* an exactly-sized malloc'ed copy, not pool memory: ASan and
-     * valgrind then catch reads past the body's end */
     if (size) {
-        char *b = malloc(size);
-        FUZZ_CHECK(b != NULL);
-        memcpy(b, data, size);
-        res.body = b;
+        res.body = fuzz_copy(data, size);
         res.body_len = size;
     }
 
     FUZZ_CHECK(batch_encode_item(&json, &jlen, id, &res, p) == APR_SUCCESS);
     FUZZ_CHECK(json && strlen(json) == jlen);
     FUZZ_CHECK(batch_util_utf8_valid(json, jlen));
-    obj = parse_output(json, jlen);
+    obj = fuzz_jsonc_read(json, jlen, 1100);
     FUZZ_CHECK(obj != NULL);
     FUZZ_CHECK(json_object_is_type(obj, json_type_object));
 

@@ -30,9 +30,8 @@
 #include <apr_strings.h>
 #include <apr_tables.h>
 
-#include <json-c/json.h>
-
 #include "fuzz.h"
+#include "fuzz_jsonc.h"
 #include "batch_encode.h"
 #include "batch_json.h"
 #include "batch_util.h"
@@ -61,36 +60,19 @@ static const char *take(const uint8_t **pd, size_t *psize, apr_pool_t *p)
     return s;
 }
 
-static void check_jsonc(const char *json, size_t len)
-{
-    struct json_tokener *tok = json_tokener_new_ex(VALID_DEPTH);
-    struct json_object *obj;
-
-    FUZZ_CHECK(tok != NULL);
-    json_tokener_set_flags(tok,
-                           JSON_TOKENER_STRICT | JSON_TOKENER_VALIDATE_UTF8);
-    obj = json_tokener_parse_ex(tok, json, (int)len);
-    FUZZ_CHECK(json_tokener_get_error(tok) == json_tokener_success);
-    FUZZ_CHECK(json_tokener_get_parse_end(tok) == len);
-    FUZZ_CHECK(json_object_is_type(obj, json_type_object));
-    json_object_put(obj);
-    json_tokener_free(tok);
-}
-
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     apr_pool_t *p = fuzz_pool();
-    uint8_t head[6] = {0, 0, 0, 0, 0, 0};
+    uint8_t head[6];
     batch_result_t res;
     const char *line, *ct, *id, *msg, *json, *why = NULL, *doc;
     const batch_json_t *root, *v;
+    struct json_object *obj;
     apr_size_t jlen, dlen;
     int k, nhdr;
     apr_uint32_t st;
 
-    memcpy(head, data, size < 6 ? size : 6);
-    data += size < 6 ? size : 6;
-    size -= size < 6 ? size : 6;
+    fuzz_head(head, sizeof(head), &data, &size);
     st = (apr_uint32_t)head[0] | (apr_uint32_t)head[1] << 8
          | (apr_uint32_t)head[2] << 16 | (apr_uint32_t)head[3] << 24;
 
@@ -125,12 +107,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     else {
         res.content_type = *ct ? ct : NULL;
     }
-    /* an exactly-sized malloc'ed copy: reads past the body's end show */
     if (size) {
-        char *b = malloc(size);
-        FUZZ_CHECK(b != NULL);
-        memcpy(b, data, size);
-        res.body = b;
+        res.body = fuzz_copy(data, size);
         res.body_len = size;
     }
 
@@ -151,7 +129,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     FUZZ_CHECK(v->u.elts[0].type == BATCH_JSON_OBJECT);
     v = batch_json_get(&v->u.elts[0], "status");
     FUZZ_CHECK(v && v->type == BATCH_JSON_NUMBER);
-    check_jsonc(doc, dlen);
+    obj = fuzz_jsonc_read(doc, dlen, VALID_DEPTH);
+    FUZZ_CHECK(obj != NULL && json_object_is_type(obj, json_type_object));
+    json_object_put(obj);
 
     free((char *)res.body);
     apr_pool_clear(p);

@@ -234,34 +234,9 @@ static void do_location(const char *in, size_t n, apr_pool_t *p)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    apr_pool_t *p = fuzz_pool();
-    size_t n;
-    char *in;
+    static const fuzz_mode_fn modes[] = {do_syntax, do_body, do_paths,
+                                         do_location};
 
-    if (size < 1) {
-        return 0;
-    }
-    n = size - 1;
-    /* exactly-sized malloc'ed copy: ASan and valgrind catch overreads */
-    in = malloc(n ? n : 1);
-    FUZZ_CHECK(in != NULL);
-    memcpy(in, data + 1, n);
     srcs_init();
-    switch ((data[0] & 0x0F) % 4) {
-    case 0:
-        do_syntax(in, n, p);
-        break;
-    case 1:
-        do_body(in, n, p);
-        break;
-    case 2:
-        do_paths(in, n, p);
-        break;
-    default:
-        do_location(in, n, p);
-        break;
-    }
-    free(in);
-    apr_pool_clear(p);
-    return 0;
+    return fuzz_modes(data, size, modes, sizeof(modes) / sizeof(modes[0]));
 }

@@ -106,11 +106,12 @@ static int utf8_ref(const unsigned char *s, size_t n, size_t *chars)
     return 1;
 }
 
-static void do_utf8(const char *in, size_t n)
+static void do_utf8(const char *in, size_t n, apr_pool_t *p)
 {
     size_t chars;
     int ok = batch_util_utf8_valid(in, n);
 
+    (void)p;
     FUZZ_CHECK(ok == utf8_ref((const unsigned char *)in, n, &chars));
     if (ok) {
         FUZZ_CHECK(batch_util_utf8_chars(in, n) == chars);
@@ -264,46 +265,9 @@ static void do_token(const char *in, size_t n, apr_pool_t *p)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    apr_pool_t *p = fuzz_pool();
-    size_t n;
-    char *in;
+    static const fuzz_mode_fn modes[] = {do_base64, do_utf8,   do_media,
+                                         do_size,   do_escape, do_json,
+                                         do_token,  do_valid};
 
-    if (size < 1) {
-        return 0;
-    }
-    n = size - 1;
-    /* exactly-sized malloc'ed copy, not pool memory: ASan and valgrind
-     * then catch reads past the end */
-    in = malloc(n ? n : 1);
-    FUZZ_CHECK(in != NULL);
-    memcpy(in, data + 1, n);
-    switch ((data[0] & 0x0F) % 8) {
-    case 0:
-        do_base64(in, n, p);
-        break;
-    case 1:
-        do_utf8(in, n);
-        break;
-    case 2:
-        do_media(in, n, p);
-        break;
-    case 3:
-        do_size(in, n, p);
-        break;
-    case 4:
-        do_escape(in, n, p);
-        break;
-    case 5:
-        do_json(in, n, p);
-        break;
-    case 6:
-        do_token(in, n, p);
-        break;
-    default:
-        do_valid(in, n, p);
-        break;
-    }
-    free(in);
-    apr_pool_clear(p);
-    return 0;
+    return fuzz_modes(data, size, modes, sizeof(modes) / sizeof(modes[0]));
 }

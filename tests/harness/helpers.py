@@ -1,6 +1,8 @@
 """Small helpers shared by the test files."""
-import os
+import time
 import uuid
+
+from .procs import children, status_kb
 
 
 def marker():
@@ -35,6 +37,26 @@ def run(client, items, **kw):
     return {r["id"]: r for r in rs}
 
 
+def log_fields(env, log, name, want, timeout=5):
+    """The lines of logs/<log> (a CustomLog whose format starts with
+    %{X-Test-Name}i and separates fields with '|') that test `name` wrote,
+    each split at '|'; waits up to timeout seconds for `want` of them
+    (httpd writes the access log after the response)."""
+    end = time.time() + timeout
+    got = []
+    while time.time() < end:
+        try:
+            with open(env.path("logs", log), errors="replace") as f:
+                got = [ln.split("|") for ln in f.read().splitlines()
+                       if ln.startswith(name + "|")]
+        except OSError:
+            got = []
+        if len(got) >= want:
+            break
+        time.sleep(0.1)
+    return got
+
+
 def child_pids(env):
     """Worker processes of the running server (children of the parent that
     run threads; the mod_cgid daemon is single-threaded)."""
@@ -44,28 +66,22 @@ def child_pids(env):
     except (OSError, ValueError):
         return []
     pids = []
-    for d in os.listdir("/proc"):
-        if not d.isdigit():
-            continue
+    for p in children(ppid):
         try:
-            with open("/proc/%s/stat" % d) as f:
-                stat = f.read()
-            if int(stat.rsplit(")", 1)[1].split()[1]) != ppid:
-                continue
-            if status_field(int(d), "Threads") > 1:
-                pids.append(int(d))
-        except (OSError, ValueError, IndexError):
+            if status_field(p, "Threads") > 1:
+                pids.append(p)
+        except OSError:
             continue
     return pids
 
 
 def status_field(pid, name):
-    """A kB field of /proc/PID/status (VmRSS, VmHWM, Threads...)."""
-    with open("/proc/%d/status" % pid) as f:
-        for ln in f:
-            if ln.startswith(name + ":"):
-                return int(ln.split()[1])
-    return 0
+    """A kB field of /proc/PID/status (VmRSS, VmHWM, Threads...); 0 when
+    the process has no such line."""
+    try:
+        return status_kb(pid, name)
+    except KeyError:
+        return 0
 
 
 def rss_kb(pids):

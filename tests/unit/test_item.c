@@ -222,12 +222,29 @@ START_TEST(body_types)
 }
 END_TEST
 
+/* A batch of n items (item() each): item i has the id ids[i], or "i"
+ * when ids is NULL, and the group groups[i] (or none). */
+static batch_t *batch_of(int n, const char *const *ids,
+                         const char *const *groups)
+{
+    batch_t *b = apr_pcalloc(pool, sizeof(*b));
+    int i;
+
+    b->nitems = n;
+    b->items = apr_pcalloc(pool, (apr_size_t)n * sizeof(batch_item_t));
+    for (i = 0; i < n; i++) {
+        b->items[i] = *item(i, ids ? ids[i] : apr_itoa(pool, i));
+        b->items[i].group = groups ? groups[i] : NULL;
+    }
+    return b;
+}
+
 START_TEST(ids_and_deps)
 {
     batch_ids_t *ids = batch_ids_make(pool);
     batch_item_t *it = item(2, "c");
-    batch_t b;
-    batch_item_t items[3];
+    static const char *const xyx[] = {"x", "y", "X"};
+    batch_t *b = batch_of(3, xyx, NULL);
 
     batch_ids_add(ids, "Alpha", 5, 0);
     batch_ids_add(ids, "b", 1, 1);
@@ -262,20 +279,11 @@ START_TEST(ids_and_deps)
     refused(batch_item_check_unique(&chk, ids, item(3, "ALPHA"), "id"), "id",
             "duplicates the id of requests[0]");
 
-    memset(items, 0, sizeof(items));
-    items[0].id = "x";
-    items[1].id = "y";
-    items[2].id = "X";
-    items[0].index = 0;
-    items[1].index = 1;
-    items[2].index = 2;
-    b.nitems = 2;
-    b.items = items;
-    b.wire = NULL;
-    ck_assert_int_eq(batch_check_unique_ids(&chk, &b, "Content-ID"),
+    b->nitems = 2;
+    ck_assert_int_eq(batch_check_unique_ids(&chk, b, "Content-ID"),
                      APR_SUCCESS);
-    b.nitems = 3;
-    refused(batch_check_unique_ids(&chk, &b, "Content-ID"), "Content-ID",
+    b->nitems = 3;
+    refused(batch_check_unique_ids(&chk, b, "Content-ID"), "Content-ID",
             "requests[2] (id \"X\"): \"Content-ID\" duplicates the id of "
             "requests[0]");
 }
@@ -410,8 +418,8 @@ static const char *joined(const batch_out_t *out)
 START_TEST(json_writer)
 {
     const batch_format_t *f = &batch_format_json;
-    batch_item_t items[2];
-    batch_t b;
+    static const char *const ids[] = {"1", "2"};
+    batch_t *b = batch_of(2, ids, NULL);
     batch_result_t res;
     batch_out_t out;
     batch_request_t req;
@@ -421,14 +429,7 @@ START_TEST(json_writer)
     apr_size_t l1, l2;
     batch_error_t berr;
 
-    memset(items, 0, sizeof(items));
     memset(&req, 0, sizeof(req));
-    items[0].id = "1";
-    items[1].id = "2";
-    items[1].index = 1;
-    b.nitems = 2;
-    b.items = items;
-    b.wire = NULL;
     memset(&res, 0, sizeof(res));
     res.status = 200;
     res.content_type = "text/plain";
@@ -438,28 +439,28 @@ START_TEST(json_writer)
     batch_encode_item(&e2, &l2, "2", &res, pool);
 
     out.n = 0;
-    ck_assert_int_eq(f->open(&state, &ctype, hout, &out, &b, &req, pool),
+    ck_assert_int_eq(f->open(&state, &ctype, hout, &out, b, &req, pool),
                      APR_SUCCESS);
     ck_assert_str_eq(ctype, "application/json");
     ck_assert(apr_is_empty_table(hout));
-    ck_assert_int_eq(f->item(state, &out, &b, &items[0], &res, pool),
+    ck_assert_int_eq(f->item(state, &out, b, &b->items[0], &res, pool),
                      APR_SUCCESS);
     ck_assert_str_eq(joined(&out),
                      apr_pstrcat(pool, BATCH_ENCODE_OPEN, e1, NULL));
     out.n = 0;
-    ck_assert_int_eq(f->item(state, &out, &b, &items[1], &res, pool),
+    ck_assert_int_eq(f->item(state, &out, b, &b->items[1], &res, pool),
                      APR_SUCCESS);
     ck_assert_str_eq(joined(&out), apr_pstrcat(pool, ",", e2, NULL));
     /* CONTRACT 9: the group as sent, JSON-escaped, as the last member */
     out.n = 0;
-    items[1].group = "G\"1";
-    ck_assert_int_eq(f->item(state, &out, &b, &items[1], &res, pool),
+    b->items[1].group = "G\"1";
+    ck_assert_int_eq(f->item(state, &out, b, &b->items[1], &res, pool),
                      APR_SUCCESS);
     ck_assert_str_eq(joined(&out),
                      apr_pstrcat(pool, ",", apr_pstrndup(pool, e2, l2 - 1),
                                  ",\"atomicityGroup\":\"G\\\"1\"}", NULL));
     out.n = 0;
-    ck_assert_int_eq(f->close(state, &out, &b, pool), APR_SUCCESS);
+    ck_assert_int_eq(f->close(state, &out, b, pool), APR_SUCCESS);
     ck_assert_str_eq(joined(&out), BATCH_ENCODE_CLOSE);
 
     memset(&berr, 0, sizeof(berr));
@@ -496,22 +497,6 @@ START_TEST(json_parse)
 }
 END_TEST
 
-/* A batch of n items with ids "0", "1", ...; groups[i] is item i's
- * group or NULL. */
-static batch_t *grouped(int n, const char *const *groups)
-{
-    batch_t *b = apr_pcalloc(pool, sizeof(*b));
-    int i;
-
-    b->nitems = n;
-    b->items = apr_pcalloc(pool, (apr_size_t)n * sizeof(batch_item_t));
-    for (i = 0; i < n; i++) {
-        b->items[i] = *item(i, apr_itoa(pool, i));
-        b->items[i].group = groups ? groups[i] : NULL;
-    }
-    return b;
-}
-
 static void deps_are(const batch_item_t *it, int n, int d0)
 {
     ck_assert_int_eq(it->ndeps, n);
@@ -525,7 +510,7 @@ START_TEST(groups)
     static const char *const g[] = {NULL, "cs", "CS", "cs", "x", NULL};
     static const char *const apart[] = {"g", NULL, "g"};
     static const char *const clash[] = {NULL, "0"};
-    batch_t *b = grouped(6, g);
+    batch_t *b = batch_of(6, NULL, g);
 
     lim.atomicity_ordered = 0;
     refused(batch_item_groups(b, &chk), "atomicityGroup",
@@ -539,19 +524,20 @@ START_TEST(groups)
     deps_are(&b->items[3], 1, 2);
     deps_are(&b->items[4], 0, 0);
     deps_are(&b->items[5], 0, 0);
-    refused(batch_item_groups(grouped(3, apart), &chk), "atomicityGroup",
+    refused(batch_item_groups(batch_of(3, NULL, apart), &chk), "atomicityGroup",
             "requests[2] (id \"2\"): \"atomicityGroup\" \"g\" is also the "
             "group of requests[0]");
-    refused(batch_item_groups(grouped(2, clash), &chk), "atomicityGroup",
+    refused(batch_item_groups(batch_of(2, NULL, clash), &chk), "atomicityGroup",
             "is also the id of requests[0]");
-    ck_assert_int_eq(batch_item_groups(grouped(2, NULL), &chk), APR_SUCCESS);
+    ck_assert_int_eq(batch_item_groups(batch_of(2, NULL, NULL), &chk),
+                     APR_SUCCESS);
 }
 END_TEST
 
 START_TEST(odata_order)
 {
     static const char *const g[] = {NULL, "cs", "cs", NULL, "x"};
-    batch_t *b = grouped(5, g);
+    batch_t *b = batch_of(5, NULL, g);
     int k;
 
     lim.atomicity_ordered = 1;
@@ -566,7 +552,7 @@ START_TEST(odata_order)
     deps_are(&b->items[2], 1, 1);
     deps_are(&b->items[3], 0, 0);
 
-    b = grouped(5, g);
+    b = batch_of(5, NULL, g);
     ck_assert_int_eq(batch_item_groups(b, &chk), APR_SUCCESS);
     batch_item_order(b, 1, pool); /* stop at the first failure */
     for (k = 0; k < 5; k++) {
@@ -579,7 +565,7 @@ END_TEST
 START_TEST(depends_on_group)
 {
     static const char *const g[] = {"g", "g", NULL, "h"};
-    batch_t *b = grouped(4, g);
+    batch_t *b = batch_of(4, NULL, g);
     batch_ids_t *ids = batch_ids_make(pool);
     batch_item_t *it = &b->items[2];
     int k;

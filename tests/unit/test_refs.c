@@ -95,77 +95,85 @@ static void teardown(void)
 /* ------------------------------------------------------------------ */
 /* helpers                                                            */
 
-static const char *url_ok(const char *url)
+/* Where a text is resolved: names index what_name[]. */
+typedef enum { AS_URL, AS_HEADER, AS_BODY } as_t;
+static const char *const what_name[] = {"url", "header", "body"};
+
+/* s resolved as a url, a header value or a JSON body by a new resolver;
+ * pn (header, body) may be NULL: batch_refs_header() allows it. */
+static apr_status_t resolve(as_t as, const char *s, const char **out,
+                            apr_size_t *pn, const char **why)
 {
-    const char *uri = NULL, *why = NULL;
     batch_refs_t *rs = batch_refs_make(&env, pool);
 
-    ck_assert_msg(batch_refs_url(&uri, &why, rs, url) == APR_SUCCESS,
-                  "url %s refused: %s", url, why);
-    return uri;
+    *out = NULL;
+    *why = NULL;
+    switch (as) {
+    case AS_URL:
+        return batch_refs_url(out, why, rs, s);
+    case AS_HEADER:
+        return batch_refs_header(out, pn, why, rs, s, strlen(s));
+    default:
+        return batch_refs_body(out, pn, why, rs, s, strlen(s));
+    }
 }
 
-/* Refused, with a message that holds want. */
+/* Resolved; a header value or body comes with its length. */
+static const char *resolved(as_t as, const char *s)
+{
+    const char *out, *why;
+    apr_size_t n = 0;
+
+    ck_assert_msg(resolve(as, s, &out, &n, &why) == APR_SUCCESS,
+                  "%s %s refused: %s", what_name[as], s, why);
+    if (as != AS_URL) {
+        ck_assert_uint_eq(n, strlen(out));
+    }
+    return out;
+}
+
+/* Refused, with a message that holds want. A header is resolved without
+ * a length pointer, a body with one. */
+static void refused(as_t as, const char *s, const char *want)
+{
+    const char *out, *why;
+    apr_size_t n = 0;
+
+    ck_assert_msg(resolve(as, s, &out, as == AS_HEADER ? NULL : &n, &why)
+                      == APR_EINVAL,
+                  "%s %s resolved to %s", what_name[as], s, out);
+    ck_assert_msg(why && strstr(why, want), "%s %s: \"%s\" lacks \"%s\"",
+                  what_name[as], s, why, want);
+}
+
+static const char *url_ok(const char *url)
+{
+    return resolved(AS_URL, url);
+}
+
 static void url_bad(const char *url, const char *want)
 {
-    const char *uri = NULL, *why = NULL;
-    batch_refs_t *rs = batch_refs_make(&env, pool);
-
-    ck_assert_msg(batch_refs_url(&uri, &why, rs, url) == APR_EINVAL,
-                  "url %s resolved to %s", url, uri);
-    ck_assert_msg(why && strstr(why, want), "url %s: \"%s\" lacks \"%s\"", url,
-                  why, want);
+    refused(AS_URL, url, want);
 }
 
 static const char *hdr_ok(const char *v)
 {
-    const char *out = NULL, *why = NULL;
-    apr_size_t n = 0;
-    batch_refs_t *rs = batch_refs_make(&env, pool);
-
-    ck_assert_msg(batch_refs_header(&out, &n, &why, rs, v, strlen(v))
-                      == APR_SUCCESS,
-                  "header %s refused: %s", v, why);
-    ck_assert_uint_eq(n, strlen(out));
-    return out;
+    return resolved(AS_HEADER, v);
 }
 
 static void hdr_bad(const char *v, const char *want)
 {
-    const char *out = NULL, *why = NULL;
-    batch_refs_t *rs = batch_refs_make(&env, pool);
-
-    ck_assert_msg(batch_refs_header(&out, NULL, &why, rs, v, strlen(v))
-                      == APR_EINVAL,
-                  "header %s resolved to %s", v, out);
-    ck_assert_msg(why && strstr(why, want), "header %s: \"%s\" lacks \"%s\"", v,
-                  why, want);
+    refused(AS_HEADER, v, want);
 }
 
 static const char *body_ok(const char *b)
 {
-    const char *out = NULL, *why = NULL;
-    apr_size_t n = 0;
-    batch_refs_t *rs = batch_refs_make(&env, pool);
-
-    ck_assert_msg(batch_refs_body(&out, &n, &why, rs, b, strlen(b))
-                      == APR_SUCCESS,
-                  "body %s refused: %s", b, why);
-    ck_assert_uint_eq(n, strlen(out));
-    return out;
+    return resolved(AS_BODY, b);
 }
 
 static void body_bad(const char *b, const char *want)
 {
-    const char *out = NULL, *why = NULL;
-    apr_size_t n = 0;
-    batch_refs_t *rs = batch_refs_make(&env, pool);
-
-    ck_assert_msg(batch_refs_body(&out, &n, &why, rs, b, strlen(b))
-                      == APR_EINVAL,
-                  "body %s resolved to %s", b, out);
-    ck_assert_msg(why && strstr(why, want), "body %s: \"%s\" lacks \"%s\"", b,
-                  why, want);
+    refused(AS_BODY, b, want);
 }
 
 static int scan(const char *s, batch_refs_where_t where,
@@ -199,6 +207,18 @@ static char *fill(int c, apr_size_t n)
     memset(s, c, n);
     s[n] = '\0';
     return s;
+}
+
+/* Item "x" answers a JSON body {"s":"aaa..."} with a 64 KiB string;
+ * returns that string. */
+static const char *x_big_string(void)
+{
+    char *big = fill('a', 65536);
+
+    srcs[3].body = apr_pstrcat(pool, "{\"s\":\"", big, "\"}", NULL);
+    srcs[3].body_len = strlen(srcs[3].body);
+    srcs[3].content_type = "application/json";
+    return big;
 }
 
 /* ------------------------------------------------------------------ */
@@ -381,28 +401,28 @@ END_TEST
 
 START_TEST(dollar_refused)
 {
+    static const char *const foreign[] = {
+        "http://evil.example:8080/products/11",
+        "http://localhost/products/11", /* port 80 */
+        "http://localhost:80800/p",
+        "https://localhost:8080/p",
+        "http://localhost@evil:8080/p",
+        "//evil/p",
+        "javascript:alert(1)",
+        "http:/p",
+    };
+    apr_size_t k;
+
     srcs[0].location = NULL;
     url_bad("$1/orders", "the reference \"$1\" cannot be resolved: item "
                          "\"1\" answered without a Location header");
     srcs[0].location = "";
     url_bad("$1", "without a Location header");
     /* another server, another port, another scheme, userinfo */
-    srcs[0].location = "http://evil.example:8080/products/11";
-    url_bad("$1", "is not a path or a URL of this server");
-    srcs[0].location = "http://localhost/products/11"; /* port 80 */
-    url_bad("$1", "is not a path or a URL of this server");
-    srcs[0].location = "http://localhost:80800/p";
-    url_bad("$1", "is not a path or a URL of this server");
-    srcs[0].location = "https://localhost:8080/p";
-    url_bad("$1", "is not a path or a URL of this server");
-    srcs[0].location = "http://localhost@evil:8080/p";
-    url_bad("$1", "is not a path or a URL of this server");
-    srcs[0].location = "//evil/p";
-    url_bad("$1", "is not a path or a URL of this server");
-    srcs[0].location = "javascript:alert(1)";
-    url_bad("$1", "is not a path or a URL of this server");
-    srcs[0].location = "http:/p";
-    url_bad("$1", "is not a path or a URL of this server");
+    for (k = 0; k < sizeof(foreign) / sizeof(foreign[0]); k++) {
+        srcs[0].location = foreign[k];
+        url_bad("$1", "is not a path or a URL of this server");
+    }
     /* relative without the item's uri */
     srcs[0].location = "p";
     srcs[0].uri = NULL;
@@ -422,6 +442,10 @@ END_TEST
 
 START_TEST(dollar_under_base)
 {
+    static const char *const outside[] = {"/v1.00/x", "/v1.0/../admin",
+                                          "/v1.0/%2e%2e/admin"};
+    apr_size_t k;
+
     env.base = "/v1.0";
     srcs[0].location = "/v1.0/products/11";
     ck_assert_str_eq(url_ok("$1/orders"), "/v1.0/products/11/orders");
@@ -430,12 +454,10 @@ START_TEST(dollar_under_base)
     /* never moved under the base: refused */
     srcs[0].location = "/admin/x";
     url_bad("$1", "lies outside the batch base \"/v1.0\"");
-    srcs[0].location = "/v1.00/x";
-    url_bad("$1", "lies outside the batch base");
-    srcs[0].location = "/v1.0/../admin";
-    url_bad("$1", "lies outside the batch base");
-    srcs[0].location = "/v1.0/%2e%2e/admin";
-    url_bad("$1", "lies outside the batch base");
+    for (k = 0; k < sizeof(outside) / sizeof(outside[0]); k++) {
+        srcs[0].location = outside[k];
+        url_bad("$1", "lies outside the batch base");
+    }
     srcs[0].location = "/v1.0/a";
     url_bad("$1/../../admin", "lies outside the batch base");
     /* a relative Location that climbs out */
@@ -502,10 +524,7 @@ START_TEST(url_values_refused)
                          "\"text/html\")");
     url_bad("/p/@{zz.a}", "item \"zz\" has no result to use");
     /* 64 KiB value: the url limit */
-    srcs[3].body =
-        apr_pstrcat(pool, "{\"s\":\"", fill('a', 65536), "\"}", NULL);
-    srcs[3].body_len = strlen(srcs[3].body);
-    srcs[3].content_type = "application/json";
+    x_big_string();
     url_bad("/p/@{x.s}", "longer than 8190 bytes");
     env.max_url = 0;
     ck_assert_uint_eq(strlen(url_ok("/p/@{x.s}")), 3 + 65536);
@@ -552,10 +571,7 @@ START_TEST(header_values_refused)
     hdr_bad("@{2[5].id}", "the body has 2 elements, no [5]");
     hdr_bad("@{x.a}", "returned no JSON body");
     hdr_bad("@{1.id", "malformed");
-    srcs[3].body =
-        apr_pstrcat(pool, "{\"s\":\"", fill('a', 65536), "\"}", NULL);
-    srcs[3].body_len = strlen(srcs[3].body);
-    srcs[3].content_type = "application/json";
+    x_big_string();
     hdr_bad("@{x.s}", "longer than 8190 bytes");
     env.max_value = 0;
     ck_assert_uint_eq(strlen(hdr_ok("@{x.s}")), 65536);
@@ -639,11 +655,8 @@ END_TEST
 
 START_TEST(body_limits)
 {
-    char *big = fill('a', 65536);
+    const char *big = x_big_string();
 
-    srcs[3].body = apr_pstrcat(pool, "{\"s\":\"", big, "\"}", NULL);
-    srcs[3].body_len = strlen(srcs[3].body);
-    srcs[3].content_type = "application/json";
     ck_assert_str_eq(body_ok("[\"@{x.s}\"]"),
                      apr_pstrcat(pool, "[\"", big, "\"]", NULL));
     ck_assert_str_eq(body_ok("[\"-@{x.s}\"]"),

@@ -59,27 +59,39 @@ START_TEST(independent_items_in_request_order)
 }
 END_TEST
 
+/* Four items: chain[1] waits for chain[0], chain[2] for chain[1], and
+ * free (after chain[0]) waits for nothing. chain[0] and free go out
+ * first; each later link goes out only once the one before is done (with
+ * status[0], then status[1]) and runs with its dependencies ok. */
+static void check_chain(batch_t *b, const int chain[3], int free,
+                        const int status[2])
+{
+    batch_sched_t *s = batch_sched_create(b, pool);
+
+    ck_assert_int_eq(batch_sched_next(s), chain[0]);
+    ck_assert_int_eq(batch_sched_next(s), free); /* chain[1] waits */
+    ck_assert_int_eq(batch_sched_next(s), -1);
+    batch_sched_done(s, free, 200);
+    ck_assert_int_eq(batch_sched_next(s), -1);
+    batch_sched_done(s, chain[0], status[0]);
+    ck_assert_int_eq(batch_sched_next(s), chain[1]);
+    ck_assert(batch_sched_deps_ok(s, chain[1]));
+    ck_assert_int_eq(batch_sched_next(s), -1);
+    batch_sched_done(s, chain[1], status[1]);
+    ck_assert_int_eq(batch_sched_next(s), chain[2]);
+    ck_assert(batch_sched_deps_ok(s, chain[2]));
+    batch_sched_done(s, chain[2], 200);
+    ck_assert_int_eq(batch_sched_ndone(s), 4);
+    ck_assert_int_eq(batch_sched_next(s), -1);
+}
+
 START_TEST(waits_for_dependencies)
 {
     /* 1 depends on 0, 3 on 1; 2 is free */
     static const int deps[] = {-1, 0, -1, 1};
-    batch_sched_t *s = batch_sched_create(make_batch(4, deps), pool);
+    static const int chain[] = {0, 1, 3}, status[] = {201, 204};
 
-    ck_assert_int_eq(batch_sched_next(s), 0);
-    ck_assert_int_eq(batch_sched_next(s), 2); /* 1 waits for 0 */
-    ck_assert_int_eq(batch_sched_next(s), -1);
-    batch_sched_done(s, 2, 200);
-    ck_assert_int_eq(batch_sched_next(s), -1);
-    batch_sched_done(s, 0, 201);
-    ck_assert_int_eq(batch_sched_next(s), 1);
-    ck_assert(batch_sched_deps_ok(s, 1));
-    ck_assert_int_eq(batch_sched_next(s), -1);
-    batch_sched_done(s, 1, 204);
-    ck_assert_int_eq(batch_sched_next(s), 3);
-    ck_assert(batch_sched_deps_ok(s, 3));
-    batch_sched_done(s, 3, 200);
-    ck_assert_int_eq(batch_sched_ndone(s), 4);
-    ck_assert_int_eq(batch_sched_next(s), -1);
+    check_chain(make_batch(4, deps), chain, 2, status);
 }
 END_TEST
 
@@ -188,28 +200,14 @@ END_TEST
 
 START_TEST(after_orders_without_failing)
 {
-    /* 1 runs after 0, 2 after 1 (OData continue-on-error); 3 is free */
+    /* 1 runs after 0, 2 after 1 (OData continue-on-error); 3 is free:
+     * a failure (500, then 424) does not stop the next link */
+    static const int chain[] = {0, 1, 2}, status[] = {500, 424};
     batch_t *b = make_batch(4, NULL);
-    batch_sched_t *s;
 
     b->items[1].after = 1;
     b->items[2].after = 2;
-    s = batch_sched_create(b, pool);
-    ck_assert_int_eq(batch_sched_next(s), 0);
-    ck_assert_int_eq(batch_sched_next(s), 3); /* 1 waits for 0 */
-    ck_assert_int_eq(batch_sched_next(s), -1);
-    batch_sched_done(s, 3, 200);
-    ck_assert_int_eq(batch_sched_next(s), -1);
-    batch_sched_done(s, 0, 500); /* a failure does not stop 1 */
-    ck_assert_int_eq(batch_sched_next(s), 1);
-    ck_assert(batch_sched_deps_ok(s, 1));
-    ck_assert_int_eq(batch_sched_next(s), -1);
-    batch_sched_done(s, 1, 424);
-    ck_assert_int_eq(batch_sched_next(s), 2);
-    ck_assert(batch_sched_deps_ok(s, 2));
-    batch_sched_done(s, 2, 200);
-    ck_assert_int_eq(batch_sched_next(s), -1);
-    ck_assert_int_eq(batch_sched_ndone(s), 4);
+    check_chain(b, chain, 3, status);
 }
 END_TEST
 
