@@ -249,6 +249,9 @@ apr_status_t batch_item_set_url(const batch_check_t *c, batch_item_t *it,
         return batch_item_fail(c, it->index, it->id, field, "\"%s\" %s", field,
                                why);
     }
+    if (it->uri == target && target != it->url) {
+        it->uri = apr_pstrdup(c->p, target); /* a template lives in c->tp */
+    }
     return APR_SUCCESS;
 }
 

@@ -274,6 +274,24 @@ static const char *bad_chars(const char *s)
     return NULL;
 }
 
+/* 1 when the absolute path s[0..n) is already what merge_decode() and
+ * remove_dots() would make of it: no '%' escape, no empty segment, no
+ * segment starting with '.'. */
+static int path_is_normal(const char *s, apr_size_t n)
+{
+    apr_size_t i;
+
+    for (i = 0; i < n; i++) {
+        if (s[i] == '%'
+            || (s[i] == '/' && i + 1 < n
+                && (s[i + 1] == '/' || s[i + 1] == '.'))
+            || (s[i] == '/' && i + 1 == n && i > 0 && s[i - 1] == '/')) {
+            return 0;
+        }
+    }
+    return 1;
+}
+
 /* RFC 3986 5.2.4 on an absolute path (starting with '/', slashes already
  * merged) except that climbing above the root is an error instead of
  * being ignored. Returns NULL on such a climb. */
@@ -360,6 +378,14 @@ apr_status_t batch_parse_resolve_url(const char **puri, const char **why,
         query = url + strlen(url);
     }
     plen = (apr_size_t)(query - url);
+    if (url[0] == '/' && path_is_normal(url, plen)
+        && (blen == 0
+            || (plen >= blen && !memcmp(url, base, blen)
+                && (plen == blen || url[blen] == '/')))) {
+        /* the usual item: nothing to merge, decode or remove */
+        *puri = url;
+        return APR_SUCCESS;
+    }
 
     if (plen == 0) {
         composed = blen ? base : "/";

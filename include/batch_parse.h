@@ -34,7 +34,8 @@ apr_status_t batch_parse_request(batch_t **pbatch, const char *buf,
  * Resolve an item url against base (CONTRACT 3): validate it, append it
  * to base where the contract says so, merge slashes, decode %2E, remove
  * dot segments, and check the result still lies under base.
- * @param puri  the absolute path[?query], from p
+ * @param puri  the absolute path[?query], from p, or url itself when it
+ *              is already one (so it must live as long as the result)
  * @param why   on failure a short reason ("must not contain a fragment")
  * @return APR_SUCCESS or APR_EINVAL
  */
