@@ -712,3 +712,50 @@ apr_status_t batch_item_check_refs(const batch_check_t *c,
     }
     return APR_SUCCESS;
 }
+
+/* The earlier items the references in s[0..len) name become dependencies
+ * of it (ids of later or unknown items are left for the check). */
+static void refs_to_deps(const batch_check_t *c, const batch_ids_t *ids,
+                         batch_item_t *it, apr_array_header_t *found,
+                         const char *s, batch_refs_where_t where)
+{
+    const batch_refs_id_t *e;
+    int k, idx;
+
+    refs_found(found, s, strlen(s), where, c->tp);
+    e = (const batch_refs_id_t *)found->elts;
+    for (k = 0; k < found->nelts; k++) {
+        idx = batch_ids_find(ids, e[k].id, e[k].len);
+        if (idx >= 0 && idx < it->index) {
+            push_dep(it, idx, c->p);
+        }
+    }
+}
+
+apr_status_t batch_item_check_refs_earlier(const batch_check_t *c,
+                                           const batch_ids_t *ids,
+                                           batch_item_t *it,
+                                           const char *url_field,
+                                           const char *headers_field)
+{
+    apr_array_header_t *found;
+    const apr_array_header_t *h;
+    const apr_table_entry_t *e;
+    int k;
+
+    if (!(it->refs & (BATCH_ITEM_REFS_URL | BATCH_ITEM_REFS_HEADERS))) {
+        return APR_SUCCESS;
+    }
+    found = apr_array_make(c->tp, 4, sizeof(batch_refs_id_t));
+    if (it->refs & BATCH_ITEM_REFS_URL) {
+        refs_to_deps(c, ids, it, found, it->url, BATCH_REFS_IN_URL);
+    }
+    if (it->refs & BATCH_ITEM_REFS_HEADERS) {
+        h = apr_table_elts(it->headers);
+        e = (const apr_table_entry_t *)h->elts;
+        for (k = 0; k < h->nelts; k++) {
+            refs_to_deps(c, ids, it, found, e[k].val, BATCH_REFS_IN_TEXT);
+        }
+    }
+    return batch_item_check_refs(c, ids, it, url_field, headers_field);
+}

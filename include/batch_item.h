@@ -222,6 +222,19 @@ apr_status_t batch_item_check_refs(const batch_check_t *c,
                                    const char *headers_field);
 
 /**
+ * batch_item_check_refs() for a format in which every earlier item may be
+ * referred to (an OData multipart batch, CONTRACT 10): each earlier item
+ * a reference names first becomes a dependency of it (so it runs after
+ * it, and a failed one makes it 424), then the check runs as usual
+ * (unknown and later ids are a 400).
+ */
+apr_status_t batch_item_check_refs_earlier(const batch_check_t *c,
+                                           const batch_ids_t *ids,
+                                           batch_item_t *it,
+                                           const char *url_field,
+                                           const char *headers_field);
+
+/**
  * The same for references a format found in a field of its own (JSON's
  * body, with batch_refs_scan_json()), after it->deps is set: found
  * holds batch_refs_id_t (batch_refs.h); each must name an item in
