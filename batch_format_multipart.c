@@ -181,9 +181,8 @@ static apr_status_t mp_parse(batch_t **pbatch, const char *buf, apr_size_t len,
         rv = batch_item_groups(b, &c);
     }
     if (rv == APR_SUCCESS && batch_multipart_is_odata(req->headers)) {
-        batch_item_order(b,
-                         !batch_multipart_continue_on_error(req->headers, c.tp),
-                         p);
+        batch_item_order(
+            b, !batch_multipart_continue_on_error(req->headers, c.tp), p);
     }
     apr_pool_destroy(c.tp);
     if (rv == APR_SUCCESS) {
