@@ -170,7 +170,11 @@ static const char *reason(const batch_result_t *res)
 }
 
 /* The embedded response: status line, headers, Content-Length, empty
- * line into pc; the body in out. */
+ * line into pc; the body in out. It always has one header line at least:
+ * python3-googleapi's parser fails on a response head of the status line
+ * alone (a 204 from a target that sent no header), and a 204 or 1xx may
+ * not carry Content-Length. Such a response gets "Cache-Control:
+ * no-store", which the batch response says already (docs/behaviour.md). */
 static void put_response(pieces_t *pc, batch_multipart_out_t *out,
                          const batch_result_t *res)
 {
@@ -215,6 +219,9 @@ static void put_response(pieces_t *pc, batch_multipart_out_t *out,
         && res->status != 304) {
         putz(pc, apr_psprintf(pc->p, "Content-Length: %" APR_SIZE_T_FMT "\r\n",
                               out->body_len));
+    }
+    else if (!ctype && hs->nelts == 0) {
+        putz(pc, "Cache-Control: no-store\r\n");
     }
     putz(pc, "\r\n");
 }
