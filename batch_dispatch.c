@@ -411,7 +411,11 @@ apr_table_t *batch_dispatch_headers(const batch_dispatch_t *d,
     apr_table_do(unset_one, h, it->headers, NULL);
     apr_table_do(add_one, h, it->headers, NULL);
     if (it->has_body) {
-        apr_table_setn(h, "Content-Type", it->body_type);
+        /* a multipart item's body may come without a type: sent as such
+         * (JSON items always have one, CONTRACT 5) */
+        if (it->body_type) {
+            apr_table_setn(h, "Content-Type", it->body_type);
+        }
         apr_table_setn(h, "Content-Length",
                        apr_psprintf(p, "%" APR_SIZE_T_FMT, it->body_len));
     }
@@ -742,7 +746,9 @@ static int run_sub(item_run_t *x, request_rec *rr, request_rec **pfin)
      * body filter, nothing inherited from the batch body read. */
     apr_table_unset(rr->headers_in, "Transfer-Encoding");
     if (it->has_body) {
-        apr_table_setn(rr->headers_in, "Content-Type", it->body_type);
+        if (it->body_type) {
+            apr_table_setn(rr->headers_in, "Content-Type", it->body_type);
+        }
         apr_table_setn(rr->headers_in, "Content-Length",
                        apr_table_get(x->hin, "Content-Length"));
     }

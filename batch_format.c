@@ -16,6 +16,7 @@
  * the request's format is known. */
 static const batch_format_t *const formats[] = {
     &batch_format_json,
+    &batch_format_multipart,
     NULL,
 };
 

@@ -6,12 +6,12 @@
  * parts, the shared checks of batch_item.h make them items, and
  * batch_multipart_write.c writes the parts back. Pure: APR only.
  *
- * NOT BUILT YET: it needs batch_format.h and batch_item.h from the seam
- * branch. Wiring it in is: this file in libbatchcore_la_SOURCES (and
- * build/fuzz.sh's core list), "&batch_format_multipart," in formats[] of
- * batch_format.c, its extern in batch_format.h. It compiled -Wall -Wextra
- * -Werror against seam 6347beb and parsed and answered the seed bodies
- * of tests/fuzz/corpus/multipart/ in a scratch copy.
+ * Ids (docs/behaviour.md): a part's Content-ID as sent; a part without
+ * one gets its 1-based position, which is not checked against the
+ * client's ids (Olingo sends none on top-level parts and "1", "2"
+ * inside change sets) and is no name for a reference. Order: the OData
+ * rule when the request carries OData-Version or OData-MaxVersion, else
+ * Google's (independent items).
  */
 
 #include <string.h>
@@ -88,16 +88,40 @@ static apr_status_t mp_item(const batch_check_t *c,
         }
     }
     if (raw->body_len > 0 || raw->has_length) {
-        const char *ct = apr_table_get(it->headers, "Content-Type");
+        /* bytes as sent (CONTRACT 8), with the type as sent: none when
+         * the client gave none (docs/behaviour.md); copied, as nothing
+         * may point into buf */
         it->has_body = 1;
-        /* bytes as sent (CONTRACT 8); copied: nothing may point into buf */
-        it->body = apr_pstrmemdup(c->p, raw->body, raw->body_len);
+        it->body = apr_pmemdup(c->p, raw->body, raw->body_len);
         it->body_len = raw->body_len;
-        it->body_type = ct ? ct : "application/octet-stream";
+        it->body_type = apr_table_get(it->headers, "Content-Type");
     }
     it->group = group;
     wire->content_id = it->id == NULL || !raw->content_id ? NULL : it->id;
     it->wire = wire;
+    return APR_SUCCESS;
+}
+
+/* CONTRACT 3's uniqueness among the Content-IDs the client sent; the
+ * positions given to parts without one are left out (see the top). */
+static apr_status_t mp_unique_ids(const batch_check_t *c, const batch_t *b)
+{
+    batch_ids_t *ids = batch_ids_make(c->tp);
+    int k;
+
+    for (k = 0; k < b->nitems; k++) {
+        const batch_item_t *it = &b->items[k];
+        const mp_wire_t *wire = it->wire;
+        apr_size_t len = strlen(it->id);
+
+        if (wire->content_id == NULL) {
+            continue;
+        }
+        batch_ids_add(ids, it->id, len, k);
+        if (batch_ids_find(ids, it->id, len) != k) {
+            return batch_item_check_unique(c, ids, it, "Content-ID");
+        }
+    }
     return APR_SUCCESS;
 }
 
@@ -115,6 +139,7 @@ static apr_status_t mp_parse(batch_t **pbatch, const char *buf, apr_size_t len,
     int k;
 
     *pbatch = NULL;
+    memset(&c, 0, sizeof(c)); /* utf8_checked 0: the id check tests it */
     c.p = p;
     c.lim = lim;
     c.err = err;
@@ -150,7 +175,14 @@ static apr_status_t mp_parse(batch_t **pbatch, const char *buf, apr_size_t len,
                      &b->items[k]);
     }
     if (rv == APR_SUCCESS) {
-        rv = batch_check_unique_ids(&c, b, "Content-ID");
+        rv = mp_unique_ids(&c, b);
+    }
+    if (rv == APR_SUCCESS) {
+        rv = batch_item_groups(b, &c);
+    }
+    if (rv == APR_SUCCESS && batch_multipart_is_odata(req->headers)) {
+        batch_item_order(
+            b, !batch_multipart_continue_on_error(req->headers, c.tp), p);
     }
     apr_pool_destroy(c.tp);
     if (rv == APR_SUCCESS) {

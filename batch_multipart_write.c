@@ -45,20 +45,25 @@
 /* Pieces of one item's head: the framing, the part head and the
  * embedded response head; joined once with apr_pstrcatv(). */
 typedef struct pieces_t {
-    apr_array_header_t *v; /* struct iovec */
+    struct iovec *v; /* n used of max, from p (doubled when full) */
+    int n, max;
     apr_pool_t *p;
 } pieces_t;
 
 static void put(pieces_t *pc, const char *s, apr_size_t n)
 {
-    struct iovec *io;
-
     if (n == 0) {
         return;
     }
-    io = apr_array_push(pc->v);
-    io->iov_base = (void *)s;
-    io->iov_len = n;
+    if (pc->n == pc->max) { /* an item with many headers */
+        struct iovec *v = apr_palloc(pc->p, 2 * pc->max * sizeof(*v));
+        memcpy(v, pc->v, pc->n * sizeof(*v));
+        pc->v = v;
+        pc->max *= 2;
+    }
+    pc->v[pc->n].iov_base = (void *)s;
+    pc->v[pc->n].iov_len = n;
+    pc->n++;
 }
 
 static void putz(pieces_t *pc, const char *s)
@@ -169,8 +174,30 @@ static const char *reason(const batch_result_t *res)
     return "Unknown";
 }
 
+/* "HTTP/1.1 NNN " without apr_psprintf (it runs once per item). */
+static void put_status(pieces_t *pc, int status)
+{
+    char *s;
+
+    if (status < 100 || status > 999) { /* httpd never gives one */
+        putz(pc, apr_psprintf(pc->p, "HTTP/1.1 %03d ", status));
+        return;
+    }
+    s = apr_palloc(pc->p, sizeof("HTTP/1.1 NNN "));
+    memcpy(s, "HTTP/1.1 ", 9);
+    s[9] = (char)('0' + status / 100);
+    s[10] = (char)('0' + status / 10 % 10);
+    s[11] = (char)('0' + status % 10);
+    s[12] = ' ';
+    put(pc, s, 13);
+}
+
 /* The embedded response: status line, headers, Content-Length, empty
- * line into pc; the body in out. */
+ * line into pc; the body in out. It always has one header line at least:
+ * python3-googleapi's parser fails on a response head of the status line
+ * alone (a 204 from a target that sent no header), and a 204 or 1xx may
+ * not carry Content-Length. Such a response gets "Cache-Control:
+ * no-store", which the batch response says already (docs/behaviour.md). */
 static void put_response(pieces_t *pc, batch_multipart_out_t *out,
                          const batch_result_t *res)
 {
@@ -181,8 +208,9 @@ static void put_response(pieces_t *pc, batch_multipart_out_t *out,
     const apr_array_header_t *hs = batch_encode_headers(headers, pc->p);
     int i;
 
-    putz(pc,
-         apr_psprintf(pc->p, "HTTP/1.1 %03d %s\r\n", res->status, reason(res)));
+    put_status(pc, res->status);
+    putz(pc, reason(res));
+    putz(pc, "\r\n");
     if (ctype) {
         putz(pc, "Content-Type: ");
         putz(pc, ctype);
@@ -213,8 +241,12 @@ static void put_response(pieces_t *pc, batch_multipart_out_t *out,
     }
     if (!res->head && res->status >= 200 && res->status != 204
         && res->status != 304) {
-        putz(pc, apr_psprintf(pc->p, "Content-Length: %" APR_SIZE_T_FMT "\r\n",
-                              out->body_len));
+        putz(pc, "Content-Length: ");
+        putz(pc, apr_off_t_toa(pc->p, (apr_off_t)out->body_len));
+        putz(pc, "\r\n");
+    }
+    else if (!ctype && hs->nelts == 0) {
+        putz(pc, "Cache-Control: no-store\r\n");
     }
     putz(pc, "\r\n");
 }
@@ -276,6 +308,12 @@ static apr_status_t put_framing(batch_multipart_writer_t *w, pieces_t *pc,
     return APR_SUCCESS;
 }
 
+/* The pieces from index from on, as one string from pc's pool. */
+static void *joined(const pieces_t *pc, int from, apr_size_t *plen)
+{
+    return apr_pstrcatv(pc->p, pc->v + from, pc->n - from, plen);
+}
+
 apr_status_t batch_multipart_write_item(batch_multipart_writer_t *w,
                                         batch_multipart_out_t *out,
                                         const char *content_id,
@@ -285,21 +323,25 @@ apr_status_t batch_multipart_write_item(batch_multipart_writer_t *w,
 {
     pieces_t pc;
     int framing;
-    struct iovec body;
+    struct iovec io[2];
     apr_status_t rv;
 
     pc.p = ip;
-    pc.v = apr_array_make(ip, 32, sizeof(struct iovec));
+    pc.max = 32;
+    pc.n = 0;
+    pc.v = apr_palloc(ip, pc.max * sizeof(*pc.v));
     if ((rv = put_framing(w, &pc, group)) != APR_SUCCESS) {
         return rv;
     }
-    framing = pc.v->nelts;
+    framing = pc.n;
     put_part_head(&pc, content_id);
     put_response(&pc, out, res);
-    body.iov_base = (void *)out->body;
-    body.iov_len = out->body_len;
-    if (collides(w, (struct iovec *)pc.v->elts + framing, pc.v->nelts - framing)
-        || collides(w, &body, 1)) {
+    /* the part's head joined (a token split over two pieces is found
+     * too), then the body: two scans instead of one per piece */
+    io[0].iov_base = joined(&pc, framing, &io[0].iov_len);
+    io[1].iov_base = (void *)out->body;
+    io[1].iov_len = out->body_len;
+    if (collides(w, io, 2)) {
         batch_result_t e;
 
         memset(&e, 0, sizeof(e));
@@ -309,18 +351,20 @@ apr_status_t batch_multipart_write_item(batch_multipart_writer_t *w,
         e.error_message = "the item's response holds the boundary of the "
                           "batch response, so it cannot be framed";
         w->collisions++;
-        pc.v->nelts = framing;
+        pc.n = framing;
         put_part_head(&pc, content_id);
-        if (collides(w, (struct iovec *)pc.v->elts + framing,
-                     pc.v->nelts - framing)) {
+        if (collides(w, pc.v + framing, pc.n - framing)) {
             /* the request's own Content-ID held it: leave it out */
-            pc.v->nelts = framing;
+            pc.n = framing;
             put_part_head(&pc, NULL);
         }
         put_response(&pc, out, &e);
+        io[0].iov_base = joined(&pc, framing, &io[0].iov_len);
     }
-    out->head = apr_pstrcatv(ip, (struct iovec *)pc.v->elts, pc.v->nelts,
-                             &out->head_len);
+    /* the framing pieces, then the part's head as one piece */
+    pc.n = framing;
+    put(&pc, io[0].iov_base, io[0].iov_len);
+    out->head = apr_pstrcatv(ip, pc.v, pc.n, &out->head_len);
     return APR_SUCCESS;
 }
 

@@ -64,6 +64,19 @@ def batch_body(url, n):
     return json.dumps({"requests": reqs}, separators=(",", ":")).encode()
 
 
+MP_BOUNDARY = "bench_mp_b"
+MP_CTYPE = "multipart/mixed; boundary=" + MP_BOUNDARY
+
+
+def multipart_body(url, n):
+    """The same n GETs as batch_body(), as Google's clients send them
+    (CONTRACT 8): one application/http part each, Content-ID <bench+i>."""
+    parts = ["--%s\r\nContent-Type: application/http\r\n"
+             "Content-Transfer-Encoding: binary\r\nContent-ID: <bench+%d>\r\n\r\n"
+             "GET %s HTTP/1.1\r\n\r\n" % (MP_BOUNDARY, i + 1, url) for i in range(n)]
+    return ("".join(parts) + "--%s--\r\n" % MP_BOUNDARY).encode()
+
+
 # ---------------------------------------------------------------- processes
 
 class Httpd(ForegroundHttpd):
@@ -141,6 +154,8 @@ class Bench:
             for n in BATCH_NS:
                 with open(self.body_path(key, n), "wb") as f:
                     f.write(batch_body(url, n))
+        with open(self.mp_body_path(), "wb") as f:
+            f.write(multipart_body(TARGETS[0][2], 20))
         for n in (1, 20):
             with open(os.path.join(r, "bodies", "big-%d.json" % n), "wb") as f:
                 f.write(batch_body("/s/1m.txt", n))
@@ -182,6 +197,9 @@ class Bench:
 
     def body_path(self, key, n):
         return os.path.join(self.root, "bodies", "%s-%d.json" % (key, n))
+
+    def mp_body_path(self):
+        return os.path.join(self.root, "bodies", "static-20.multipart")
 
     def write_body(self, key, url, n):
         path = self.body_path(key, n)
@@ -265,9 +283,9 @@ class Bench:
         self.results["checks"]["ok"] = ok
         return ok
 
-    def http(self, method, url, body=None, port=None):
+    def http(self, method, url, body=None, port=None, ctype="application/json"):
         c = http.client.HTTPConnection("127.0.0.1", port or self.port, timeout=30)
-        hdrs = {"Content-Type": "application/json"} if body is not None else {}
+        hdrs = {"Content-Type": ctype} if body is not None else {}
         c.request(method, url, body=body, headers=hdrs)
         r = c.getresponse()
         data = r.read()
@@ -291,8 +309,8 @@ class Bench:
                 srv.stop()
 
     # -- load generators
-    def run_wrk(self, url, body_file, dur, port=None, conns=4):
-        env = dict(os.environ, BENCH_BODY=body_file or "")
+    def run_wrk(self, url, body_file, dur, port=None, conns=4, ctype=None):
+        env = dict(os.environ, BENCH_BODY=body_file or "", BENCH_CTYPE=ctype or "")
         cmd = ["wrk", "-t1", "-c%d" % conns, "-d%ds" % dur, "--timeout", "10s",
                "-s", os.path.join(BENCH_DIR, "wrk", "report.lua"),
                "http://127.0.0.1:%d%s" % (port or self.port, url)]
@@ -338,7 +356,8 @@ class Bench:
         front, back = srv.all_pids(), self.backend.all_pids()
         c0, b0 = cpu_ticks(front), cpu_ticks(back)
         if case["client"] == "wrk":
-            r = self.run_wrk(case["url"], case.get("body"), dur, port=srv.port)
+            r = self.run_wrk(case["url"], case.get("body"), dur, port=srv.port,
+                             ctype=case.get("ctype"))
         else:
             r = self.run_h2load(case["url"], case["m"], dur)
         c1, b1 = cpu_ticks(front), cpu_ticks(back)
@@ -414,6 +433,115 @@ class Bench:
             row["errors"] = sum(x["errors"] for x in rs)
             row["rounds"] = rs
             self.results["cases"].append(row)
+
+    # -- multipart: the same 20 static items as JSON and as multipart/mixed
+    def multipart(self):
+        """CONTRACT 8 against 3: the same 20 GETs of the static item, as a
+        JSON batch and as a Google-style multipart batch, interleaved
+        round by round on the same server; every multipart item must be
+        a 200 with the item's bytes before anything is timed."""
+        url = TARGETS[0][2]
+        st, body, hdr = self.http("POST", "/batch", open(self.mp_body_path(), "rb").read(),
+                                  ctype=MP_CTYPE)
+        ctype = dict((k.lower(), v) for k, v in hdr).get("content-type", "")
+        ok = (st == 200 and ctype.startswith("multipart/mixed")
+              and body.count(b"HTTP/1.1 200 OK\r\n") == 20
+              and body.count(b"\r\n\r\n" + ITEM_JSON) == 20)
+        self.results["checks"]["multipart"] = {"status": st, "content_type": ctype,
+                                               "bytes": len(body), "ok": ok}
+        if not ok:
+            log("CHECK FAILED for the multipart batch: %d %s %r" % (st, ctype, body[:300]))
+        cases = [{"id": "static/batch20", "label": "JSON", "client": "wrk", "url": "/batch",
+                  "body": self.body_path("static", 20), "n": 20},
+                 {"id": "static/mp20", "label": "multipart/mixed", "client": "wrk",
+                  "url": "/batch", "body": self.mp_body_path(), "ctype": MP_CTYPE, "n": 20}]
+        raw = {c["id"]: [] for c in cases}
+        for rnd in range(self.rounds):
+            log("multipart round %d/%d (%d cases x %ds)" % (rnd + 1, self.rounds, len(cases), self.dur))
+            for c in cases:
+                self.measure(c, self.warm)
+                r = self.measure(c, self.dur)
+                raw[c["id"]].append(r)
+                log("  %-14s %9.0f items/s  p50 %.2f ms  cpu %.1f us/item%s"
+                    % (c["id"], r["items_per_s"], r["p50_ms"], r["cpu_us_per_item"] or 0,
+                       "  ERRORS %d" % r["errors"] if r["errors"] else ""))
+        rows = []
+        for c in cases:
+            rs = raw[c["id"]]
+            med = lambda k: statistics.median([x[k] for x in rs if x[k] is not None]) \
+                if any(x[k] is not None for x in rs) else None
+            rows.append({"id": c["id"], "format": c["label"], "n": 20, "url": url,
+                         "items_per_s": med("items_per_s"), "p50_ms": med("p50_ms"),
+                         "cpu_us_per_item": med("cpu_us_per_item"),
+                         "errors": sum(x["errors"] for x in rs), "rounds": rs})
+        j, m = rows
+        self.results["multipart"] = {
+            "rows": rows, "check_ok": ok, "profile": self.multipart_profile(),
+            "items_s_mp_over_json": (m["items_per_s"] / j["items_per_s"]
+                                     if m["items_per_s"] and j["items_per_s"] else None),
+            "cpu_item_mp_over_json": (m["cpu_us_per_item"] / j["cpu_us_per_item"]
+                                      if m["cpu_us_per_item"] and j["cpu_us_per_item"] else None)}
+
+    def multipart_profile(self):
+        """Instructions per item (callgrind, apache2 -X) of the two
+        formats: the noise-free comparison on a shared machine."""
+        if shutil.which("valgrind") is None:
+            return None
+        nb = self.cg_batches // 2
+        out = {"batches": nb}
+        self.front.stop()
+        try:
+            for tag, path, ctype, okay in (
+                    ("json", self.body_path("static", 20), "application/json",
+                     lambda d: d.count(b'"status":200') == 20),
+                    ("multipart", self.mp_body_path(), MP_CTYPE,
+                     lambda d: d.count(b"HTTP/1.1 200 OK\r\n") == 20)):
+                body = open(path, "rb").read()
+
+                def load(c):
+                    bad = 0
+                    for _ in range(nb):
+                        c.request("POST", "/batch", body=body, headers={"Content-Type": ctype})
+                        r = c.getresponse()
+                        d = r.read()
+                        bad += r.status != 200 or not okay(d)
+                    return bad
+                log("callgrind: %d %s batches of 20 static items" % (nb, tag))
+                cg, bad, _ = self._callgrind("mp-" + tag, load)
+                a = analyze_callgrind(cg, nb * 20)
+                out[tag] = {"per_item": a["per_item"], "bad": bad,
+                            "mod_batch_per_item": next((g["per_item"] for g in a["groups"]
+                                                        if g["name"] == "mod_batch.so"), None)}
+        finally:
+            self.front.start()
+        return out
+
+    def markdown_multipart(self, L):
+        mp = self.results["multipart"]
+        f = lambda v, fmt: "–" if v is None else fmt % v
+        L.append("## Multipart against JSON (20 static items, side by side)\n")
+        L.append("The same 20 GETs of `%s` as a JSON batch and as a Google-style "
+                 "`multipart/mixed` batch (one `application/http` part each), interleaved "
+                 "round by round on one server (wrk -t1 -c4). Sanity check (20 × 200 with the "
+                 "item's bytes): %s.\n" % (mp["rows"][0]["url"],
+                                           "passed" if mp["check_ok"] else "**FAILED**"))
+        L.append("| format | items/s | p50 ms | CPU µs/item | errors |\n|---|--:|--:|--:|--:|")
+        for r in mp["rows"]:
+            L.append("| %s | %s | %s | %s | %d |" % (r["format"], f(r["items_per_s"], "%.0f"),
+                     f(r["p50_ms"], "%.2f"), f(r["cpu_us_per_item"], "%.1f"), r["errors"]))
+        pr = mp.get("profile")
+        if pr:
+            L.append("\nInstructions per item (callgrind, `apache2 -X`, %d batches of each; "
+                     "mod_batch.so's own share in brackets): JSON %.0f (%.0f), multipart %.0f "
+                     "(%.0f): %.3f×. Batches with a wrong answer: %d, %d.\n"
+                     % (pr["batches"], pr["json"]["per_item"], pr["json"]["mod_batch_per_item"] or 0,
+                        pr["multipart"]["per_item"], pr["multipart"]["mod_batch_per_item"] or 0,
+                        pr["multipart"]["per_item"] / pr["json"]["per_item"],
+                        pr["json"]["bad"], pr["multipart"]["bad"]))
+        c = mp["cpu_item_mp_over_json"]
+        L.append("\nmultipart ÷ JSON: items/s %s, CPU/item %s (target: CPU/item ≤ 1.00×: %s).\n"
+                 % (f(mp["items_s_mp_over_json"], "%.2f×"), f(c, "%.2f×"),
+                    "–" if c is None else ("yes" if c <= 1.0 else "**no**")))
 
     # -- memory: fresh child per case, VmHWM growth over one batch
     def memory(self):
@@ -640,6 +768,8 @@ class Bench:
             L.append("## Concurrency\n\nSkipped: %s.\n" % conc["params"]["skipped"])
         elif conc:
             L.extend(self.conc.markdown())
+        if self.results.get("multipart"):
+            self.markdown_multipart(L)
         return "\n".join(L) + "\n"
 
     def markdown_main(self, L):
@@ -753,7 +883,8 @@ class Bench:
         log("server root %s, front :%d, backend :%d, module %s, parts %s"
             % (self.root, self.port, self.port2, self.module, ",".join(self.parts)))
         try:
-            if "throughput" in self.parts or "memory" in self.parts:
+            if "throughput" in self.parts or "memory" in self.parts \
+                    or "multipart" in self.parts:
                 self.backend.start()
                 self.front.start()
                 if "throughput" in self.parts:
@@ -763,6 +894,8 @@ class Bench:
                 if "throughput" in self.parts:
                     self.throughput()
                     self.stop_peers()
+                if "multipart" in self.parts:
+                    self.multipart()
                 if "memory" in self.parts:
                     log("memory: fresh child per case")
                     self.memory()
@@ -941,7 +1074,7 @@ def analyze_callgrind(path, items):
     }
 
 
-PARTS = ("throughput", "memory", "profile", "concurrency")
+PARTS = ("throughput", "multipart", "memory", "profile", "concurrency")
 
 
 def parse_parts(args):
@@ -966,6 +1099,7 @@ def main():
     ap.add_argument("--callgrind-batches", type=int)
     ap.add_argument("--keep", action="store_true", help="keep the server root in /tmp")
     ap.add_argument("--skip-throughput", action="store_true")
+    ap.add_argument("--skip-multipart", action="store_true")
     ap.add_argument("--skip-memory", action="store_true")
     ap.add_argument("--skip-profile", action="store_true")
     ap.add_argument("--skip-concurrency", action="store_true")

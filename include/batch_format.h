@@ -1,8 +1,8 @@
 /* Licensed under the Apache License, Version 2.0 (see LICENSE).
  * Copyright 2026 the mod_batch authors.
  *
- * batch_format.h: the wire-format seam. A wire format (JSON today,
- * multipart next) is one constant batch_format_t: which request media
+ * batch_format.h: the wire-format seam. A wire format (JSON and
+ * multipart) is one constant batch_format_t: which request media
  * types it takes, how its request body becomes a batch_t, and how the
  * results are written back, piece by piece, in request order. The handler
  * (mod_batch.c) picks a format by the request's Content-Type with
@@ -175,6 +175,9 @@ typedef struct batch_format_t {
 
 /** The JSON format (batch_format_json.c). */
 extern const batch_format_t batch_format_json;
+
+/** The multipart/mixed format (batch_format_multipart.c, CONTRACT 8). */
+extern const batch_format_t batch_format_multipart;
 
 /**
  * The format that reads requests of this Content-Type, or NULL (then the

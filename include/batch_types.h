@@ -75,7 +75,10 @@ typedef struct batch_item_t {
     apr_size_t body_len;
     const char *body_type; /* Content-Type to send with the body: the
                               item's own header, or the default of
-                              CONTRACT 5; NULL when has_body == 0 */
+                              CONTRACT 5; NULL when has_body == 0, and
+                              for a multipart item whose body came
+                              without a Content-Type (sent without one,
+                              as the client sent it) */
     int ndeps;             /* number of dependencies */
     int *deps;             /* their item indices (all < index): hard
                               dependencies, 424 unless all ended 2xx */

@@ -43,11 +43,11 @@ class TestEnable:
         assert r.content == b""
 
     @pytest.mark.parametrize("ctype", [None, "text/plain", "application/x-www-form-urlencoded",
-                                       "multipart/mixed; boundary=batch_1",
+                                       "multipart/form-data; boundary=batch_1",
                                        "application/octet-stream", "application/jsonx",
                                        "text/json-ish"])
     def test_batch_100_04(self, client, env, ctype):
-        # CONTRACT §3: content type not JSON -> 415 UnsupportedMediaType, nothing run
+        # CONTRACT §3, §8: content type neither JSON nor multipart/mixed -> 415, nothing run
         n = env.pyb.count()
         r = client.post_batch([item("p", "/pyb/hit", "POST")], content_type=ctype)
         assert_error(r, 415, "UnsupportedMediaType")

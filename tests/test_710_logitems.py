@@ -7,6 +7,7 @@ import time
 
 import pytest
 
+from harness import multipart as mp
 from harness.client import item
 from harness.conf import BatchConf
 from harness.helpers import log_fields
@@ -88,6 +89,29 @@ class TestLogItems:
         # the quote is escaped (httpd's error log may escape the escape again)
         assert 'uote (#0): GET /static/a.txt?v=%0d%0aX gave 200, 17 bytes' in last
         assert 'item q"uote' not in last
+
+    def test_batch_710_05(self, env, client):
+        # CONTRACT §8: a multipart batch logs as a JSON one: a line per item
+        # (id = Content-ID as sent, or the part's position), then the batch
+        # line with %{batch-items}n and %{batch-failed}n
+        parts = [mp.http("GET", "/static/a.txt", cid="<abc+1>"),
+                 mp.http("GET", "/static/missing.txt"),
+                 mp.http("POST", "/static/a.txt", cid="three", body=b"x",
+                         headers=[("Content-Type", "text/plain")])]
+        r = client.post_batch(body=mp.build(parts, "lb"), content_type=mp.ctype("lb"),
+                              path="/logbatch")
+        assert r.status_code == 200, r.text[:500]
+        got = [it.status for it in mp.flatten(mp.parse(r))]
+        assert got[:2] == [200, 404], got
+        lines = log_fields(env, "items.log", env.test_name, 4)
+        assert [ln[4] for ln in lines] == ["<abc+1>", "2", "three", "-"], lines
+        assert lines[0][1] == "GET /static/a.txt HTTP/1.1" and lines[0][2] == "200"
+        assert lines[1][2] == "404"
+        assert lines[2][1] == "POST /static/a.txt HTTP/1.1"
+        batch = lines[3]
+        assert batch[1] == "POST /logbatch HTTP/1.1"
+        assert batch[6] == "3" and batch[7] == str(sum(s >= 400 for s in got))
+        assert {ln[5] for ln in lines} == {batch[5]}
 
     def test_batch_710_04(self, env):
         # CONTRACT §2: a bad BatchLogItems value stops httpd naming directive and value

@@ -1,5 +1,6 @@
 -- wrk script for the mod_batch benchmark.
 --   BENCH_BODY=file  POST that file as application/json (a batch), else GET.
+--   BENCH_CTYPE=type its Content-Type instead (multipart/mixed; boundary=...).
 -- done() prints one line "BENCH_JSON {...}" with the counts and latency
 -- percentiles (microseconds) that bench.py parses.
 local path = os.getenv("BENCH_BODY")
@@ -8,7 +9,11 @@ if path and path ~= "" then
     wrk.method = "POST"
     wrk.body = f:read("*a")
     f:close()
-    wrk.headers["Content-Type"] = "application/json"
+    local ctype = os.getenv("BENCH_CTYPE")
+    if ctype == nil or ctype == "" then
+        ctype = "application/json"
+    end
+    wrk.headers["Content-Type"] = ctype
 end
 
 function done(summary, latency, requests)

@@ -18,7 +18,11 @@
  * the most items (20, 1, 1000, none); with bit 2 set the Content-Type
  * is the first line of the rest (so seeds read "D" then the client's
  * Content-Type, a line break, its body), else bits 3-4 pick one of four
- * fixed Content-Types and the rest is the body.
+ * fixed Content-Types and the rest is the body. Bits 5 and 6 pick the
+ * OData headers and BatchAtomicity Ordered for the format seam's parse
+ * (batch_format_multipart.c), which must accept exactly what the reader
+ * accepted, less what the item rules refuse, and give items whose
+ * dependencies all point backwards.
  */
 
 #include <string.h>
@@ -28,6 +32,7 @@
 
 #include "fuzz.h"
 #include "batch_encode.h"
+#include "batch_format.h"
 #include "batch_multipart.h"
 #include "batch_parse.h"
 #include "batch_util.h"
@@ -216,6 +221,57 @@ static const char *ct_of_body(const char *buf, apr_size_t len, apr_pool_t *p)
     return apr_pstrcat(p, "multipart/mixed; boundary=\"", q, "\"", NULL);
 }
 
+/* The seam's parse of the same bytes: a refusal is a 400 as above (or a
+ * BatchAtomicity one), an accepted batch has the reader's items with
+ * backward dependencies only. */
+static void check_format(const char *buf, apr_size_t len, const char *ct,
+                         int max, unsigned sel, const batch_multipart_t *mp,
+                         apr_pool_t *p)
+{
+    batch_request_t req;
+    batch_limits_t lim;
+    batch_error_t err;
+    batch_t *b = NULL;
+    apr_table_t *h = apr_table_make(p, 2);
+    int k, j;
+
+    memset(&req, 0, sizeof(req));
+    memset(&lim, 0, sizeof(lim));
+    memset(&err, 0, sizeof(err));
+    if (sel & 0x20) {
+        apr_table_setn(h, "OData-Version", "4.0");
+        apr_table_setn(h, "Prefer", (sel & 0x80) ? "continue-on-error" : "x");
+    }
+    req.content_type = ct;
+    req.headers = h;
+    req.scheme = "http";
+    req.hostname = "localhost";
+    req.port = 8080;
+    req.is_this_server = this_server;
+    lim.max_requests = max;
+    lim.base = "";
+    lim.atomicity_ordered = (sel & 0x40) != 0;
+    if (batch_format_multipart.parse(&b, buf, len, &req, &lim, &err, p)
+        != APR_SUCCESS) {
+        FUZZ_CHECK(b == NULL);
+        check_error(&err, p);
+        return;
+    }
+    FUZZ_CHECK(mp != NULL && b->nitems == mp->nitems);
+    for (k = 0; k < b->nitems; k++) {
+        const batch_item_t *it = &b->items[k];
+
+        FUZZ_CHECK(it->index == k && it->id && it->method && it->uri);
+        FUZZ_CHECK(it->uri[0] == '/');
+        FUZZ_CHECK(!it->has_body || it->body != NULL || it->body_len == 0);
+        FUZZ_CHECK(it->after >= 0 && it->after <= k);
+        for (j = 0; j < it->ndeps; j++) {
+            FUZZ_CHECK(it->deps[j] >= 0 && it->deps[j] < k);
+        }
+        FUZZ_CHECK(!it->group || lim.atomicity_ordered);
+    }
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     apr_pool_t *p = fuzz_pool();
@@ -265,6 +321,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         FUZZ_CHECK(mp == NULL);
         check_error(&err, p);
     }
+    check_format(buf, len, ct, max, sel, mp, p);
     apr_pool_clear(p);
     return 0;
 }

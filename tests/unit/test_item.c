@@ -373,10 +373,15 @@ START_TEST(format_lookup)
     ck_assert_ptr_null(batch_format_for("text/plain"));
     ck_assert_ptr_null(batch_format_for(""));
     ck_assert_ptr_null(batch_format_for(NULL));
+    ck_assert_ptr_eq(batch_format_for("multipart/mixed; boundary=b"),
+                     &batch_format_multipart);
+    ck_assert_ptr_eq(batch_format_for("Multipart/Mixed"),
+                     &batch_format_multipart);
+    ck_assert_ptr_null(batch_format_for("multipart/form-data; boundary=b"));
     ck_assert_ptr_eq(batch_format_default(), &batch_format_json);
     ck_assert_str_eq(batch_format_accepted(pool),
                      "the batch request must have Content-Type "
-                     "application/json");
+                     "application/json or multipart/mixed");
 }
 END_TEST
 
