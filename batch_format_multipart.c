@@ -103,12 +103,15 @@ static apr_status_t mp_item(const batch_check_t *c,
 }
 
 /* CONTRACT 3's uniqueness among the Content-IDs the client sent; the
- * positions given to parts without one are left out (see the top). */
-static apr_status_t mp_unique_ids(const batch_check_t *c, const batch_t *b)
+ * positions given to parts without one are left out (see the top), so
+ * references (CONTRACT 10) can name only the client's ids. */
+static apr_status_t mp_unique_ids(const batch_check_t *c, const batch_t *b,
+                                  batch_ids_t **pids)
 {
     batch_ids_t *ids = batch_ids_make(c->tp);
     int k;
 
+    *pids = ids;
     for (k = 0; k < b->nitems; k++) {
         const batch_item_t *it = &b->items[k];
         const mp_wire_t *wire = it->wire;
@@ -125,6 +128,35 @@ static apr_status_t mp_unique_ids(const batch_check_t *c, const batch_t *b)
     return APR_SUCCESS;
 }
 
+/* BatchReferences On (CONTRACT 10): in an OData batch an item may refer
+ * to any earlier item by its Content-ID (it then depends on it); the
+ * items of a Google-style batch are independent, so a reference there is
+ * a 400. */
+static apr_status_t mp_refs(const batch_check_t *c, const batch_ids_t *ids,
+                            batch_t *b, int odata)
+{
+    apr_status_t rv = APR_SUCCESS;
+    int k;
+
+    for (k = 0; k < b->nitems && rv == APR_SUCCESS; k++) {
+        batch_item_t *it = &b->items[k];
+
+        if (!it->refs) {
+            continue;
+        }
+        if (!odata) {
+            return batch_item_fail(c, k, it->id,
+                                   (it->refs & BATCH_ITEM_REFS_URL) ? "target"
+                                                                    : "headers",
+                                   "holds a reference, but the items of a "
+                                   "batch without OData-Version are "
+                                   "independent: nothing to refer to");
+        }
+        rv = batch_item_check_refs_earlier(c, ids, it, "target", "headers");
+    }
+    return rv;
+}
+
 static apr_status_t mp_parse(batch_t **pbatch, const char *buf, apr_size_t len,
                              const batch_request_t *req,
                              const batch_limits_t *lim, batch_error_t *err,
@@ -134,9 +166,10 @@ static apr_status_t mp_parse(batch_t **pbatch, const char *buf, apr_size_t len,
     batch_multipart_t *mp = NULL;
     batch_check_t c;
     const char **groups;
+    batch_ids_t *ids = NULL;
     batch_t *b;
     apr_status_t rv;
-    int k;
+    int k, odata;
 
     *pbatch = NULL;
     memset(&c, 0, sizeof(c)); /* utf8_checked 0: the id check tests it */
@@ -175,14 +208,18 @@ static apr_status_t mp_parse(batch_t **pbatch, const char *buf, apr_size_t len,
                      &b->items[k]);
     }
     if (rv == APR_SUCCESS) {
-        rv = mp_unique_ids(&c, b);
+        rv = mp_unique_ids(&c, b, &ids);
     }
     if (rv == APR_SUCCESS) {
         rv = batch_item_groups(b, &c);
     }
-    if (rv == APR_SUCCESS && batch_multipart_is_odata(req->headers)) {
+    odata = batch_multipart_is_odata(req->headers);
+    if (rv == APR_SUCCESS && odata) {
         batch_item_order(
             b, !batch_multipart_continue_on_error(req->headers, c.tp), p);
+    }
+    if (rv == APR_SUCCESS && lim->references) {
+        rv = mp_refs(&c, ids, b, odata);
     }
     apr_pool_destroy(c.tp);
     if (rv == APR_SUCCESS) {

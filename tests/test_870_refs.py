@@ -13,6 +13,7 @@ import pytest
 from harness.client import item
 from harness.conf import BatchConf
 from harness.helpers import run
+from harness import multipart as mp
 
 
 def create(id="1", title="chair", price=12.5):
@@ -374,3 +375,83 @@ class TestReferences:
         e = echoed(rs["3"])
         assert e["content_type"] == "application/x-lamp"
         assert e["body"] == "raw"
+
+
+class TestMultipartReferences:
+    """CONTRACT §10 in a multipart batch (§8): in an OData batch every
+    earlier item counts as a dependency, so "$1" in a request target and
+    "@{1.id}" in a target or header name the part whose Content-ID is 1;
+    the items of a Google-style batch are independent, so a reference
+    there is a 400; a generated id (a part without Content-ID) cannot be
+    named."""
+
+    @pytest.fixture(autouse=True, scope="class")
+    def _conf(self, env):
+        on = ["BatchReferences On"]
+        if env.std_concurrency > 1:
+            on.append("BatchConcurrency %d" % env.std_concurrency)
+        (BatchConf(env)
+         .add_batch("/mp-refs", on)
+         .add_batch("/mp-norefs", on[1:])
+         .install())
+
+    ODATA = {"OData-Version": "4.0"}
+
+    def _post(self, client, parts, path, headers=None):
+        return client.post_batch(body=mp.build(parts, "b1"), content_type=mp.ctype("b1"),
+                                 path=path, headers=headers)
+
+    def _create(self, cid="1"):
+        return mp.http("POST", "/products", cid=cid,
+                       headers=[("Content-Type", "application/json")],
+                       body=json.dumps({"title": "chair", "price": 12.5}))
+
+    def test_batch_870_70(self, client):
+        # CONTRACT §10/§8: OData's "$1" target and "@{1.id}" in a target and a header
+        parts = [self._create(),
+                 mp.http("GET", "$1", cid="2"),
+                 mp.http("GET", "/cgi/echo.py/@{1.id}?t=@{1.title}", cid="3",
+                         headers=[("X-Product", "p-@{1.id}")])]
+        # part 2 fails (the products API keeps nothing): go on after it
+        r = self._post(client, parts, "/mp-refs",
+                       headers=dict(self.ODATA, Prefer="odata.continue-on-error"))
+        got = mp.flatten(mp.parse(r))
+        assert [it.status for it in got] == [201, 404, 200], got
+        assert b"product 11 not found" in got[1].body
+        e = json.loads(got[2].body)
+        assert e["uri"] == "/cgi/echo.py/11?t=chair"
+        assert e["headers"]["X-Product"] == "p-11"
+
+    def test_batch_870_71(self, client):
+        # CONTRACT §10: a failed referenced part makes the referring one 424, naming it
+        parts = [mp.http("POST", "/products", cid="1",
+                         headers=[("Content-Type", "application/json")], body="{"),
+                 mp.http("GET", "$1", cid="2")]
+        r = self._post(client, parts, "/mp-refs",
+                       headers=dict(self.ODATA, Prefer="odata.continue-on-error"))
+        got = mp.flatten(mp.parse(r))
+        assert got[0].status >= 400 and got[1].status == 424, got
+        assert b"FailedDependency" in got[1].body
+
+    @pytest.mark.parametrize("parts,headers,want", [
+        # Google style: independent items, nothing to refer to
+        ([("POST", "/products", "1"), ("GET", "$1", "2")], {}, "independent"),
+        # a generated id (no Content-ID) cannot be named
+        ([("GET", "/products/1", None), ("GET", "$1", "2")], ODATA, "\"1\""),
+        # a later part cannot be named
+        ([("GET", "$2", "1"), ("GET", "/products/1", "2")], ODATA, "\"2\""),
+    ])
+    def test_batch_870_72(self, client, parts, headers, want):
+        # CONTRACT §10: a reference to a part that may not be referred to is a 400
+        built = [mp.http(m, t, cid=c) for m, t, c in parts]
+        r = self._post(client, built, "/mp-refs", headers=headers)
+        assert r.status_code == 400, r.text
+        assert r.headers["Content-Type"].startswith("application/json")
+        assert want in r.json()["error"]["message"], r.text
+
+    def test_batch_870_73(self, client):
+        # CONTRACT §10: BatchReferences Off: "$1" is a relative target, not a reference
+        parts = [self._create(), mp.http("GET", "$1", cid="2")]
+        r = self._post(client, parts, "/mp-norefs", headers=self.ODATA)
+        got = mp.flatten(mp.parse(r))
+        assert got[0].status == 201 and got[1].status == 404, got

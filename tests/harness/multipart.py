@@ -30,8 +30,6 @@ Building a request:
 import json
 import re
 
-import pytest
-import requests
 
 # RFC 7230 tchar: an unquoted token (the contract's "unquoted token boundary")
 TOKEN = re.compile(r"^[!#$%&'*+.^_`|~0-9A-Za-z-]{1,70}$")
@@ -283,13 +281,3 @@ def flatten(parts):
     for p in parts:
         out.extend(p.items if isinstance(p, ChangeSet) else [p])
     return out
-
-
-def skip_unless_built(env):
-    """PRE-MERGE GUARD: skip the calling module while the server still
-    answers 415 to a multipart batch (multipart not merged yet)."""
-    body = build([http("GET", "/static/a.txt")], "probe")
-    r = requests.post(env.url("/batch"), data=body, timeout=30,
-                      headers={"Content-Type": ctype("probe"), "X-Test-Name": "probe"})
-    if r.status_code == 415:
-        pytest.skip("multipart not built (the server answers 415 to multipart/mixed)")
