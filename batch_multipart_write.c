@@ -71,6 +71,9 @@ static void putz(pieces_t *pc, const char *s)
     put(pc, s, strlen(s));
 }
 
+/* a string literal, its length known at compile time */
+#define PUTL(pc, lit) put((pc), (lit), sizeof(lit) - 1)
+
 /* ------------------------------------------------------------------ */
 /* boundaries                                                         */
 /* ------------------------------------------------------------------ */
@@ -210,18 +213,18 @@ static void put_response(pieces_t *pc, batch_multipart_out_t *out,
 
     put_status(pc, res->status);
     putz(pc, reason(res));
-    putz(pc, "\r\n");
+    PUTL(pc, "\r\n");
     if (ctype) {
-        putz(pc, "Content-Type: ");
+        PUTL(pc, "Content-Type: ");
         putz(pc, ctype);
-        putz(pc, "\r\n");
+        PUTL(pc, "\r\n");
     }
     for (i = 0; i < hs->nelts; i++) {
         const batch_header_t *h = &((const batch_header_t *)hs->elts)[i];
         put(pc, h->name, h->nlen);
-        putz(pc, ": ");
+        PUTL(pc, ": ");
         putz(pc, h->value);
-        putz(pc, "\r\n");
+        PUTL(pc, "\r\n");
     }
     out->body = "";
     out->body_len = 0;
@@ -241,14 +244,14 @@ static void put_response(pieces_t *pc, batch_multipart_out_t *out,
     }
     if (!res->head && res->status >= 200 && res->status != 204
         && res->status != 304) {
-        putz(pc, "Content-Length: ");
+        PUTL(pc, "Content-Length: ");
         putz(pc, apr_off_t_toa(pc->p, (apr_off_t)out->body_len));
-        putz(pc, "\r\n");
+        PUTL(pc, "\r\n");
     }
     else if (!ctype && hs->nelts == 0) {
-        putz(pc, "Cache-Control: no-store\r\n");
+        PUTL(pc, "Cache-Control: no-store\r\n");
     }
-    putz(pc, "\r\n");
+    PUTL(pc, "\r\n");
 }
 
 /* The part head: media type, encoding, Content-ID (Google's clients
@@ -257,20 +260,20 @@ static void put_part_head(pieces_t *pc, const char *content_id)
 {
     apr_size_t n = content_id ? strlen(content_id) : 0;
 
-    putz(pc, "Content-Type: application/http\r\n"
+    PUTL(pc, "Content-Type: application/http\r\n"
              "Content-Transfer-Encoding: binary\r\n");
     if (content_id) {
-        putz(pc, "Content-ID: ");
+        PUTL(pc, "Content-ID: ");
         if (n >= 2 && content_id[0] == '<' && content_id[n - 1] == '>') {
-            putz(pc, "<response-");
+            PUTL(pc, "<response-");
             put(pc, content_id + 1, n - 1);
         }
         else {
             put(pc, content_id, n);
         }
-        putz(pc, "\r\n");
+        PUTL(pc, "\r\n");
     }
-    putz(pc, "\r\n");
+    PUTL(pc, "\r\n");
 }
 
 /* The delimiter before the item, opening or closing change sets. */
@@ -300,18 +303,44 @@ static apr_status_t put_framing(batch_multipart_writer_t *w, pieces_t *pc,
                              "\r\n", NULL));
         w->ncs++;
     }
-    else {
-        putz(pc, apr_pstrcat(pc->p, w->nparts ? "\r\n" : "", "--", w->boundary,
-                             "\r\n", NULL));
+    else { /* w->boundary does not change: no copy */
+        if (w->nparts) {
+            PUTL(pc, "\r\n");
+        }
+        PUTL(pc, "--");
+        put(pc, w->boundary, BATCH_MULTIPART_TOKEN_LEN);
+        PUTL(pc, "\r\n");
         w->nparts++;
     }
     return APR_SUCCESS;
 }
 
-/* The pieces from index from on, as one string from pc's pool. */
-static void *joined(const pieces_t *pc, int from, apr_size_t *plen)
+/* All pieces as one string from pc's pool: one allocation, one copy;
+ * *pfrom is where piece from starts in it. */
+static char *joined(const pieces_t *pc, int from, apr_size_t *plen,
+                    apr_size_t *pfrom)
 {
-    return apr_pstrcatv(pc->p, pc->v + from, pc->n - from, plen);
+    apr_size_t len = 0, o = 0;
+    char *s;
+    int i;
+
+    for (i = 0; i < pc->n; i++) {
+        if (i == from) {
+            *pfrom = len;
+        }
+        len += pc->v[i].iov_len;
+    }
+    if (from >= pc->n) {
+        *pfrom = len;
+    }
+    s = apr_palloc(pc->p, len + 1);
+    for (i = 0; i < pc->n; i++) {
+        memcpy(s + o, pc->v[i].iov_base, pc->v[i].iov_len);
+        o += pc->v[i].iov_len;
+    }
+    s[len] = '\0';
+    *plen = len;
+    return s;
 }
 
 apr_status_t batch_multipart_write_item(batch_multipart_writer_t *w,
@@ -324,6 +353,8 @@ apr_status_t batch_multipart_write_item(batch_multipart_writer_t *w,
     pieces_t pc;
     int framing;
     struct iovec io[2];
+    apr_size_t hs; /* where the part's head starts in out->head */
+    char *head;
     apr_status_t rv;
 
     pc.p = ip;
@@ -336,9 +367,12 @@ apr_status_t batch_multipart_write_item(batch_multipart_writer_t *w,
     framing = pc.n;
     put_part_head(&pc, content_id);
     put_response(&pc, out, res);
-    /* the part's head joined (a token split over two pieces is found
-     * too), then the body: two scans instead of one per piece */
-    io[0].iov_base = joined(&pc, framing, &io[0].iov_len);
+    /* framing and part head joined once; the part's head (a token split
+     * over two pieces is found too), then the body: two scans instead of
+     * one per piece */
+    head = joined(&pc, framing, &out->head_len, &hs);
+    io[0].iov_base = head + hs;
+    io[0].iov_len = out->head_len - hs;
     io[1].iov_base = (void *)out->body;
     io[1].iov_len = out->body_len;
     if (collides(w, io, 2)) {
@@ -359,12 +393,9 @@ apr_status_t batch_multipart_write_item(batch_multipart_writer_t *w,
             put_part_head(&pc, NULL);
         }
         put_response(&pc, out, &e);
-        io[0].iov_base = joined(&pc, framing, &io[0].iov_len);
+        head = joined(&pc, framing, &out->head_len, &hs);
     }
-    /* the framing pieces, then the part's head as one piece */
-    pc.n = framing;
-    put(&pc, io[0].iov_base, io[0].iov_len);
-    out->head = apr_pstrcatv(ip, pc.v, pc.n, &out->head_len);
+    out->head = head;
     return APR_SUCCESS;
 }
 
