@@ -78,7 +78,7 @@ static void putz(pieces_t *pc, const char *s)
 /* boundaries                                                         */
 /* ------------------------------------------------------------------ */
 
-static apr_status_t make_token(char *out)
+static apr_status_t make_token(char *out, apr_uint32_t *where)
 {
     static const char alnum[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
                                 "abcdefghijklmnopqrstuvwxyz0123456789";
@@ -91,8 +91,10 @@ static apr_status_t make_token(char *out)
     }
     memcpy(out, TOKEN_PREFIX, sizeof(TOKEN_PREFIX) - 1);
     /* byte % 62 favours a few letters slightly: still > 5.9 bits each */
+    memset(where, 0, 256 * sizeof(*where));
     for (i = 0; i < TOKEN_RANDOM; i++) {
         out[sizeof(TOKEN_PREFIX) - 1 + i] = alnum[rnd[i] % 62];
+        where[(unsigned char)alnum[rnd[i] % 62]] |= (apr_uint32_t)1 << i;
     }
     out[BATCH_MULTIPART_TOKEN_LEN] = '\0';
     return APR_SUCCESS;
@@ -100,24 +102,30 @@ static apr_status_t make_token(char *out)
 
 /* 1 when the random part of tok (a token of make_token(), or "") occurs
  * in s[0..n): stricter than looking for the whole boundary, and as
- * unlikely. Each candidate fails after a byte or two unless s was made
- * to match a token it cannot know, so this is linear. */
-static int holds_token(const char *s, apr_size_t n, const char *tok)
+ * unlikely. where is tok's table (make_token()). An occurrence of the
+ * TOKEN_RANDOM bytes covers exactly one offset j = TOKEN_RANDOM - 1 +
+ * k * TOKEN_RANDOM, at the token's offset q with tok[q] == s[j]: so only
+ * those bytes of s are looked at, and a full compare is tried only where
+ * the table says the byte occurs in the token. */
+static int holds_token(const char *s, apr_size_t n, const char *tok,
+                       const apr_uint32_t *where)
 {
-    const char *end = s + n, *hit;
+    apr_size_t j;
 
     if (!tok[0]) {
         return 0;
     }
     tok += sizeof(TOKEN_PREFIX) - 1;
-    while (s < end && (hit = memchr(s, tok[0], (apr_size_t)(end - s)))) {
-        if ((apr_size_t)(end - hit) < TOKEN_RANDOM) {
-            return 0;
+    for (j = TOKEN_RANDOM - 1; j < n; j += TOKEN_RANDOM) {
+        apr_uint32_t m = where[(unsigned char)s[j]];
+        apr_size_t q;
+
+        for (q = 0; m; q++, m >>= 1) {
+            if ((m & 1) && j >= q && n - (j - q) >= TOKEN_RANDOM
+                && !memcmp(s + j - q, tok, TOKEN_RANDOM)) {
+                return 1;
+            }
         }
-        if (!memcmp(hit, tok, TOKEN_RANDOM)) {
-            return 1;
-        }
-        s = hit + 1;
     }
     return 0;
 }
@@ -129,8 +137,9 @@ static int collides(const batch_multipart_writer_t *w, const struct iovec *io,
     int i;
 
     for (i = 0; i < n; i++) {
-        if (holds_token(io[i].iov_base, io[i].iov_len, w->boundary)
-            || holds_token(io[i].iov_base, io[i].iov_len, w->cs_boundary)) {
+        if (holds_token(io[i].iov_base, io[i].iov_len, w->boundary, w->where)
+            || holds_token(io[i].iov_base, io[i].iov_len, w->cs_boundary,
+                           w->cs_where)) {
             return 1;
         }
     }
@@ -141,7 +150,7 @@ apr_status_t batch_multipart_writer_make(batch_multipart_writer_t **pw,
                                          apr_pool_t *p)
 {
     batch_multipart_writer_t *w = apr_pcalloc(p, sizeof(*w));
-    apr_status_t rv = make_token(w->boundary);
+    apr_status_t rv = make_token(w->boundary, w->where);
 
     if (rv != APR_SUCCESS) {
         return rv;
@@ -288,7 +297,7 @@ static apr_status_t put_framing(batch_multipart_writer_t *w, pieces_t *pc,
         w->cs_boundary[0] = '\0';
     }
     if (group && !w->group) {
-        if ((rv = make_token(w->cs_boundary)) != APR_SUCCESS) {
+        if ((rv = make_token(w->cs_boundary, w->cs_where)) != APR_SUCCESS) {
             return rv;
         }
         putz(pc, apr_pstrcat(pc->p, w->nparts ? "\r\n" : "", "--", w->boundary,

@@ -222,6 +222,9 @@ typedef struct batch_multipart_writer_t {
     int nparts;        /* top-level parts written */
     int ncs;           /* parts written into the open change set */
     int collisions;    /* items answered BoundaryCollision */
+    /* per byte value, bit i set when the random part of the boundary
+     * (of cs_boundary) holds it at offset i: the collision scan's table */
+    apr_uint32_t where[256], cs_where[256];
 } batch_multipart_writer_t;
 
 /** What one writer call produced: head, then body. Send them in this

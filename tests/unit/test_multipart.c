@@ -1062,6 +1062,46 @@ START_TEST(writer_change_sets)
 }
 END_TEST
 
+/* The collision scan looks at every 32nd byte only: the token is still
+ * found at any offset and next to any end, and a near miss is not one. */
+START_TEST(writer_collision_any_offset)
+{
+    batch_multipart_writer_t *w = NULL;
+    batch_multipart_out_t out;
+    batch_result_t *r;
+    const char *tok;
+    char body[160];
+    int k, tail, expect = 0;
+
+    ck_assert_int_eq(batch_multipart_writer_make(&w, pool), APR_SUCCESS);
+    tok = w->boundary + 6;
+    for (k = 0; k <= 70; k++) {
+        for (tail = 0; tail <= 40; tail += 7) {
+            memset(body, 'x', sizeof(body));
+            memcpy(body + k, tok, 32);
+            r = result(200, "text/plain", body, (apr_size_t)(k + 32 + tail));
+            ck_assert_int_eq(
+                batch_multipart_write_item(w, &out, NULL, NULL, r, pool),
+                APR_SUCCESS);
+            ck_assert_int_eq(w->collisions, ++expect);
+            /* the token cut short by the body's end: no collision */
+            r = result(200, "text/plain", body, (apr_size_t)(k + 31));
+            ck_assert_int_eq(
+                batch_multipart_write_item(w, &out, NULL, NULL, r, pool),
+                APR_SUCCESS);
+            ck_assert_int_eq(w->collisions, expect);
+            /* one byte of it changed: none either */
+            body[k + (k + tail) % 32] ^= 0x20;
+            r = result(200, "text/plain", body, (apr_size_t)(k + 32 + tail));
+            ck_assert_int_eq(
+                batch_multipart_write_item(w, &out, NULL, NULL, r, pool),
+                APR_SUCCESS);
+            ck_assert_int_eq(w->collisions, expect);
+        }
+    }
+}
+END_TEST
+
 START_TEST(writer_binary_and_collision)
 {
     batch_multipart_writer_t *w = NULL;
@@ -1133,6 +1173,7 @@ Suite *batch_multipart_suite(void)
     tcase_add_test(tc, writer_parts);
     tcase_add_test(tc, writer_change_sets);
     tcase_add_test(tc, writer_binary_and_collision);
+    tcase_add_test(tc, writer_collision_any_offset);
     suite_add_tcase(s, tc);
     return s;
 }
