@@ -183,6 +183,9 @@ static int span_is(span_t v, const char *what)
     if (!v.s || v.len != n) {
         return 0;
     }
+    if (!memcmp(v.s, what, n)) { /* the usual spelling */
+        return 1;
+    }
     for (k = 0; k < n; k++) {
         unsigned char a = (unsigned char)v.s[k], b = (unsigned char)what[k];
 

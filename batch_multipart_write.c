@@ -118,10 +118,12 @@ static int holds_token(const char *s, apr_size_t n, const char *tok,
     tok += sizeof(TOKEN_PREFIX) - 1;
     for (j = TOKEN_RANDOM - 1; j < n; j += TOKEN_RANDOM) {
         apr_uint32_t m = where[(unsigned char)s[j]];
-        apr_size_t q;
 
-        for (q = 0; m; q++, m >>= 1) {
-            if ((m & 1) && j >= q && n - (j - q) >= TOKEN_RANDOM
+        while (m) { /* each offset q of s[j] in the token, lowest first */
+            apr_size_t q = (apr_size_t)__builtin_ctz(m);
+
+            m &= m - 1;
+            if (j >= q && n - (j - q) >= TOKEN_RANDOM
                 && !memcmp(s + j - q, tok, TOKEN_RANDOM)) {
                 return 1;
             }
