@@ -42,28 +42,28 @@
 #define TOKEN_PREFIX "batch_"
 #define TOKEN_RANDOM (BATCH_MULTIPART_TOKEN_LEN - (sizeof(TOKEN_PREFIX) - 1))
 
-/* Pieces of one item's head: the framing, the part head and the
- * embedded response head; joined once with apr_pstrcatv(). */
+/* One item's head (the framing, the part head and the embedded
+ * response head) written straight into one buffer from p, grown by
+ * doubling when an item has many headers: no pieces to join after. */
 typedef struct pieces_t {
-    struct iovec *v; /* n used of max, from p (doubled when full) */
-    int n, max;
+    char *buf; /* len used of cap, always room for a final NUL */
+    apr_size_t len, cap;
     apr_pool_t *p;
 } pieces_t;
 
 static void put(pieces_t *pc, const char *s, apr_size_t n)
 {
-    if (n == 0) {
-        return;
+    if (pc->len + n >= pc->cap) {
+        apr_size_t cap =
+            2 * pc->cap > pc->len + n ? 2 * pc->cap : pc->len + n + 1;
+        char *b = apr_palloc(pc->p, cap);
+
+        memcpy(b, pc->buf, pc->len);
+        pc->buf = b;
+        pc->cap = cap;
     }
-    if (pc->n == pc->max) { /* an item with many headers */
-        struct iovec *v = apr_palloc(pc->p, 2 * pc->max * sizeof(*v));
-        memcpy(v, pc->v, pc->n * sizeof(*v));
-        pc->v = v;
-        pc->max *= 2;
-    }
-    pc->v[pc->n].iov_base = (void *)s;
-    pc->v[pc->n].iov_len = n;
-    pc->n++;
+    memcpy(pc->buf + pc->len, s, n);
+    pc->len += n;
 }
 
 static void putz(pieces_t *pc, const char *s)
@@ -191,19 +191,30 @@ static const char *reason(const batch_result_t *res)
 /* "HTTP/1.1 NNN " without apr_psprintf (it runs once per item). */
 static void put_status(pieces_t *pc, int status)
 {
-    char *s;
+    char s[sizeof("HTTP/1.1 NNN ")];
 
     if (status < 100 || status > 999) { /* httpd never gives one */
         putz(pc, apr_psprintf(pc->p, "HTTP/1.1 %03d ", status));
         return;
     }
-    s = apr_palloc(pc->p, sizeof("HTTP/1.1 NNN "));
     memcpy(s, "HTTP/1.1 ", 9);
     s[9] = (char)('0' + status / 100);
     s[10] = (char)('0' + status / 10 % 10);
     s[11] = (char)('0' + status % 10);
     s[12] = ' ';
     put(pc, s, 13);
+}
+
+/* n in decimal, without a string from the pool. */
+static void put_size(pieces_t *pc, apr_size_t n)
+{
+    char d[3 * sizeof(n)], *e = d + sizeof(d), *s = e;
+
+    do {
+        *--s = (char)('0' + n % 10);
+        n /= 10;
+    } while (n);
+    put(pc, s, (apr_size_t)(e - s));
 }
 
 /* The embedded response: status line, headers, Content-Length, empty
@@ -256,7 +267,7 @@ static void put_response(pieces_t *pc, batch_multipart_out_t *out,
     if (!res->head && res->status >= 200 && res->status != 204
         && res->status != 304) {
         PUTL(pc, "Content-Length: ");
-        putz(pc, apr_off_t_toa(pc->p, (apr_off_t)out->body_len));
+        put_size(pc, out->body_len);
         PUTL(pc, "\r\n");
     }
     else if (!ctype && hs->nelts == 0) {
@@ -287,6 +298,17 @@ static void put_part_head(pieces_t *pc, const char *content_id)
     PUTL(pc, "\r\n");
 }
 
+/* "\r\n" (unless first) "--" tok "\r\n": a delimiter line. */
+static void put_delim(pieces_t *pc, int first, const char *tok)
+{
+    if (!first) {
+        PUTL(pc, "\r\n");
+    }
+    PUTL(pc, "--");
+    put(pc, tok, BATCH_MULTIPART_TOKEN_LEN);
+    PUTL(pc, "\r\n");
+}
+
 /* The delimiter before the item, opening or closing change sets. */
 static apr_status_t put_framing(batch_multipart_writer_t *w, pieces_t *pc,
                                 const char *group)
@@ -294,7 +316,9 @@ static apr_status_t put_framing(batch_multipart_writer_t *w, pieces_t *pc,
     apr_status_t rv;
 
     if (w->group && (!group || strcmp(group, w->group) != 0)) {
-        putz(pc, apr_pstrcat(pc->p, "\r\n--", w->cs_boundary, "--", NULL));
+        PUTL(pc, "\r\n--");
+        put(pc, w->cs_boundary, BATCH_MULTIPART_TOKEN_LEN);
+        PUTL(pc, "--");
         w->group = NULL;
         w->cs_boundary[0] = '\0';
     }
@@ -302,56 +326,27 @@ static apr_status_t put_framing(batch_multipart_writer_t *w, pieces_t *pc,
         if ((rv = make_token(w->cs_boundary, w->cs_where)) != APR_SUCCESS) {
             return rv;
         }
-        putz(pc, apr_pstrcat(pc->p, w->nparts ? "\r\n" : "", "--", w->boundary,
-                             "\r\nContent-Type: multipart/mixed; boundary=",
-                             w->cs_boundary, "\r\n\r\n", NULL));
-        w->nparts++;
-        w->group = group;
-        w->ncs = 0;
-    }
-    if (w->group) {
-        putz(pc, apr_pstrcat(pc->p, w->ncs ? "\r\n" : "", "--", w->cs_boundary,
-                             "\r\n", NULL));
-        w->ncs++;
-    }
-    else { /* w->boundary does not change: no copy */
         if (w->nparts) {
             PUTL(pc, "\r\n");
         }
         PUTL(pc, "--");
         put(pc, w->boundary, BATCH_MULTIPART_TOKEN_LEN);
-        PUTL(pc, "\r\n");
+        PUTL(pc, "\r\nContent-Type: multipart/mixed; boundary=");
+        put(pc, w->cs_boundary, BATCH_MULTIPART_TOKEN_LEN);
+        PUTL(pc, "\r\n\r\n");
+        w->nparts++;
+        w->group = group;
+        w->ncs = 0;
+    }
+    if (w->group) {
+        put_delim(pc, !w->ncs, w->cs_boundary);
+        w->ncs++;
+    }
+    else {
+        put_delim(pc, !w->nparts, w->boundary);
         w->nparts++;
     }
     return APR_SUCCESS;
-}
-
-/* All pieces as one string from pc's pool: one allocation, one copy;
- * *pfrom is where piece from starts in it. */
-static char *joined(const pieces_t *pc, int from, apr_size_t *plen,
-                    apr_size_t *pfrom)
-{
-    apr_size_t len = 0, o = 0;
-    char *s;
-    int i;
-
-    for (i = 0; i < pc->n; i++) {
-        if (i == from) {
-            *pfrom = len;
-        }
-        len += pc->v[i].iov_len;
-    }
-    if (from >= pc->n) {
-        *pfrom = len;
-    }
-    s = apr_palloc(pc->p, len + 1);
-    for (i = 0; i < pc->n; i++) {
-        memcpy(s + o, pc->v[i].iov_base, pc->v[i].iov_len);
-        o += pc->v[i].iov_len;
-    }
-    s[len] = '\0';
-    *plen = len;
-    return s;
 }
 
 apr_status_t batch_multipart_write_item(batch_multipart_writer_t *w,
@@ -362,28 +357,24 @@ apr_status_t batch_multipart_write_item(batch_multipart_writer_t *w,
                                         apr_pool_t *ip)
 {
     pieces_t pc;
-    int framing;
+    apr_size_t framing; /* where the part's head starts in pc.buf */
     struct iovec io[2];
-    apr_size_t hs; /* where the part's head starts in out->head */
-    char *head;
     apr_status_t rv;
 
     pc.p = ip;
-    pc.max = 32;
-    pc.n = 0;
-    pc.v = apr_palloc(ip, pc.max * sizeof(*pc.v));
+    pc.cap = 512; /* a usual head fits */
+    pc.len = 0;
+    pc.buf = apr_palloc(ip, pc.cap);
     if ((rv = put_framing(w, &pc, group)) != APR_SUCCESS) {
         return rv;
     }
-    framing = pc.n;
+    framing = pc.len;
     put_part_head(&pc, content_id);
     put_response(&pc, out, res);
-    /* framing and part head joined once; the part's head (a token split
-     * over two pieces is found too), then the body: two scans instead of
-     * one per piece */
-    head = joined(&pc, framing, &out->head_len, &hs);
-    io[0].iov_base = head + hs;
-    io[0].iov_len = out->head_len - hs;
+    /* the part's head (a token split over two headers is found too),
+     * then the body: two scans */
+    io[0].iov_base = pc.buf + framing;
+    io[0].iov_len = pc.len - framing;
     io[1].iov_base = (void *)out->body;
     io[1].iov_len = out->body_len;
     if (collides(w, io, 2)) {
@@ -396,17 +387,20 @@ apr_status_t batch_multipart_write_item(batch_multipart_writer_t *w,
         e.error_message = "the item's response holds the boundary of the "
                           "batch response, so it cannot be framed";
         w->collisions++;
-        pc.n = framing;
+        pc.len = framing;
         put_part_head(&pc, content_id);
-        if (collides(w, pc.v + framing, pc.n - framing)) {
+        io[0].iov_base = pc.buf + framing;
+        io[0].iov_len = pc.len - framing;
+        if (collides(w, io, 1)) {
             /* the request's own Content-ID held it: leave it out */
-            pc.n = framing;
+            pc.len = framing;
             put_part_head(&pc, NULL);
         }
         put_response(&pc, out, &e);
-        head = joined(&pc, framing, &out->head_len, &hs);
     }
-    out->head = head;
+    pc.buf[pc.len] = '\0';
+    out->head = pc.buf;
+    out->head_len = pc.len;
     return APR_SUCCESS;
 }
 
