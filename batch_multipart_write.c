@@ -51,16 +51,22 @@ typedef struct pieces_t {
     apr_pool_t *p;
 } pieces_t;
 
-static void put(pieces_t *pc, const char *s, apr_size_t n)
+/* Make room for n more bytes and the NUL (the rare path, kept out of
+ * put() so that put() inlines and copies literals without a call). */
+static void grow(pieces_t *pc, apr_size_t n)
+{
+    apr_size_t cap = 2 * pc->cap > pc->len + n ? 2 * pc->cap : pc->len + n + 1;
+    char *b = apr_palloc(pc->p, cap);
+
+    memcpy(b, pc->buf, pc->len);
+    pc->buf = b;
+    pc->cap = cap;
+}
+
+static APR_INLINE void put(pieces_t *pc, const char *s, apr_size_t n)
 {
     if (pc->len + n >= pc->cap) {
-        apr_size_t cap =
-            2 * pc->cap > pc->len + n ? 2 * pc->cap : pc->len + n + 1;
-        char *b = apr_palloc(pc->p, cap);
-
-        memcpy(b, pc->buf, pc->len);
-        pc->buf = b;
-        pc->cap = cap;
+        grow(pc, n);
     }
     memcpy(pc->buf + pc->len, s, n);
     pc->len += n;
@@ -123,7 +129,7 @@ static int holds_token(const char *s, apr_size_t n, const char *tok,
             apr_size_t q = (apr_size_t)__builtin_ctz(m);
 
             m &= m - 1;
-            if (j >= q && n - (j - q) >= TOKEN_RANDOM
+            if (j >= q && n - (j - q) >= TOKEN_RANDOM && s[j - q] == tok[0]
                 && !memcmp(s + j - q, tok, TOKEN_RANDOM)) {
                 return 1;
             }
