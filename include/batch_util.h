@@ -72,6 +72,28 @@ int batch_util_hop_by_hop(const char *name, apr_size_t len);
 const char *batch_util_fold(const char *s, apr_size_t len, apr_pool_t *p);
 
 /**
+ * 1 when a and b (n bytes each) are equal but for ASCII case; bytes past
+ * a NUL are compared too, so give lengths already known equal. Inline:
+ * header names are compared per entry, and apr_cstr_casecmpn() costs a
+ * table look-up and a call per byte.
+ */
+static inline int batch_util_caseeq(const char *a, const char *b, apr_size_t n)
+{
+    apr_size_t i;
+
+    for (i = 0; i < n; i++) {
+        unsigned char x = (unsigned char)a[i], y = (unsigned char)b[i];
+
+        if (x != y
+            && ((x | 0x20) != (y | 0x20)
+                || (unsigned char)((x | 0x20) - 'a') > 'z' - 'a')) {
+            return 0;
+        }
+    }
+    return 1;
+}
+
+/**
  * 1 when name (len bytes) is an element of list, a comma-separated field
  * value such as Connection's (RFC 9110 5.6.1: optional whitespace around
  * elements, empty elements ignored), compared case-insensitively. NULL
