@@ -100,14 +100,38 @@ static inline void sb_putc(sb_t *b, char c)
     b->buf[b->len++] = c;
 }
 
+/* Longest string sb_esc() escapes inline (see there). */
+#define SB_ESC_INLINE_MAX 256
+
 /* s[0..n) escaped as the inside of a JSON string, in one pass (the one
  * escaper, batch_util_json_escape_to: bytes that are not UTF-8 become
  * U+FFFD). Room for the unescaped rest is reserved first; when escapes
  * fill it, the buffer grows and the escaper goes on where it stopped. */
 static void sb_esc(sb_t *b, const char *s, apr_size_t n)
 {
+    const unsigned char *u = (const unsigned char *)s;
     apr_size_t done = 0, used;
 
+    /* A short string (a header value) inline while the only escapes are
+     * '"' and '\\' (an ETag's quotes): at most two bytes out per byte
+     * in, so 2n reserved is enough. Long ones (bodies) reserve no more
+     * than the escaper's rounds would. */
+    if (n <= SB_ESC_INLINE_MAX) {
+        sb_reserve(b, 2 * n);
+    }
+    while (n <= SB_ESC_INLINE_MAX) {
+        apr_size_t run = batch_util_json_plain_run(u, done, n);
+
+        memcpy(b->buf + b->len, s + done, run - done);
+        b->len += run - done;
+        done = run;
+        if (done == n || (u[done] != '"' && u[done] != '\\')) {
+            break;
+        }
+        b->buf[b->len++] = '\\';
+        b->buf[b->len++] = (char)u[done++];
+    }
+    /* the rest, from the first other escape, by the one escaper */
     while (done < n) {
         /* + 6: room for at least one escape, so every round moves on */
         sb_reserve(b, n - done + 6);
@@ -235,8 +259,8 @@ typedef struct hdr_t {
 static int is_dropped(const char *name, apr_size_t n)
 {
     return batch_util_hop_by_hop(name, n)
-           || (n == 14 && !apr_cstr_casecmpn(name, "Content-Length", n))
-           || (n == 12 && !apr_cstr_casecmpn(name, "Content-Type", n));
+           || (n == 14 && batch_util_caseeq(name, "Content-Length", n))
+           || (n == 12 && batch_util_caseeq(name, "Content-Type", n));
 }
 
 /* The values of every Connection header, joined into one list: the names
@@ -262,9 +286,10 @@ static const char *connection_list(const apr_array_header_t *arr, apr_pool_t *p)
 #define HDR_LINEAR_MAX 16
 
 typedef struct hdr_index_t {
-    apr_array_header_t *out; /* hdr_t in first-seen order; sized for every
-                                entry up front, so it never moves */
-    apr_hash_t *byname;      /* folded name -> hdr_t, past HDR_LINEAR_MAX */
+    hdr_t *out;         /* in first-seen order; sized for every entry
+                           up front, so it never moves */
+    int n;              /* hdr_t in out */
+    apr_hash_t *byname; /* folded name -> hdr_t, past HDR_LINEAR_MAX */
     apr_pool_t *p;
 } hdr_index_t;
 
@@ -276,9 +301,9 @@ static hdr_t *hdr_find(const hdr_index_t *x, const char *name, apr_size_t n)
         return apr_hash_get(x->byname, batch_util_fold(name, n, x->p),
                             (apr_ssize_t)n);
     }
-    for (j = 0; j < x->out->nelts; j++) {
-        hdr_t *o = &((hdr_t *)x->out->elts)[j];
-        if (o->nlen == n && !apr_cstr_casecmpn(o->name, name, n)) {
+    for (j = 0; j < x->n; j++) {
+        hdr_t *o = &x->out[j];
+        if (o->nlen == n && batch_util_caseeq(o->name, name, n)) {
             return o;
         }
     }
@@ -287,7 +312,7 @@ static hdr_t *hdr_find(const hdr_index_t *x, const char *name, apr_size_t n)
 
 static void hdr_add(hdr_index_t *x, const char *name, apr_size_t n, int k)
 {
-    hdr_t *h = apr_array_push(x->out);
+    hdr_t *h = &x->out[x->n++];
     int j;
 
     h->name = name;
@@ -297,10 +322,10 @@ static void hdr_add(hdr_index_t *x, const char *name, apr_size_t n, int k)
         apr_hash_set(x->byname, batch_util_fold(name, n, x->p), (apr_ssize_t)n,
                      h);
     }
-    else if (x->out->nelts > HDR_LINEAR_MAX) {
+    else if (x->n > HDR_LINEAR_MAX) {
         x->byname = apr_hash_make(x->p);
-        for (j = 0; j < x->out->nelts; j++) {
-            hdr_t *o = &((hdr_t *)x->out->elts)[j];
+        for (j = 0; j < x->n; j++) {
+            hdr_t *o = &x->out[j];
             apr_hash_set(x->byname, batch_util_fold(o->name, o->nlen, x->p),
                          (apr_ssize_t)o->nlen, o);
         }
@@ -308,18 +333,19 @@ static void hdr_add(hdr_index_t *x, const char *name, apr_size_t n, int k)
 }
 
 /* The headers of arr a client may see, grouped by name (any case) in
- * first-seen order; (*pnext)[k] is the next entry after k with the same
- * name, or -1. Linear in the number of entries: repeated names are
- * joined when written, never by re-copying a growing value. */
-static apr_array_header_t *group_headers(const apr_array_header_t *arr,
-                                         int **pnext, apr_pool_t *p)
+ * first-seen order, *pn of them; (*pnext)[k] is the next entry after k
+ * with the same name, or -1. Linear in the number of entries: repeated
+ * names are joined when written, never by re-copying a growing value. */
+static const hdr_t *group_headers(const apr_array_header_t *arr, int *pn,
+                                  int **pnext, apr_pool_t *p)
 {
     const apr_table_entry_t *e = (const apr_table_entry_t *)arr->elts;
     const char *conn = NULL;
     hdr_index_t x;
     int i, *next = apr_palloc(p, sizeof(int) * (apr_size_t)(arr->nelts + 1));
 
-    x.out = apr_array_make(p, arr->nelts, sizeof(hdr_t));
+    x.out = apr_palloc(p, sizeof(hdr_t) * (apr_size_t)(arr->nelts + 1));
+    x.n = 0;
     x.byname = NULL;
     x.p = p;
     for (i = 0; i < arr->nelts; i++) {
@@ -351,6 +377,7 @@ static apr_array_header_t *group_headers(const apr_array_header_t *arr,
         }
     }
     *pnext = next;
+    *pn = x.n;
     return x.out;
 }
 
@@ -385,21 +412,21 @@ static const char *join_values(const hdr_t *h, const apr_table_entry_t *e,
 
 apr_array_header_t *batch_encode_headers(const apr_table_t *t, apr_pool_t *p)
 {
-    const apr_array_header_t *arr, *groups;
+    const apr_array_header_t *arr;
     const apr_table_entry_t *e;
+    const hdr_t *groups;
     apr_array_header_t *out;
-    int *next, i;
+    int *next, i, ngroups;
 
     if (!t) {
         return apr_array_make(p, 1, sizeof(batch_header_t));
     }
     arr = apr_table_elts(t);
     e = (const apr_table_entry_t *)arr->elts;
-    groups = group_headers(arr, &next, p);
-    out = apr_array_make(p, groups->nelts ? groups->nelts : 1,
-                         sizeof(batch_header_t));
-    for (i = 0; i < groups->nelts; i++) {
-        const hdr_t *g = &((const hdr_t *)groups->elts)[i];
+    groups = group_headers(arr, &ngroups, &next, p);
+    out = apr_array_make(p, ngroups ? ngroups : 1, sizeof(batch_header_t));
+    for (i = 0; i < ngroups; i++) {
+        const hdr_t *g = &groups[i];
         batch_header_t *h = apr_array_push(out);
 
         h->name = g->name;
@@ -423,11 +450,11 @@ static void put_headers(sb_t *b, const apr_table_t *t, const char *ctype,
     if (t) {
         const apr_array_header_t *arr = apr_table_elts(t);
         const apr_table_entry_t *e = (const apr_table_entry_t *)arr->elts;
-        int *next, i, k;
-        const apr_array_header_t *out = group_headers(arr, &next, p);
+        int *next, i, k, n;
+        const hdr_t *out = group_headers(arr, &n, &next, p);
 
-        for (i = 0; i < out->nelts; i++) {
-            const hdr_t *h = &((const hdr_t *)out->elts)[i];
+        for (i = 0; i < n; i++) {
+            const hdr_t *h = &out[i];
 
             if (!first) {
                 sb_putc(b, ',');

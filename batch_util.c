@@ -280,7 +280,7 @@ const char *batch_util_fold(const char *s, apr_size_t len, apr_pool_t *p)
 static int name_is(const char *name, apr_size_t len, const char *what,
                    apr_size_t wlen)
 {
-    return len == wlen && !apr_cstr_casecmpn(name, what, len);
+    return len == wlen && batch_util_caseeq(name, what, len);
 }
 
 #define NAME_IS(name, len, what) name_is(name, len, what, sizeof(what) - 1)

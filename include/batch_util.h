@@ -12,6 +12,8 @@
 #if defined(__SSE2__)
 #include <emmintrin.h>
 #endif
+#include <string.h>
+
 #include <apr_strings.h>
 #include "batch_types.h"
 
@@ -72,6 +74,32 @@ int batch_util_hop_by_hop(const char *name, apr_size_t len);
 const char *batch_util_fold(const char *s, apr_size_t len, apr_pool_t *p);
 
 /**
+ * 1 when a and b (n bytes each) are equal but for ASCII case; bytes past
+ * a NUL are compared too, so give lengths already known equal. Inline:
+ * header names are compared per entry, and apr_cstr_casecmpn() costs a
+ * table look-up and a call per byte.
+ */
+static inline int batch_util_caseeq(const char *a, const char *b, apr_size_t n)
+{
+    apr_size_t i = 0;
+
+    /* the same spelling (the common case) eight bytes a step */
+    while (n - i >= 8 && !memcmp(a + i, b + i, 8)) {
+        i += 8;
+    }
+    for (; i < n; i++) {
+        unsigned char x = (unsigned char)a[i], y = (unsigned char)b[i];
+
+        if (x != y
+            && ((x | 0x20) != (y | 0x20)
+                || (unsigned char)((x | 0x20) - 'a') > 'z' - 'a')) {
+            return 0;
+        }
+    }
+    return 1;
+}
+
+/**
  * 1 when name (len bytes) is an element of list, a comma-separated field
  * value such as Connection's (RFC 9110 5.6.1: optional whitespace around
  * elements, empty elements ignored), compared case-insensitively. NULL
@@ -129,32 +157,78 @@ const char *batch_util_json_number(const unsigned char *s, apr_size_t len,
  *  and '\\' (shared by the validator and the encoder's escaping). */
 extern const unsigned char batch_util_json_plain[256];
 
+#if defined(__SSE2__)
+/* Bit k set when p[k] (k < 16) is not plain (batch_util_json_plain). */
+static inline unsigned int batch_util_json_special16(const unsigned char *p)
+{
+    const __m128i quote = _mm_set1_epi8('"');
+    const __m128i bslash = _mm_set1_epi8('\\');
+    const __m128i space = _mm_set1_epi8(0x20);
+    __m128i v = _mm_loadu_si128((const __m128i *)(const void *)p);
+    /* signed compare: 0x00-0x1F and 0x80-0xFF are both below 0x20 */
+    __m128i special = _mm_or_si128(
+        _mm_or_si128(_mm_cmpeq_epi8(v, quote), _mm_cmpeq_epi8(v, bslash)),
+        _mm_cmplt_epi8(v, space));
+
+    return (unsigned int)_mm_movemask_epi8(special);
+}
+#endif
+
+/* Lowest bytes of x (loaded little-endian) that are not plain: the
+ * lowest 0x80 bit set marks the first one exactly (a borrow only runs on
+ * from a byte that is itself a hit). Eight bytes a step without SSE2, or
+ * for strings shorter than sixteen bytes. */
+static inline apr_uint64_t batch_util_json_special8(apr_uint64_t x)
+{
+    const apr_uint64_t ones = APR_UINT64_C(0x0101010101010101);
+    const apr_uint64_t high = APR_UINT64_C(0x8080808080808080);
+    apr_uint64_t q = x ^ (ones * '"'), b = x ^ (ones * '\\');
+
+    return (((x - ones * 0x20) & ~x) | x | ((q - ones) & ~q)
+            | ((b - ones) & ~b))
+           & high;
+}
+
 /**
  * The end of the run of plain bytes (batch_util_json_plain) that starts
  * at s[i]: the index of the first byte in [i, len) that is not plain, or
- * len. Sixteen bytes per step where SSE2 is there (every x86-64), which
- * makes string scanning of bodies and headers several times cheaper.
+ * len. Sixteen bytes per step where SSE2 is there (every x86-64), the
+ * last step overlapping the one before when s[0..len) is long enough;
+ * eight bytes a step in a shorter string. That makes the scanning of
+ * bodies, header names and values several times cheaper than a byte
+ * loop.
  */
 static inline apr_size_t batch_util_json_plain_run(const unsigned char *s,
                                                    apr_size_t i, apr_size_t len)
 {
 #if defined(__SSE2__)
-    const __m128i quote = _mm_set1_epi8('"');
-    const __m128i bslash = _mm_set1_epi8('\\');
-    const __m128i space = _mm_set1_epi8(0x20);
-
     while (len - i >= 16) {
-        __m128i v = _mm_loadu_si128((const __m128i *)(const void *)(s + i));
-        /* signed compare: 0x00-0x1F and 0x80-0xFF are both below 0x20 */
-        __m128i special = _mm_or_si128(
-            _mm_or_si128(_mm_cmpeq_epi8(v, quote), _mm_cmpeq_epi8(v, bslash)),
-            _mm_cmplt_epi8(v, space));
-        int mask = _mm_movemask_epi8(special);
+        unsigned int mask = batch_util_json_special16(s + i);
 
         if (mask != 0) {
-            return i + (apr_size_t)__builtin_ctz((unsigned int)mask);
+            return i + (apr_size_t)__builtin_ctz(mask);
         }
         i += 16;
+    }
+    if (i < len && len >= 16) {
+        /* the last 16 bytes of s, less those before i */
+        unsigned int mask =
+            batch_util_json_special16(s + len - 16) >> (i - (len - 16));
+
+        return mask ? i + (apr_size_t)__builtin_ctz(mask) : len;
+    }
+#endif
+#if defined(__GNUC__) && defined(__BYTE_ORDER__)                               \
+    && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    while (len - i >= 8) {
+        apr_uint64_t x, m;
+
+        memcpy(&x, s + i, 8);
+        m = batch_util_json_special8(x);
+        if (m != 0) {
+            return i + (apr_size_t)(__builtin_ctzll(m) >> 3);
+        }
+        i += 8;
     }
 #endif
     while (i < len && batch_util_json_plain[s[i]]) {
