@@ -673,10 +673,31 @@ static void refs_found(apr_array_header_t *found, const char *s, apr_size_t len,
     (void)batch_refs_scan(NULL, found, &why, s, len, where, tp);
 }
 
-apr_status_t batch_item_check_refs(const batch_check_t *c,
-                                   const batch_ids_t *ids, batch_item_t *it,
-                                   const char *url_field,
-                                   const char *headers_field)
+/* The ids the references in s[0..len) name (refs_found()); with
+ * earlier, the earlier items among them first become dependencies of it;
+ * then each must be among its dependencies. */
+static apr_status_t field_refs(const batch_check_t *c, const batch_ids_t *ids,
+                               batch_item_t *it, apr_array_header_t *found,
+                               const char *s, batch_refs_where_t where,
+                               const char *field, unsigned flag, int earlier)
+{
+    const batch_refs_id_t *e;
+    int k, idx;
+
+    refs_found(found, s, strlen(s), where, c->tp);
+    e = (const batch_refs_id_t *)found->elts;
+    for (k = 0; earlier && k < found->nelts; k++) {
+        idx = batch_ids_find(ids, e[k].id, e[k].len);
+        if (idx >= 0 && idx < it->index) {
+            push_dep(it, idx, c->p);
+        }
+    }
+    return batch_item_add_refs(c, ids, it, field, flag, found);
+}
+
+static apr_status_t check_refs(const batch_check_t *c, const batch_ids_t *ids,
+                               batch_item_t *it, const char *url_field,
+                               const char *headers_field, int earlier)
 {
     apr_array_header_t *found;
     const apr_array_header_t *h;
@@ -689,9 +710,8 @@ apr_status_t batch_item_check_refs(const batch_check_t *c,
     }
     found = apr_array_make(c->tp, 4, sizeof(batch_refs_id_t));
     if (it->refs & BATCH_ITEM_REFS_URL) {
-        refs_found(found, it->url, strlen(it->url), BATCH_REFS_IN_URL, c->tp);
-        rv = batch_item_add_refs(c, ids, it, url_field, BATCH_ITEM_REFS_URL,
-                                 found);
+        rv = field_refs(c, ids, it, found, it->url, BATCH_REFS_IN_URL,
+                        url_field, BATCH_ITEM_REFS_URL, earlier);
         if (rv != APR_SUCCESS) {
             return rv;
         }
@@ -702,10 +722,8 @@ apr_status_t batch_item_check_refs(const batch_check_t *c,
     h = apr_table_elts(it->headers);
     e = (const apr_table_entry_t *)h->elts;
     for (k = 0; k < h->nelts; k++) {
-        refs_found(found, e[k].val, strlen(e[k].val), BATCH_REFS_IN_TEXT,
-                   c->tp);
-        rv = batch_item_add_refs(c, ids, it, headers_field,
-                                 BATCH_ITEM_REFS_HEADERS, found);
+        rv = field_refs(c, ids, it, found, e[k].val, BATCH_REFS_IN_TEXT,
+                        headers_field, BATCH_ITEM_REFS_HEADERS, earlier);
         if (rv != APR_SUCCESS) {
             return rv;
         }
@@ -713,23 +731,12 @@ apr_status_t batch_item_check_refs(const batch_check_t *c,
     return APR_SUCCESS;
 }
 
-/* The earlier items the references in s[0..len) name become dependencies
- * of it (ids of later or unknown items are left for the check). */
-static void refs_to_deps(const batch_check_t *c, const batch_ids_t *ids,
-                         batch_item_t *it, apr_array_header_t *found,
-                         const char *s, batch_refs_where_t where)
+apr_status_t batch_item_check_refs(const batch_check_t *c,
+                                   const batch_ids_t *ids, batch_item_t *it,
+                                   const char *url_field,
+                                   const char *headers_field)
 {
-    const batch_refs_id_t *e;
-    int k, idx;
-
-    refs_found(found, s, strlen(s), where, c->tp);
-    e = (const batch_refs_id_t *)found->elts;
-    for (k = 0; k < found->nelts; k++) {
-        idx = batch_ids_find(ids, e[k].id, e[k].len);
-        if (idx >= 0 && idx < it->index) {
-            push_dep(it, idx, c->p);
-        }
-    }
+    return check_refs(c, ids, it, url_field, headers_field, 0);
 }
 
 apr_status_t batch_item_check_refs_earlier(const batch_check_t *c,
@@ -738,24 +745,5 @@ apr_status_t batch_item_check_refs_earlier(const batch_check_t *c,
                                            const char *url_field,
                                            const char *headers_field)
 {
-    apr_array_header_t *found;
-    const apr_array_header_t *h;
-    const apr_table_entry_t *e;
-    int k;
-
-    if (!(it->refs & (BATCH_ITEM_REFS_URL | BATCH_ITEM_REFS_HEADERS))) {
-        return APR_SUCCESS;
-    }
-    found = apr_array_make(c->tp, 4, sizeof(batch_refs_id_t));
-    if (it->refs & BATCH_ITEM_REFS_URL) {
-        refs_to_deps(c, ids, it, found, it->url, BATCH_REFS_IN_URL);
-    }
-    if (it->refs & BATCH_ITEM_REFS_HEADERS) {
-        h = apr_table_elts(it->headers);
-        e = (const apr_table_entry_t *)h->elts;
-        for (k = 0; k < h->nelts; k++) {
-            refs_to_deps(c, ids, it, found, e[k].val, BATCH_REFS_IN_TEXT);
-        }
-    }
-    return batch_item_check_refs(c, ids, it, url_field, headers_field);
+    return check_refs(c, ids, it, url_field, headers_field, 1);
 }

@@ -284,8 +284,7 @@ static int path_is_normal(const char *s, apr_size_t n)
     for (i = 0; i < n; i++) {
         if (s[i] == '%'
             || (s[i] == '/' && i + 1 < n
-                && (s[i + 1] == '/' || s[i + 1] == '.'))
-            || (s[i] == '/' && i + 1 == n && i > 0 && s[i - 1] == '/')) {
+                && (s[i + 1] == '/' || s[i + 1] == '.'))) {
             return 0;
         }
     }
