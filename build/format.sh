@@ -3,8 +3,8 @@
 # Copyright 2026 the mod_batch authors.
 #
 # build/format.sh [--check] [SRCDIR]: clang-format 14 (STYLE 3.4) over our
-# own C files only: *.c, include/*.h, tests/unit/*.[ch], tests/fuzz/*.[ch]
-# and tests/mod_batchtest/*.c. Generated files (include/batch_version.h)
+# own C files only: *.c, include/*.h, tests/unit/*.[ch], tests/fuzz/*.[ch],
+# tests/mod_batchtest/*.c and bench/*.c. Generated files (include/batch_version.h)
 # are never touched. With --check nothing is changed and the script fails
 # listing the files that need formatting ("make format" fixes them).
 set -eu
@@ -37,7 +37,7 @@ fi
 
 files=()
 for f in ./*.c include/*.h tests/unit/*.c tests/unit/*.h \
-    tests/fuzz/*.c tests/fuzz/*.h tests/mod_batchtest/*.c; do
+    tests/fuzz/*.c tests/fuzz/*.h tests/mod_batchtest/*.c bench/*.c; do
     [ -f "$f" ] || continue
     case $f in
     include/batch_version.h) continue ;;
