@@ -40,7 +40,8 @@ callgrind_annotate --auto=no --threshold=100 "$out/cg.out" 2>/dev/null |
             printf "mod_batch core (self) %6.0f per item\n", core / n
         }'
 if [ "${2:-}" = --lines ] && [ -n "${3:-}" ]; then
-    callgrind_annotate --auto=yes --threshold=100 "$out/cg.out" 2>/dev/null |
-        awk -v f="$src/$3" '/Auto-annotated source:/ { on = index($0, f) > 0 } on'
+    # the sources are named as the tree's Makefile compiled them
+    (cd "$src" && callgrind_annotate --auto=yes --threshold=100 "$out/cg.out" 2>/dev/null) |
+        awk -v f="$3" '/Auto-annotated source:/ { on = ($NF == f || $NF == "./" f) } on'
 fi
 echo "callgrind output: $out/cg.out"
