@@ -388,13 +388,6 @@ batch_dispatch_t *batch_dispatch_create(request_rec *parent,
     return d;
 }
 
-static int unset_one(void *data, const char *key, const char *val)
-{
-    (void)val;
-    apr_table_unset((apr_table_t *)data, key);
-    return 1;
-}
-
 static int add_one(void *data, const char *key, const char *val)
 {
     apr_table_addn((apr_table_t *)data, key, val);
@@ -404,11 +397,16 @@ static int add_one(void *data, const char *key, const char *val)
 apr_table_t *batch_dispatch_headers(const batch_dispatch_t *d,
                                     const batch_item_t *it, apr_pool_t *p)
 {
-    apr_table_t *h = apr_table_copy(p, d->inherited);
+    const apr_array_header_t *ia = apr_table_elts(d->inherited);
+    const apr_table_entry_t *ie = (const apr_table_entry_t *)ia->elts;
+    apr_table_t *h =
+        apr_table_make(p, apr_table_elts(it->headers)->nelts + ia->nelts + 2);
+    int i;
 
-    /* all names first, then all values: two spellings of one name in the
-     * item must both survive */
-    apr_table_do(unset_one, h, it->headers, NULL);
+    /* The item's own headers (every spelling of a name survives), its
+     * body's framing, then each inherited header the item does not
+     * send. That is the order settle_headers() leaves them in, so when
+     * the early hooks change nothing the table is used as it is. */
     apr_table_do(add_one, h, it->headers, NULL);
     if (it->has_body) {
         /* a multipart item's body may come without a type: sent as such
@@ -418,6 +416,11 @@ apr_table_t *batch_dispatch_headers(const batch_dispatch_t *d,
         }
         apr_table_setn(h, "Content-Length",
                        apr_psprintf(p, "%" APR_SIZE_T_FMT, it->body_len));
+    }
+    for (i = 0; i < ia->nelts; i++) {
+        if (apr_table_get(it->headers, ie[i].key) == NULL) {
+            apr_table_addn(h, ie[i].key, ie[i].val);
+        }
     }
     return h;
 }
@@ -533,6 +536,8 @@ static int run_early_hooks(request_rec *parent, const batch_dispatch_t *d,
                            apr_table_t **hin)
 {
     request_rec *er = apr_pmemdup(parent->pool, parent, sizeof(*parent));
+    const apr_array_header_t *after;
+    apr_array_header_t before;
     int rc;
 
     er->prev = parent;
@@ -545,6 +550,11 @@ static int run_early_hooks(request_rec *parent, const batch_dispatch_t *d,
     ap_parse_uri(er, it->uri);
     er->headers_in = *hin;
     er->status = HTTP_OK;
+    /* what the headers were, to tell whether a hook changed them */
+    before = *apr_table_elts(*hin);
+    before.elts =
+        apr_pmemdup(parent->pool, before.elts,
+                    (apr_size_t)before.nelts * sizeof(apr_table_entry_t));
     rc = ap_run_post_read_request(er);
     if (rc != OK && rc != DECLINED) {
         ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, parent,
@@ -555,7 +565,14 @@ static int run_early_hooks(request_rec *parent, const batch_dispatch_t *d,
     }
     parent->useragent_addr = er->useragent_addr;
     parent->useragent_ip = er->useragent_ip;
-    *hin = settle_headers(d, it, er->headers_in, parent->pool);
+    after = apr_table_elts(er->headers_in);
+    if (er->headers_in != *hin || after->nelts != before.nelts
+        || memcmp(after->elts, before.elts,
+                  (apr_size_t)before.nelts * sizeof(apr_table_entry_t))) {
+        *hin = settle_headers(d, it, er->headers_in, parent->pool);
+    }
+    /* else: untouched, and already in settle_headers()' order
+     * (batch_dispatch_headers) */
     return OK;
 }
 

@@ -23,11 +23,21 @@
 
 #include "batch_secondary.h"
 
+/* The batch request's walk caches (read-only to subrequests, which copy
+ * what they use): items reuse its directory, location and file walks as
+ * subrequests of the batch request did. */
+static const apr_size_t walk_notes[] = {AP_NOTE_DIRECTORY_WALK,
+                                        AP_NOTE_LOCATION_WALK,
+                                        AP_NOTE_FILE_WALK, AP_NOTE_IF_WALK};
+#define WALK_NOTES (sizeof(walk_notes) / sizeof(walk_notes[0]))
+
 struct batch_secondary_base_t {
-    request_rec *r;     /* the batch request: read-only fields */
-    conn_rec client;    /* copy of the client's connection */
-    apr_table_t *env;   /* copy of the batch's subprocess_env */
-    apr_socket_t *sock; /* the dummy socket */
+    request_rec *r;          /* the batch request: read-only fields */
+    conn_rec client;         /* copy of the client's connection */
+    apr_table_t *env;        /* copy of the batch's subprocess_env */
+    apr_socket_t *sock;      /* the dummy socket */
+    void *walks[WALK_NOTES]; /* r's walk caches, as the handler found
+                                them (nothing of the batch walks after) */
 };
 
 batch_secondary_base_t *
@@ -35,6 +45,7 @@ batch_secondary_prepare(request_rec *r, apr_socket_t *sock, apr_pool_t *p)
 {
     batch_secondary_base_t *b = apr_palloc(p, sizeof(*b));
     conn_rec *client = r->connection;
+    apr_size_t i;
 
     /* one connection log id (%{c}L) and one request log id (%L) for the
      * batch and all its items, as when items were subrequests of the
@@ -49,6 +60,9 @@ batch_secondary_prepare(request_rec *r, apr_socket_t *sock, apr_pool_t *p)
     b->client = *client;
     b->env = apr_table_copy(p, r->subprocess_env);
     b->sock = sock;
+    for (i = 0; i < WALK_NOTES; i++) {
+        b->walks[i] = *ap_get_request_note(r, walk_notes[i]);
+    }
     return b;
 }
 
@@ -100,9 +114,6 @@ request_rec *batch_secondary_parent(const batch_secondary_base_t *b,
                                     int slot)
 {
     const request_rec *r = b->r;
-    static const apr_size_t walk_notes[] = {AP_NOTE_DIRECTORY_WALK,
-                                            AP_NOTE_LOCATION_WALK,
-                                            AP_NOTE_FILE_WALK, AP_NOTE_IF_WALK};
     conn_rec *sc = secondary_connection(b, ip, thread, slot);
     request_rec *parent = ap_create_request(sc);
     apr_size_t i;
@@ -131,12 +142,8 @@ request_rec *batch_secondary_parent(const batch_secondary_base_t *b,
     parent->filename = r->filename;
     parent->the_request = r->the_request;
     parent->subprocess_env = apr_table_copy(parent->pool, b->env);
-    /* the batch request's walk caches (read-only to subrequests, which
-     * copy what they use): items reuse its directory, location and file
-     * walks as subrequests of the batch request did */
-    for (i = 0; i < sizeof(walk_notes) / sizeof(walk_notes[0]); i++) {
-        *ap_get_request_note(parent, walk_notes[i]) =
-            *ap_get_request_note(b->r, walk_notes[i]);
+    for (i = 0; i < WALK_NOTES; i++) {
+        *ap_get_request_note(parent, walk_notes[i]) = b->walks[i];
     }
     ap_copy_method_list(parent->allowed_methods, r->allowed_methods);
     parent->read_length = 0;

@@ -709,10 +709,12 @@ static void env_back(apr_table_t *env, const char *name, const char *rname)
 /* Items reached through an internal redirect (per-dir RewriteRule, CGI
  * Location, ErrorDocument) see their variables renamed REDIRECT_*; give
  * them BATCH_ITEM_ID and BATCH_ATOMICITY_GROUP back under their own
- * names, from the first phase on. */
+ * names, from the first phase on. Only a redirect renames them, and only
+ * a redirect sets prev (a subrequest made from the redirected one copies
+ * its variables after this hook has run). */
 static int item_env_back(request_rec *r)
 {
-    if (r->main != NULL) {
+    if (r->main != NULL && r->prev != NULL) {
         env_back(r->subprocess_env, BATCH_ENV_ITEM_ID,
                  "REDIRECT_" BATCH_ENV_ITEM_ID);
         env_back(r->subprocess_env, BATCH_ENV_ATOMICITY_GROUP,
