@@ -665,47 +665,36 @@ static void make_capture(item_run_t *x)
     x->capf = capf;
 }
 
-/* Set variable name of env to value (NULL: unset it); returns what it
- * was, for the restore. */
-static const char *env_swap(apr_table_t *env, const char *name,
-                            const char *value)
-{
-    const char *old = apr_table_get(env, name);
-
-    if (value) {
-        apr_table_setn(env, name, value);
-    }
-    else {
-        apr_table_unset(env, name);
-    }
-    return old;
-}
-
 /* The subrequest, looked up with the item put on the parent: the lookup
  * runs inside ap_sub_req_method_uri, and make_sub_request copies these
- * fields. They are restored before return. */
+ * fields. The request fields are restored before return; the item's
+ * variables stay, since the item parent is the item's own and goes with
+ * it (batch_secondary_parent). */
 static request_rec *lookup(item_run_t *x)
 {
     request_rec *parent = x->parent, *rr;
     apr_table_t *saved_hin = parent->headers_in;
     apr_bucket_brigade *saved_kept = parent->kept_body;
     char *saved_req = parent->the_request;
-    const char *saved_id, *saved_group;
 
     parent->headers_in = x->hin;
     parent->kept_body = x->kept;
     parent->the_request = x->request_line;
-    saved_id = env_swap(parent->subprocess_env, BATCH_ENV_ITEM_ID, x->it->id);
-    saved_group = env_swap(parent->subprocess_env, BATCH_ENV_ATOMICITY_GROUP,
-                           x->it->group);
+    apr_table_setn(parent->subprocess_env, BATCH_ENV_ITEM_ID, x->it->id);
+    if (x->it->group) {
+        apr_table_setn(parent->subprocess_env, BATCH_ENV_ATOMICITY_GROUP,
+                       x->it->group);
+    }
+    else {
+        /* whatever an early hook or the batch may have set */
+        apr_table_unset(parent->subprocess_env, BATCH_ENV_ATOMICITY_GROUP);
+    }
 
     rr = ap_sub_req_method_uri(x->it->method, x->it->uri, parent, x->capf);
 
     parent->headers_in = saved_hin;
     parent->kept_body = saved_kept;
     parent->the_request = saved_req;
-    env_swap(parent->subprocess_env, BATCH_ENV_ITEM_ID, saved_id);
-    env_swap(parent->subprocess_env, BATCH_ENV_ATOMICITY_GROUP, saved_group);
 
     /* Error pages made by ap_die() for this subrequest (also through an
      * internal redirect) go to its protocol chain: make that ours. */
