@@ -28,6 +28,7 @@
 #include "fuzz_jsonc.h"
 #include "batch_encode.h"
 #include "batch_util.h"
+#include "encode_ref.h"
 
 static const int statuses[] = {200, 201, 204, 206, 301, 304, 400, 401,
                                403, 404, 405, 412, 413, 424, 500, 501,
@@ -88,7 +89,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     apr_pool_t *p = fuzz_pool();
     uint8_t head[3];
     batch_result_t res;
-    const char *id, *json, *ct;
+    const char *id, *json, *ct, *why;
     apr_size_t jlen;
     struct json_object *obj = NULL, *v, *hdrs, *body;
     int nhdr, k, has_body_key;
@@ -210,6 +211,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         }
     }
     json_object_put(obj);
+    /* byte for byte what the encoder of 06daf93 wrote (encode_ref.c) */
+    why = encode_ref_diff(id, &res, p);
+    if (why) {
+        fprintf(stderr, "differs from the reference encoder: %s\n", why);
+        FUZZ_CHECK(!why);
+    }
     free((char *)res.body);
     apr_pool_clear(p);
     return 0;
