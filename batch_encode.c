@@ -94,6 +94,20 @@ static void sb_int(sb_t *b, int v)
     sb_put(b, digits + sizeof(digits) - n, (apr_size_t)n);
 }
 
+/* An HTTP status: three digits without a division loop. */
+static inline void sb_status(sb_t *b, int v)
+{
+    if (v >= 100 && v <= 999) {
+        sb_reserve(b, 3);
+        b->buf[b->len] = (char)('0' + v / 100);
+        b->buf[b->len + 1] = (char)('0' + v / 10 % 10);
+        b->buf[b->len + 2] = (char)('0' + v % 10);
+        b->len += 3;
+        return;
+    }
+    sb_int(b, v);
+}
+
 static inline void sb_putc(sb_t *b, char c)
 {
     sb_reserve(b, 1);
@@ -141,6 +155,90 @@ static void sb_esc(sb_t *b, const char *s, apr_size_t n)
     }
 }
 
+/* Copies s[0..n) to d[0..n) and returns 1 when no byte of it needs an
+ * escape (batch_util_json_plain), else returns 0 with d[0..n) holding
+ * anything. The check and the copy in one pass, a chunk at a time, the
+ * last chunk overlapping the one before: no byte loop and no call for
+ * the short ids, names and values of headers. d has room for n. */
+static inline int copy_plain(char *d, const char *s, apr_size_t n)
+{
+    apr_uint64_t x, y;
+    apr_size_t i;
+
+#if defined(__SSE2__)
+    if (n >= 16) {
+        for (i = 0; n - i > 16; i += 16) {
+            if (batch_util_json_special16((const unsigned char *)s + i)) {
+                return 0;
+            }
+            _mm_storeu_si128(
+                (__m128i *)(void *)(d + i),
+                _mm_loadu_si128((const __m128i *)(const void *)(s + i)));
+        }
+        if (batch_util_json_special16((const unsigned char *)s + n - 16)) {
+            return 0;
+        }
+        _mm_storeu_si128(
+            (__m128i *)(void *)(d + n - 16),
+            _mm_loadu_si128((const __m128i *)(const void *)(s + n - 16)));
+        return 1;
+    }
+#endif
+    if (n >= 8) {
+        for (i = 0; n - i > 8; i += 8) {
+            memcpy(&x, s + i, 8);
+            if (batch_util_json_special8(x)) {
+                return 0;
+            }
+            memcpy(d + i, &x, 8);
+        }
+        memcpy(&x, s + n - 8, 8);
+        if (batch_util_json_special8(x)) {
+            return 0;
+        }
+        memcpy(d + n - 8, &x, 8);
+        return 1;
+    }
+    if (n >= 4) {
+        /* two 4-byte halves, overlapping when n < 8; special8 looks at
+         * each byte on its own, whatever the byte order */
+        apr_uint32_t lo, hi;
+
+        memcpy(&lo, s, 4);
+        memcpy(&hi, s + n - 4, 4);
+        if (batch_util_json_special8(lo | (apr_uint64_t)hi << 32)) {
+            return 0;
+        }
+        memcpy(d, &lo, 4);
+        memcpy(d + n - 4, &hi, 4);
+        return 1;
+    }
+    if (n == 0) {
+        return 1;
+    }
+    /* 1-3 bytes: the first, middle and last, with 'a's (plain) around */
+    x = APR_UINT64_C(0x6161616161000000) | (apr_uint64_t)(unsigned char)s[0]
+        | (apr_uint64_t)(unsigned char)s[n / 2] << 8
+        | (apr_uint64_t)(unsigned char)s[n - 1] << 16;
+    y = batch_util_json_special8(x);
+    d[0] = s[0];
+    d[n / 2] = s[n / 2];
+    d[n - 1] = s[n - 1];
+    return y == 0;
+}
+
+/* s[0..n) as the inside of a JSON string (sb_esc), copied as it is when
+ * it needs no escape (the common case). */
+static inline void sb_val(sb_t *b, const char *s, apr_size_t n)
+{
+    sb_reserve(b, n);
+    if (copy_plain(b->buf + b->len, s, n)) {
+        b->len += n;
+        return;
+    }
+    sb_esc(b, s, n);
+}
+
 /* s[0..n) as a quoted JSON string. Bytes that are not UTF-8 become
  * U+FFFD: header fields may carry any octet (RFC 9110 5.5), JSON may
  * not. */
@@ -148,14 +246,7 @@ static inline void sb_str(sb_t *b, const char *s, apr_size_t n)
 {
     sb_reserve(b, n + 2);
     b->buf[b->len++] = '"';
-    if (batch_util_json_plain_run((const unsigned char *)s, 0, n) == n) {
-        /* the common case: nothing to escape */
-        memcpy(b->buf + b->len, s, n);
-        b->len += n;
-        b->buf[b->len++] = '"';
-        return;
-    }
-    sb_esc(b, s, n);
+    sb_val(b, s, n);
     sb_putc(b, '"');
 }
 
@@ -255,12 +346,28 @@ typedef struct hdr_t {
 
 /* Hop-by-hop headers (batch_util_hop_by_hop) and the framing the batch
  * response replaces; none describes the item to the client. Content-Type
- * is written first, under its exact name. */
+ * is written first, under its exact name. By length first: most names
+ * (ETag, Last-Modified, ...) cost no compare and no call. The hop-by-hop
+ * lengths are those of the names batch_util_hop_by_hop knows (TE;
+ * Trailer, Upgrade; Connection, Keep-Alive; Proxy-Connection;
+ * Transfer-Encoding); the unit tests hold this to the reference encoder
+ * for every one of them. */
 static int is_dropped(const char *name, apr_size_t n)
 {
-    return batch_util_hop_by_hop(name, n)
-           || (n == 14 && batch_util_caseeq(name, "Content-Length", n))
-           || (n == 12 && batch_util_caseeq(name, "Content-Type", n));
+    switch (n) {
+    case 2:
+    case 7:
+    case 10:
+    case 16:
+    case 17:
+        return batch_util_hop_by_hop(name, n);
+    case 12:
+        return batch_util_caseeq(name, "Content-Type", n);
+    case 14:
+        return batch_util_caseeq(name, "Content-Length", n);
+    default:
+        return 0;
+    }
 }
 
 /* The values of every Connection header, joined into one list: the names
@@ -282,18 +389,24 @@ static const char *connection_list(const apr_array_header_t *arr, apr_pool_t *p)
 
 /* Distinct names up to this many are found by a linear search (few
  * headers: cheaper than hashing); beyond it by a hash of the folded
- * names, since a proxied target may answer thousands of them. */
+ * names, since a proxied target may answer thousands of them. A table of
+ * no more entries than this is grouped in storage on the stack. */
 #define HDR_LINEAR_MAX 16
 
-typedef struct hdr_index_t {
-    hdr_t *out;         /* in first-seen order; sized for every entry
-                           up front, so it never moves */
+/* The headers of a table a client may see, grouped by name (any case) in
+ * first-seen order: out[0..n); next[k] is the next entry after k with the
+ * same name, or -1. */
+typedef struct hdr_groups_t {
+    hdr_t *out;         /* sized for every entry up front: never moves */
+    int *next;          /* one per entry */
     int n;              /* hdr_t in out */
     apr_hash_t *byname; /* folded name -> hdr_t, past HDR_LINEAR_MAX */
     apr_pool_t *p;
-} hdr_index_t;
+    hdr_t out_small[HDR_LINEAR_MAX]; /* out and next of a small table */
+    int next_small[HDR_LINEAR_MAX];
+} hdr_groups_t;
 
-static hdr_t *hdr_find(const hdr_index_t *x, const char *name, apr_size_t n)
+static hdr_t *hdr_find(const hdr_groups_t *x, const char *name, apr_size_t n)
 {
     int j;
 
@@ -310,7 +423,7 @@ static hdr_t *hdr_find(const hdr_index_t *x, const char *name, apr_size_t n)
     return NULL;
 }
 
-static void hdr_add(hdr_index_t *x, const char *name, apr_size_t n, int k)
+static void hdr_add(hdr_groups_t *x, const char *name, apr_size_t n, int k)
 {
     hdr_t *h = &x->out[x->n++];
     int j;
@@ -332,53 +445,67 @@ static void hdr_add(hdr_index_t *x, const char *name, apr_size_t n, int k)
     }
 }
 
-/* The headers of arr a client may see, grouped by name (any case) in
- * first-seen order, *pn of them; (*pnext)[k] is the next entry after k
- * with the same name, or -1. Linear in the number of entries: repeated
- * names are joined when written, never by re-copying a growing value. */
-static const hdr_t *group_headers(const apr_array_header_t *arr, int *pn,
-                                  int **pnext, apr_pool_t *p)
+/* One grouping pass over e[0..nelts), leaving out the names listed in
+ * conn (may be NULL). 1 when it dropped a Connection header with a
+ * value: then a pass with the Connection list is due. */
+static int group_pass(hdr_groups_t *x, const apr_table_entry_t *e, int nelts,
+                      const char *conn)
 {
-    const apr_table_entry_t *e = (const apr_table_entry_t *)arr->elts;
-    const char *conn = NULL;
-    hdr_index_t x;
-    int i, *next = apr_palloc(p, sizeof(int) * (apr_size_t)(arr->nelts + 1));
+    int i, connection = 0;
 
-    x.out = apr_palloc(p, sizeof(hdr_t) * (apr_size_t)(arr->nelts + 1));
-    x.n = 0;
-    x.byname = NULL;
-    x.p = p;
-    for (i = 0; i < arr->nelts; i++) {
-        if (e[i].key && (e[i].key[0] | 0x20) == 'c'
-            && !apr_cstr_casecmp(e[i].key, "Connection")) {
-            conn = connection_list(arr, p);
-            break;
-        }
-    }
-    for (i = 0; i < arr->nelts; i++) {
+    x->n = 0;
+    x->byname = NULL;
+    for (i = 0; i < nelts; i++) {
+        const char *key = e[i].key;
         apr_size_t n;
         hdr_t *h;
 
-        next[i] = -1;
-        if (!e[i].key) {
+        x->next[i] = -1;
+        if (!key) {
             continue;
         }
-        n = strlen(e[i].key);
-        if (is_dropped(e[i].key, n)
-            || (conn && batch_util_token_listed(conn, e[i].key, n))) {
+        n = strlen(key);
+        if (is_dropped(key, n)) {
+            connection |= n == 10 && e[i].val != NULL
+                          && batch_util_caseeq(key, "Connection", n);
             continue;
         }
-        if ((h = hdr_find(&x, e[i].key, n)) != NULL) {
-            next[h->last] = i;
+        if (conn && batch_util_token_listed(conn, key, n)) {
+            continue;
+        }
+        if ((h = hdr_find(x, key, n)) != NULL) {
+            x->next[h->last] = i;
             h->last = i;
         }
         else {
-            hdr_add(&x, e[i].key, n, i);
+            hdr_add(x, key, n, i);
         }
     }
-    *pnext = next;
-    *pn = x.n;
-    return x.out;
+    return connection;
+}
+
+/* The headers of arr a client may see, grouped (hdr_groups_t). Linear in
+ * the number of entries: repeated names are joined when written, never by
+ * re-copying a growing value. The names a Connection header lists are
+ * rare: only a table with one is grouped twice, the second time with
+ * its list. */
+static void group_headers(hdr_groups_t *x, const apr_array_header_t *arr,
+                          apr_pool_t *p)
+{
+    const apr_table_entry_t *e = (const apr_table_entry_t *)arr->elts;
+
+    x->p = p;
+    if (arr->nelts <= HDR_LINEAR_MAX) {
+        x->out = x->out_small;
+        x->next = x->next_small;
+    }
+    else {
+        x->out = apr_palloc(p, sizeof(hdr_t) * (apr_size_t)arr->nelts);
+        x->next = apr_palloc(p, sizeof(int) * (apr_size_t)arr->nelts);
+    }
+    if (group_pass(x, e, arr->nelts, NULL)) {
+        group_pass(x, e, arr->nelts, connection_list(arr, p));
+    }
 }
 
 /* The values of group h (entries linked by next[]) joined with ", ", in
@@ -414,63 +541,88 @@ apr_array_header_t *batch_encode_headers(const apr_table_t *t, apr_pool_t *p)
 {
     const apr_array_header_t *arr;
     const apr_table_entry_t *e;
-    const hdr_t *groups;
+    hdr_groups_t g;
     apr_array_header_t *out;
-    int *next, i, ngroups;
+    int i;
 
     if (!t) {
         return apr_array_make(p, 1, sizeof(batch_header_t));
     }
     arr = apr_table_elts(t);
     e = (const apr_table_entry_t *)arr->elts;
-    groups = group_headers(arr, &ngroups, &next, p);
-    out = apr_array_make(p, ngroups ? ngroups : 1, sizeof(batch_header_t));
-    for (i = 0; i < ngroups; i++) {
-        const hdr_t *g = &groups[i];
+    group_headers(&g, arr, p);
+    out = apr_array_make(p, g.n ? g.n : 1, sizeof(batch_header_t));
+    for (i = 0; i < g.n; i++) {
+        const hdr_t *o = &g.out[i];
         batch_header_t *h = apr_array_push(out);
 
-        h->name = g->name;
-        h->nlen = g->nlen;
-        h->value = join_values(g, e, next, p);
+        h->name = o->name;
+        h->nlen = o->nlen;
+        h->value = join_values(o, e, g.next, p);
     }
     return out;
 }
 
-static void put_headers(sb_t *b, const apr_table_t *t, const char *ctype,
-                        apr_pool_t *p)
+/* One header of group h: "name":"value, value", after a comma unless it
+ * is the first. The usual header, one value, takes one reservation, and
+ * its name and value are copied as they are when they need no escape. */
+static void put_header(sb_t *b, int comma, const hdr_t *h,
+                       const apr_table_entry_t *e, const int *next)
 {
-    int first = 1;
+    const char *v = e[h->first].val ? e[h->first].val : "";
+    apr_size_t vlen = strlen(v);
+    char *d;
+    int k = h->first;
+
+    sb_reserve(b, h->nlen + vlen + 7);
+    d = b->buf + b->len;
+    *d = ',';
+    d += comma;
+    *d++ = '"';
+    if (copy_plain(d, h->name, h->nlen)) {
+        memcpy(d + h->nlen, "\":\"", 3);
+        b->len = (apr_size_t)(d - b->buf) + h->nlen + 3;
+    }
+    else {
+        b->len += (apr_size_t)comma;
+        sb_str(b, h->name, h->nlen);
+        SB_LIT(b, ":\"");
+    }
+    for (;;) {
+        sb_val(b, v, vlen);
+        if ((k = next[k]) < 0) {
+            break;
+        }
+        SB_LIT(b, ", ");
+        v = e[k].val ? e[k].val : "";
+        vlen = strlen(v);
+    }
+    sb_putc(b, '"');
+}
+
+/* The "headers" object: the media type first, under its exact name
+ * (ctype, clen bytes, may be NULL), then what group_headers keeps. */
+static void put_headers(sb_t *b, const apr_table_t *t, const char *ctype,
+                        apr_size_t clen, apr_pool_t *p)
+{
+    int comma = 0;
 
     sb_putc(b, '{');
     if (ctype) {
         SB_LIT(b, "\"Content-Type\":");
-        sb_strz(b, ctype);
-        first = 0;
+        sb_str(b, ctype, clen);
+        comma = 1;
     }
     if (t) {
         const apr_array_header_t *arr = apr_table_elts(t);
-        const apr_table_entry_t *e = (const apr_table_entry_t *)arr->elts;
-        int *next, i, k, n;
-        const hdr_t *out = group_headers(arr, &n, &next, p);
+        hdr_groups_t g;
+        int i;
 
-        for (i = 0; i < n; i++) {
-            const hdr_t *h = &out[i];
-
-            if (!first) {
-                sb_putc(b, ',');
-            }
-            first = 0;
-            sb_str(b, h->name, h->nlen);
-            SB_LIT(b, ":\"");
-            for (k = h->first; k >= 0; k = next[k]) {
-                const char *v = e[k].val ? e[k].val : "";
-
-                sb_esc(b, v, strlen(v));
-                if (next[k] >= 0) {
-                    sb_put(b, ", ", 2);
-                }
-            }
-            sb_putc(b, '"');
+        group_headers(&g, arr, p);
+        for (i = 0; i < g.n; i++) {
+            put_header(b, comma, &g.out[i],
+                       (const apr_table_entry_t *)arr->elts, g.next);
+            comma = 1;
         }
     }
     sb_putc(b, '}');
@@ -503,10 +655,15 @@ static int put_json(sb_t *b, const char *body, apr_size_t len)
     return 1;
 }
 
+/* The body in the form its media type (ctype, clen bytes) calls for. */
 static void put_body(sb_t *b, const char *body, apr_size_t len,
-                     const char *ctype)
+                     const char *ctype, apr_size_t clen)
 {
-    batch_media_t mc = batch_util_media_class(ctype);
+    /* the usual type, spelt as httpd's mime table spells it, without a
+     * call; any other is classed by batch_util_media_class */
+    batch_media_t mc = clen == 16 && !memcmp(ctype, "application/json", 16)
+                           ? BATCH_MEDIA_JSON
+                           : batch_util_media_class(ctype);
 
     if (mc == BATCH_MEDIA_JSON && put_json(b, body, len)) {
         return;
@@ -576,6 +733,7 @@ apr_status_t batch_encode_item(const char **pjson, apr_size_t *plen,
     const apr_table_t *headers;
     batch_body_t mode =
         batch_encode_body(&ctype, &headers, &code, &message, res, p);
+    apr_size_t clen = ctype ? strlen(ctype) : 0;
     sb_t b;
 
     sb_init(&b, p,
@@ -585,16 +743,16 @@ apr_status_t batch_encode_item(const char **pjson, apr_size_t *plen,
     SB_LIT(&b, "{\"id\":");
     sb_strz(&b, id);
     SB_LIT(&b, ",\"status\":");
-    sb_int(&b, res->status);
+    sb_status(&b, res->status);
     SB_LIT(&b, ",\"headers\":");
-    put_headers(&b, headers, ctype, p);
+    put_headers(&b, headers, ctype, clen, p);
     if (mode == BATCH_BODY_ERROR) {
         SB_LIT(&b, ",\"body\":");
         put_error(&b, code, message);
     }
     else if (mode == BATCH_BODY_DATA) {
         SB_LIT(&b, ",\"body\":");
-        put_body(&b, res->body, res->body_len, ctype);
+        put_body(&b, res->body, res->body_len, ctype, clen);
     }
     sb_putc(&b, '}');
     *pjson = sb_finish(&b, plen);
