@@ -22,6 +22,16 @@
 #include "batch_util.h"
 #include "batch_encode.h"
 
+/* For the few helpers of the hot path that must be inlined to pay off
+ * (a call would cost more than they do). */
+#if defined(__GNUC__)
+#define ENC_ALWAYS_INLINE inline __attribute__((always_inline))
+#define ENC_NOINLINE __attribute__((noinline))
+#else
+#define ENC_ALWAYS_INLINE inline
+#define ENC_NOINLINE
+#endif
+
 /* Deepest JSON response body still inlined as a value; a deeper one is
  * passed on as a string (many clients' readers recurse). */
 #define ENCODE_JSON_DEPTH 512
@@ -78,12 +88,24 @@ static inline void sb_put(sb_t *b, const char *s, apr_size_t n)
 /* A string literal, its length known at compile time. */
 #define SB_LIT(b, s) sb_put((b), (s), sizeof(s) - 1)
 
-/* A non-negative int in decimal (an HTTP status). */
-static void sb_int(sb_t *b, int v)
+/* Room for sizeof(s) - 1 more bytes was reserved: a literal, unchecked. */
+#define SB_RAW_LIT(b, s)                                                       \
+    (memcpy((b)->buf + (b)->len, (s), sizeof(s) - 1), (b)->len += sizeof(s) - 1)
+
+/* An HTTP status in decimal into room reserved for 10 bytes: three
+ * digits without a division loop, else any int (a negative one as 0). */
+static inline void sb_raw_status(sb_t *b, int v)
 {
-    char digits[12];
+    char digits[10], *d = b->buf + b->len;
     int n = 0;
 
+    if (v >= 100 && v <= 999) {
+        d[0] = (char)('0' + v / 100);
+        d[1] = (char)('0' + v / 10 % 10);
+        d[2] = (char)('0' + v % 10);
+        b->len += 3;
+        return;
+    }
     if (v < 0) {
         v = 0;
     }
@@ -91,21 +113,8 @@ static void sb_int(sb_t *b, int v)
         digits[sizeof(digits) - 1 - n++] = (char)('0' + v % 10);
         v /= 10;
     } while (v > 0 && n < (int)sizeof(digits));
-    sb_put(b, digits + sizeof(digits) - n, (apr_size_t)n);
-}
-
-/* An HTTP status: three digits without a division loop. */
-static inline void sb_status(sb_t *b, int v)
-{
-    if (v >= 100 && v <= 999) {
-        sb_reserve(b, 3);
-        b->buf[b->len] = (char)('0' + v / 100);
-        b->buf[b->len + 1] = (char)('0' + v / 10 % 10);
-        b->buf[b->len + 2] = (char)('0' + v % 10);
-        b->len += 3;
-        return;
-    }
-    sb_int(b, v);
+    memcpy(d, digits + sizeof(digits) - n, (apr_size_t)n);
+    b->len += (apr_size_t)n;
 }
 
 static inline void sb_putc(sb_t *b, char c)
@@ -114,38 +123,228 @@ static inline void sb_putc(sb_t *b, char c)
     b->buf[b->len++] = c;
 }
 
+/* memcpy(d, s, n) for the short runs of ids, names and values, inline:
+ * two moves of the largest size that fits, overlapping (no call and no
+ * loop up to 32 bytes). */
+static inline void copy_run(char *d, const char *s, apr_size_t n)
+{
+    if (n > 32) {
+        memcpy(d, s, n);
+    }
+    else if (n >= 16) {
+        memcpy(d, s, 16);
+        memcpy(d + n - 16, s + n - 16, 16);
+    }
+    else if (n >= 8) {
+        memcpy(d, s, 8);
+        memcpy(d + n - 8, s + n - 8, 8);
+    }
+    else if (n >= 4) {
+        memcpy(d, s, 4);
+        memcpy(d + n - 4, s + n - 4, 4);
+    }
+    else if (n > 0) {
+        d[0] = s[0];
+        d[n / 2] = s[n / 2];
+        d[n - 1] = s[n - 1];
+    }
+}
+
+/* Which bytes of a string need an escape (not batch_util_json_plain),
+ * sixteen at a time: window_mask(s, i, n) has bit k set when s[i + k]
+ * does, for i + k < n; i is a multiple of 16. Short strings and the
+ * last window are read in overlapping pieces that stay inside s[0..n):
+ * no byte loop, no read past the end. */
+#if defined(__SSE2__)
+/* batch_util_json_special16() of 16 bytes already in a register. */
+static inline unsigned int special_v(__m128i v)
+{
+    __m128i special =
+        _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8('"')),
+                                  _mm_cmpeq_epi8(v, _mm_set1_epi8('\\'))),
+                     _mm_cmplt_epi8(v, _mm_set1_epi8(0x20)));
+
+    return (unsigned int)_mm_movemask_epi8(special);
+}
+
+#define LOAD16(p) _mm_loadu_si128((const __m128i *)(const void *)(p))
+#define LOAD8(p) _mm_loadl_epi64((const __m128i *)(const void *)(p))
+
+static ENC_ALWAYS_INLINE unsigned int window_mask(const char *s, apr_size_t i,
+                                                  apr_size_t n)
+{
+    unsigned int m;
+    apr_uint32_t lo, hi;
+    apr_uint64_t x;
+
+    if (n - i >= 16) {
+        return special_v(LOAD16(s + i));
+    }
+    if (n >= 16) {
+        /* the last 16 bytes, less those of the window before */
+        return special_v(LOAD16(s + n - 16)) >> (16 - (n - i));
+    }
+    if (n >= 8) {
+        /* both 8-byte halves in one register */
+        m = special_v(_mm_unpacklo_epi64(LOAD8(s), LOAD8(s + n - 8)));
+        return (m & 0xFF) | (m >> 8) << (n - 8);
+    }
+    if (n >= 4) {
+        /* both 4-byte halves, and 'a's (plain) above them */
+        memcpy(&lo, s, 4);
+        memcpy(&hi, s + n - 4, 4);
+        x = (apr_uint64_t)hi << 32 | lo;
+        m = special_v(_mm_unpacklo_epi64(LOAD8(&x), _mm_set1_epi8('a')));
+        return (m & 0xF) | (m >> 4 & 0xF) << (n - 4);
+    }
+    if (n == 0) {
+        return 0;
+    }
+    /* 1-3 bytes: the first, the middle and the last */
+    return (unsigned int)!batch_util_json_plain[(unsigned char)s[0]]
+           | (unsigned int)!batch_util_json_plain[(unsigned char)s[n / 2]]
+                 << (n / 2)
+           | (unsigned int)!batch_util_json_plain[(unsigned char)s[n - 1]]
+                 << (n - 1);
+}
+#else
+static ENC_ALWAYS_INLINE unsigned int window_mask(const char *s, apr_size_t i,
+                                                  apr_size_t n)
+{
+    unsigned int m = 0;
+    apr_size_t k;
+
+    for (k = 0; k < 16 && i + k < n; k++) {
+        m |= (unsigned int)!batch_util_json_plain[(unsigned char)s[i + k]] << k;
+    }
+    return m;
+}
+#endif
+
+/* The index of the lowest bit set in m (m != 0). */
+static inline apr_size_t low_bit(unsigned int m)
+{
+#if defined(__GNUC__)
+    return (apr_size_t)__builtin_ctz(m);
+#else
+    apr_size_t k = 0;
+
+    while (!(m & 1u)) {
+        m >>= 1;
+        k++;
+    }
+    return k;
+#endif
+}
+
+/* Copies s[0..n) to d[0..n) and returns 1 when no byte of it needs an
+ * escape, else returns 0 with d[0..n) holding anything: the usual id,
+ * name or value, copied as it is. The check and the copy in one pass,
+ * as window_mask() reads (16, 8 or 4 bytes at a time, overlapping at
+ * the end). d has room for n. */
+static ENC_ALWAYS_INLINE int copy_plain(char *d, const char *s, apr_size_t n)
+{
+#if defined(__SSE2__)
+    apr_size_t i;
+
+    if (n >= 16) {
+        for (i = 0; n - i > 16; i += 16) {
+            __m128i v = LOAD16(s + i);
+
+            if (special_v(v)) {
+                return 0;
+            }
+            _mm_storeu_si128((__m128i *)(void *)(d + i), v);
+        }
+        if (special_v(LOAD16(s + n - 16))) {
+            return 0;
+        }
+        _mm_storeu_si128((__m128i *)(void *)(d + n - 16), LOAD16(s + n - 16));
+        return 1;
+    }
+    if (n >= 4) {
+        /* below 16 bytes, window_mask() reads what copy_run() moves */
+        if (window_mask(s, 0, n)) {
+            return 0;
+        }
+        copy_run(d, s, n);
+        return 1;
+    }
+    if (n == 0) {
+        return 1;
+    }
+    /* 1-3 bytes: the first, the middle and the last */
+    d[0] = s[0];
+    d[n / 2] = s[n / 2];
+    d[n - 1] = s[n - 1];
+    return batch_util_json_plain[(unsigned char)s[0]]
+           & batch_util_json_plain[(unsigned char)s[n / 2]]
+           & batch_util_json_plain[(unsigned char)s[n - 1]];
+#else
+    apr_size_t i;
+
+    for (i = 0; i < n; i += 16) {
+        if (window_mask(s, i, n)) {
+            return 0;
+        }
+    }
+    memcpy(d, s, n);
+    return 1;
+#endif
+}
+
 /* Longest string sb_esc() escapes inline (see there). */
 #define SB_ESC_INLINE_MAX 256
 
+/* The start of sb_esc(): s[0..n) copied to the buffer, with room
+ * reserved, as long as the only escapes are '"' and '\\' (an ETag's
+ * quotes) and quotes is set; the runs between them copied whole.
+ * Returns where it stopped: n, or the first byte the one escaper must
+ * take. */
+static apr_size_t esc_quotes(sb_t *b, const char *s, apr_size_t n, int quotes)
+{
+    char *o = b->buf + b->len;
+    apr_size_t i, at = 0;
+
+    for (i = 0; i < n; i += 16) {
+        unsigned int m;
+
+        for (m = window_mask(s, i, n); m != 0; m &= m - 1) {
+            apr_size_t k = i + low_bit(m);
+
+            copy_run(o, s + at, k - at);
+            o += k - at;
+            at = k;
+            if (!quotes || (s[k] != '"' && s[k] != '\\')) {
+                b->len = (apr_size_t)(o - b->buf);
+                return k;
+            }
+            o[0] = '\\';
+            o[1] = s[k];
+            o += 2;
+            at = k + 1;
+        }
+    }
+    copy_run(o, s + at, n - at);
+    b->len = (apr_size_t)(o - b->buf) + n - at;
+    return n;
+}
+
 /* s[0..n) escaped as the inside of a JSON string, in one pass (the one
  * escaper, batch_util_json_escape_to: bytes that are not UTF-8 become
- * U+FFFD). Room for the unescaped rest is reserved first; when escapes
- * fill it, the buffer grows and the escaper goes on where it stopped. */
-static void sb_esc(sb_t *b, const char *s, apr_size_t n)
+ * U+FFFD). A short string (a header value) is escaped inline while the
+ * only escapes are '"' and '\\': at most two bytes out per byte in, so
+ * 2n reserved is enough. A long one (a body) reserves no more than the
+ * escaper's rounds would. From the first other escape on, the one
+ * escaper; when escapes fill the room, the buffer grows and the escaper
+ * goes on where it stopped. */
+static ENC_NOINLINE void sb_esc(sb_t *b, const char *s, apr_size_t n)
 {
-    const unsigned char *u = (const unsigned char *)s;
-    apr_size_t done = 0, used;
+    int quotes = n <= SB_ESC_INLINE_MAX;
+    apr_size_t done, used;
 
-    /* A short string (a header value) inline while the only escapes are
-     * '"' and '\\' (an ETag's quotes): at most two bytes out per byte
-     * in, so 2n reserved is enough. Long ones (bodies) reserve no more
-     * than the escaper's rounds would. */
-    if (n <= SB_ESC_INLINE_MAX) {
-        sb_reserve(b, 2 * n);
-    }
-    while (n <= SB_ESC_INLINE_MAX) {
-        apr_size_t run = batch_util_json_plain_run(u, done, n);
-
-        memcpy(b->buf + b->len, s + done, run - done);
-        b->len += run - done;
-        done = run;
-        if (done == n || (u[done] != '"' && u[done] != '\\')) {
-            break;
-        }
-        b->buf[b->len++] = '\\';
-        b->buf[b->len++] = (char)u[done++];
-    }
-    /* the rest, from the first other escape, by the one escaper */
+    sb_reserve(b, quotes ? 2 * n : n);
+    done = esc_quotes(b, s, n, quotes);
     while (done < n) {
         /* + 6: room for at least one escape, so every round moves on */
         sb_reserve(b, n - done + 6);
@@ -155,99 +354,33 @@ static void sb_esc(sb_t *b, const char *s, apr_size_t n)
     }
 }
 
-/* Copies s[0..n) to d[0..n) and returns 1 when no byte of it needs an
- * escape (batch_util_json_plain), else returns 0 with d[0..n) holding
- * anything. The check and the copy in one pass, a chunk at a time, the
- * last chunk overlapping the one before: no byte loop and no call for
- * the short ids, names and values of headers. d has room for n. */
-static inline int copy_plain(char *d, const char *s, apr_size_t n)
+/* s[0..n) as a quoted JSON string, into room reserved for n + 2: copied
+ * as it is when no byte needs an escape (the common case), and 1 is
+ * returned: whatever was reserved beyond it is still there. Else 0: it
+ * was escaped (sb_esc reserves for itself) and the caller reserves
+ * again. Bytes that are not UTF-8 become U+FFFD: header fields may carry
+ * any octet (RFC 9110 5.5), JSON may not. */
+static ENC_ALWAYS_INLINE int sb_str_room(sb_t *b, const char *s, apr_size_t n)
 {
-    apr_uint64_t x, y;
-    apr_size_t i;
+    char *d = b->buf + b->len;
 
-#if defined(__SSE2__)
-    if (n >= 16) {
-        for (i = 0; n - i > 16; i += 16) {
-            if (batch_util_json_special16((const unsigned char *)s + i)) {
-                return 0;
-            }
-            _mm_storeu_si128(
-                (__m128i *)(void *)(d + i),
-                _mm_loadu_si128((const __m128i *)(const void *)(s + i)));
-        }
-        if (batch_util_json_special16((const unsigned char *)s + n - 16)) {
-            return 0;
-        }
-        _mm_storeu_si128(
-            (__m128i *)(void *)(d + n - 16),
-            _mm_loadu_si128((const __m128i *)(const void *)(s + n - 16)));
+    d[0] = '"';
+    if (copy_plain(d + 1, s, n)) {
+        d[n + 1] = '"';
+        b->len += n + 2;
         return 1;
     }
-#endif
-    if (n >= 8) {
-        for (i = 0; n - i > 8; i += 8) {
-            memcpy(&x, s + i, 8);
-            if (batch_util_json_special8(x)) {
-                return 0;
-            }
-            memcpy(d + i, &x, 8);
-        }
-        memcpy(&x, s + n - 8, 8);
-        if (batch_util_json_special8(x)) {
-            return 0;
-        }
-        memcpy(d + n - 8, &x, 8);
-        return 1;
-    }
-    if (n >= 4) {
-        /* two 4-byte halves, overlapping when n < 8; special8 looks at
-         * each byte on its own, whatever the byte order */
-        apr_uint32_t lo, hi;
-
-        memcpy(&lo, s, 4);
-        memcpy(&hi, s + n - 4, 4);
-        if (batch_util_json_special8(lo | (apr_uint64_t)hi << 32)) {
-            return 0;
-        }
-        memcpy(d, &lo, 4);
-        memcpy(d + n - 4, &hi, 4);
-        return 1;
-    }
-    if (n == 0) {
-        return 1;
-    }
-    /* 1-3 bytes: the first, middle and last, with 'a's (plain) around */
-    x = APR_UINT64_C(0x6161616161000000) | (apr_uint64_t)(unsigned char)s[0]
-        | (apr_uint64_t)(unsigned char)s[n / 2] << 8
-        | (apr_uint64_t)(unsigned char)s[n - 1] << 16;
-    y = batch_util_json_special8(x);
-    d[0] = s[0];
-    d[n / 2] = s[n / 2];
-    d[n - 1] = s[n - 1];
-    return y == 0;
-}
-
-/* s[0..n) as the inside of a JSON string (sb_esc), copied as it is when
- * it needs no escape (the common case). */
-static inline void sb_val(sb_t *b, const char *s, apr_size_t n)
-{
-    sb_reserve(b, n);
-    if (copy_plain(b->buf + b->len, s, n)) {
-        b->len += n;
-        return;
-    }
+    b->len++;
     sb_esc(b, s, n);
+    sb_putc(b, '"');
+    return 0;
 }
 
-/* s[0..n) as a quoted JSON string. Bytes that are not UTF-8 become
- * U+FFFD: header fields may carry any octet (RFC 9110 5.5), JSON may
- * not. */
-static inline void sb_str(sb_t *b, const char *s, apr_size_t n)
+/* s[0..n) as a quoted JSON string (sb_str_room). */
+static void sb_str(sb_t *b, const char *s, apr_size_t n)
 {
     sb_reserve(b, n + 2);
-    b->buf[b->len++] = '"';
-    sb_val(b, s, n);
-    sb_putc(b, '"');
+    sb_str_room(b, s, n);
 }
 
 static void sb_strz(sb_t *b, const char *s)
@@ -571,46 +704,53 @@ static void put_header(sb_t *b, int comma, const hdr_t *h,
 {
     const char *v = e[h->first].val ? e[h->first].val : "";
     apr_size_t vlen = strlen(v);
-    char *d;
-    int k = h->first;
+    int k = h->first, room;
 
+    /* ,"name":"value" is at most 7 bytes more than name and value */
     sb_reserve(b, h->nlen + vlen + 7);
-    d = b->buf + b->len;
-    *d = ',';
-    d += comma;
-    *d++ = '"';
-    if (copy_plain(d, h->name, h->nlen)) {
-        memcpy(d + h->nlen, "\":\"", 3);
-        b->len = (apr_size_t)(d - b->buf) + h->nlen + 3;
+    b->buf[b->len] = ',';
+    b->len += (apr_size_t)comma;
+    if (!sb_str_room(b, h->name, h->nlen)) {
+        sb_reserve(b, vlen + 3);
     }
-    else {
-        b->len += (apr_size_t)comma;
-        sb_str(b, h->name, h->nlen);
-        SB_LIT(b, ":\"");
-    }
+    SB_RAW_LIT(b, ":\"");
     for (;;) {
-        sb_val(b, v, vlen);
+        /* room for the value and the closing quote was reserved */
+        room = copy_plain(b->buf + b->len, v, vlen);
+        if (room) {
+            b->len += vlen;
+        }
+        else {
+            sb_esc(b, v, vlen);
+        }
         if ((k = next[k]) < 0) {
             break;
         }
-        SB_LIT(b, ", ");
         v = e[k].val ? e[k].val : "";
         vlen = strlen(v);
+        sb_reserve(b, vlen + 3);
+        SB_RAW_LIT(b, ", ");
     }
-    sb_putc(b, '"');
+    if (room) {
+        b->buf[b->len++] = '"';
+    }
+    else {
+        sb_putc(b, '"');
+    }
 }
 
-/* The "headers" object: the media type first, under its exact name
- * (ctype, clen bytes, may be NULL), then what group_headers keeps. */
+/* The members of the "headers" object, after its '{': the media type
+ * first, under its exact name (ctype, clen bytes, may be NULL), then what
+ * group_headers keeps; and the closing '}'. */
 static void put_headers(sb_t *b, const apr_table_t *t, const char *ctype,
                         apr_size_t clen, apr_pool_t *p)
 {
     int comma = 0;
 
-    sb_putc(b, '{');
     if (ctype) {
-        SB_LIT(b, "\"Content-Type\":");
-        sb_str(b, ctype, clen);
+        sb_reserve(b, clen + 17);
+        SB_RAW_LIT(b, "\"Content-Type\":");
+        sb_str_room(b, ctype, clen);
         comma = 1;
     }
     if (t) {
@@ -725,6 +865,26 @@ batch_body_t batch_encode_body(const char **pctype,
     return res->head ? BATCH_BODY_NONE : mode;
 }
 
+/* The most {"id":,"status":,"headers":{ adds to the id and the status:
+ * 6 + 2 (quotes) + 10 + 10 (digits) + 12. */
+#define HEAD_MAX 40
+
+/* {"id":"..","status":NNN,"headers":{ in one reservation when the id
+ * needs no escape. */
+static void put_head(sb_t *b, const char *id, int status)
+{
+    apr_size_t n = id ? strlen(id) : 0;
+
+    sb_reserve(b, n + HEAD_MAX);
+    SB_RAW_LIT(b, "{\"id\":");
+    if (!sb_str_room(b, id ? id : "", n)) {
+        sb_reserve(b, HEAD_MAX);
+    }
+    SB_RAW_LIT(b, ",\"status\":");
+    sb_raw_status(b, status);
+    SB_RAW_LIT(b, ",\"headers\":{");
+}
+
 apr_status_t batch_encode_item(const char **pjson, apr_size_t *plen,
                                const char *id, const batch_result_t *res,
                                apr_pool_t *p)
@@ -740,11 +900,7 @@ apr_status_t batch_encode_item(const char **pjson, apr_size_t *plen,
             256
                 + (mode == BATCH_BODY_DATA ? res->body_len + res->body_len / 3
                                            : 0));
-    SB_LIT(&b, "{\"id\":");
-    sb_strz(&b, id);
-    SB_LIT(&b, ",\"status\":");
-    sb_status(&b, res->status);
-    SB_LIT(&b, ",\"headers\":");
+    put_head(&b, id, res->status);
     put_headers(&b, headers, ctype, clen, p);
     if (mode == BATCH_BODY_ERROR) {
         SB_LIT(&b, ",\"body\":");
