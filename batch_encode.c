@@ -88,23 +88,43 @@ static inline void sb_put(sb_t *b, const char *s, apr_size_t n)
 /* A string literal, its length known at compile time. */
 #define SB_LIT(b, s) sb_put((b), (s), sizeof(s) - 1)
 
-/* Room for sizeof(s) - 1 more bytes was reserved: a literal, unchecked. */
-#define SB_RAW_LIT(b, s)                                                       \
-    (memcpy((b)->buf + (b)->len, (s), sizeof(s) - 1), (b)->len += sizeof(s) - 1)
-
-/* An HTTP status in decimal into room reserved for 10 bytes: three
- * digits without a division loop, else any int (a negative one as 0). */
-static inline void sb_raw_status(sb_t *b, int v)
+/* The hot paths write through a cursor d into room reserved ahead
+ * (sb_room), then set the length once (sb_done): stores through b->buf,
+ * a char pointer, would make the compiler reload b->buf and b->len
+ * after every byte. */
+static inline char *sb_room(sb_t *b, apr_size_t n)
 {
-    char digits[10], *d = b->buf + b->len;
+    sb_reserve(b, n);
+    return b->buf + b->len;
+}
+
+static inline void sb_done(sb_t *b, const char *d)
+{
+    b->len = (apr_size_t)(d - b->buf);
+}
+
+/* A literal at cursor d, in room reserved for it. */
+#define PUT_LIT(d, s) (memcpy((d), (s), sizeof(s) - 1), (d) += sizeof(s) - 1)
+
+/* "00" to "99": the last two digits of a status in one move. */
+static const char two_digits[] = "00010203040506070809101112131415161718192021"
+                                 "22232425262728293031323334353637383940414243"
+                                 "44454647484950515253545556575859606162636465"
+                                 "66676869707172737475767778798081828384858687"
+                                 "888990919293949596979899";
+
+/* An HTTP status in decimal at d, in room reserved for 10 bytes: three
+ * digits without a division loop, else any int (a negative one as 0).
+ * Returns the end. */
+static inline char *put_status(char *d, int v)
+{
+    char digits[10];
     int n = 0;
 
     if (v >= 100 && v <= 999) {
         d[0] = (char)('0' + v / 100);
-        d[1] = (char)('0' + v / 10 % 10);
-        d[2] = (char)('0' + v % 10);
-        b->len += 3;
-        return;
+        memcpy(d + 1, two_digits + 2 * (v % 100), 2);
+        return d + 3;
     }
     if (v < 0) {
         v = 0;
@@ -114,7 +134,7 @@ static inline void sb_raw_status(sb_t *b, int v)
         v /= 10;
     } while (v > 0 && n < (int)sizeof(digits));
     memcpy(d, digits + sizeof(digits) - n, (apr_size_t)n);
-    b->len += (apr_size_t)n;
+    return d + n;
 }
 
 static inline void sb_putc(sb_t *b, char c)
@@ -170,12 +190,37 @@ static inline unsigned int special_v(__m128i v)
 #define LOAD16(p) _mm_loadu_si128((const __m128i *)(const void *)(p))
 #define LOAD8(p) _mm_loadl_epi64((const __m128i *)(const void *)(p))
 
+/* A string of 4 to 15 bytes in one register: its first and its last 8
+ * bytes (overlapping), or below 8 its first and last 4 and 'a's (plain)
+ * above them. */
+static inline __m128i short_v(const char *s, apr_size_t n)
+{
+    apr_uint32_t lo, hi;
+    apr_uint64_t x;
+
+    if (n >= 8) {
+        return _mm_unpacklo_epi64(LOAD8(s), LOAD8(s + n - 8));
+    }
+    memcpy(&lo, s, 4);
+    memcpy(&hi, s + n - 4, 4);
+    x = (apr_uint64_t)hi << 32 | lo;
+    return _mm_unpacklo_epi64(LOAD8(&x), _mm_set1_epi8('a'));
+}
+
+/* 1 when one of the 1-3 bytes of s needs an escape: the first, the
+ * middle and the last are all there are. */
+static inline int tiny_special(const char *s, apr_size_t n)
+{
+    return !(batch_util_json_plain[(unsigned char)s[0]]
+             & batch_util_json_plain[(unsigned char)s[n / 2]]
+             & batch_util_json_plain[(unsigned char)s[n - 1]]);
+}
+
 static ENC_ALWAYS_INLINE unsigned int window_mask(const char *s, apr_size_t i,
                                                   apr_size_t n)
 {
     unsigned int m;
-    apr_uint32_t lo, hi;
-    apr_uint64_t x;
+    apr_size_t k;
 
     if (n - i >= 16) {
         return special_v(LOAD16(s + i));
@@ -184,28 +229,20 @@ static ENC_ALWAYS_INLINE unsigned int window_mask(const char *s, apr_size_t i,
         /* the last 16 bytes, less those of the window before */
         return special_v(LOAD16(s + n - 16)) >> (16 - (n - i));
     }
-    if (n >= 8) {
-        /* both 8-byte halves in one register */
-        m = special_v(_mm_unpacklo_epi64(LOAD8(s), LOAD8(s + n - 8)));
-        return (m & 0xFF) | (m >> 8) << (n - 8);
-    }
     if (n >= 4) {
-        /* both 4-byte halves, and 'a's (plain) above them */
-        memcpy(&lo, s, 4);
-        memcpy(&hi, s + n - 4, 4);
-        x = (apr_uint64_t)hi << 32 | lo;
-        m = special_v(_mm_unpacklo_epi64(LOAD8(&x), _mm_set1_epi8('a')));
-        return (m & 0xF) | (m >> 4 & 0xF) << (n - 4);
+        /* bits 0-7 (0-3) the first bytes, 8-15 (4-7) the last ones */
+        m = special_v(short_v(s, n));
+        k = n >= 8 ? 8 : 4;
+        return (m & ((1u << k) - 1)) | (m >> k & ((1u << k) - 1)) << (n - k);
     }
-    if (n == 0) {
+    if (n == 0 || !tiny_special(s, n)) {
         return 0;
     }
-    /* 1-3 bytes: the first, the middle and the last */
-    return (unsigned int)!batch_util_json_plain[(unsigned char)s[0]]
-           | (unsigned int)!batch_util_json_plain[(unsigned char)s[n / 2]]
-                 << (n / 2)
-           | (unsigned int)!batch_util_json_plain[(unsigned char)s[n - 1]]
-                 << (n - 1);
+    /* 1-3 bytes with an escape: rare, found one by one */
+    for (m = 0, k = 0; k < n; k++) {
+        m |= (unsigned int)!batch_util_json_plain[(unsigned char)s[k]] << k;
+    }
+    return m;
 }
 #else
 static ENC_ALWAYS_INLINE unsigned int window_mask(const char *s, apr_size_t i,
@@ -239,9 +276,9 @@ static inline apr_size_t low_bit(unsigned int m)
 
 /* Copies s[0..n) to d[0..n) and returns 1 when no byte of it needs an
  * escape, else returns 0 with d[0..n) holding anything: the usual id,
- * name or value, copied as it is. The check and the copy in one pass,
- * as window_mask() reads (16, 8 or 4 bytes at a time, overlapping at
- * the end). d has room for n. */
+ * name or value, copied as it is. Read as window_mask() reads (16 bytes
+ * at a time, overlapping at the end; 8 or 4 below 16), checked and
+ * stored in the same pass. d has room for n. */
 static ENC_ALWAYS_INLINE int copy_plain(char *d, const char *s, apr_size_t n)
 {
 #if defined(__SSE2__)
@@ -262,24 +299,11 @@ static ENC_ALWAYS_INLINE int copy_plain(char *d, const char *s, apr_size_t n)
         _mm_storeu_si128((__m128i *)(void *)(d + n - 16), LOAD16(s + n - 16));
         return 1;
     }
-    if (n >= 4) {
-        /* below 16 bytes, window_mask() reads what copy_run() moves */
-        if (window_mask(s, 0, n)) {
-            return 0;
-        }
-        copy_run(d, s, n);
-        return 1;
+    if (n >= 4 ? special_v(short_v(s, n)) != 0 : n && tiny_special(s, n)) {
+        return 0;
     }
-    if (n == 0) {
-        return 1;
-    }
-    /* 1-3 bytes: the first, the middle and the last */
-    d[0] = s[0];
-    d[n / 2] = s[n / 2];
-    d[n - 1] = s[n - 1];
-    return batch_util_json_plain[(unsigned char)s[0]]
-           & batch_util_json_plain[(unsigned char)s[n / 2]]
-           & batch_util_json_plain[(unsigned char)s[n - 1]];
+    copy_run(d, s, n);
+    return 1;
 #else
     apr_size_t i;
 
@@ -354,33 +378,47 @@ static ENC_NOINLINE void sb_esc(sb_t *b, const char *s, apr_size_t n)
     }
 }
 
-/* s[0..n) as a quoted JSON string, into room reserved for n + 2: copied
- * as it is when no byte needs an escape (the common case), and 1 is
- * returned: whatever was reserved beyond it is still there. Else 0: it
- * was escaped (sb_esc reserves for itself) and the caller reserves
- * again. Bytes that are not UTF-8 become U+FFFD: header fields may carry
- * any octet (RFC 9110 5.5), JSON may not. */
-static ENC_ALWAYS_INLINE int sb_str_room(sb_t *b, const char *s, apr_size_t n)
+/* "s" (s[0..n) quoted) at cursor d, in room reserved for n + 2, when no
+ * byte of s needs an escape (the common case): returns the end. Else
+ * NULL: the caller writes it with sb_str, which escapes. */
+static ENC_ALWAYS_INLINE char *put_plain_str(char *d, const char *s,
+                                             apr_size_t n)
 {
-    char *d = b->buf + b->len;
-
     d[0] = '"';
-    if (copy_plain(d + 1, s, n)) {
-        d[n + 1] = '"';
-        b->len += n + 2;
-        return 1;
+    if (!copy_plain(d + 1, s, n)) {
+        return NULL;
     }
-    b->len++;
-    sb_esc(b, s, n);
-    sb_putc(b, '"');
-    return 0;
+    d[n + 1] = '"';
+    return d + n + 2;
 }
 
-/* s[0..n) as a quoted JSON string (sb_str_room). */
+/* s[0..n) as a quoted JSON string. Bytes that are not UTF-8 become
+ * U+FFFD: header fields may carry any octet (RFC 9110 5.5), JSON may
+ * not. */
 static void sb_str(sb_t *b, const char *s, apr_size_t n)
 {
-    sb_reserve(b, n + 2);
-    sb_str_room(b, s, n);
+    char *d = sb_room(b, n + 2), *end = put_plain_str(d, s, n);
+
+    if (end) {
+        sb_done(b, end);
+        return;
+    }
+    sb_done(b, d + 1);
+    sb_esc(b, s, n);
+    sb_putc(b, '"');
+}
+
+/* s[0..n) as the inside of a JSON string (sb_esc), copied as it is when
+ * it needs no escape. */
+static void sb_val(sb_t *b, const char *s, apr_size_t n)
+{
+    char *d = sb_room(b, n);
+
+    if (copy_plain(d, s, n)) {
+        sb_done(b, d + n);
+        return;
+    }
+    sb_esc(b, s, n);
 }
 
 static void sb_strz(sb_t *b, const char *s)
@@ -495,9 +533,12 @@ static int is_dropped(const char *name, apr_size_t n)
     case 17:
         return batch_util_hop_by_hop(name, n);
     case 12:
-        return batch_util_caseeq(name, "Content-Type", n);
+        /* httpd's spelling first: a compare of two words */
+        return !memcmp(name, "Content-Type", 12)
+               || batch_util_caseeq(name, "Content-Type", n);
     case 14:
-        return batch_util_caseeq(name, "Content-Length", n);
+        return !memcmp(name, "Content-Length", 14)
+               || batch_util_caseeq(name, "Content-Length", n);
     default:
         return 0;
     }
@@ -539,7 +580,9 @@ typedef struct hdr_groups_t {
     int next_small[HDR_LINEAR_MAX];
 } hdr_groups_t;
 
-static hdr_t *hdr_find(const hdr_groups_t *x, const char *name, apr_size_t n)
+/* The group of name (n bytes) among the ng groups so far, or NULL. */
+static hdr_t *hdr_find(const hdr_groups_t *x, int ng, const char *name,
+                       apr_size_t n)
 {
     int j;
 
@@ -547,18 +590,25 @@ static hdr_t *hdr_find(const hdr_groups_t *x, const char *name, apr_size_t n)
         return apr_hash_get(x->byname, batch_util_fold(name, n, x->p),
                             (apr_ssize_t)n);
     }
-    for (j = 0; j < x->n; j++) {
-        hdr_t *o = &x->out[j];
-        if (o->nlen == n && batch_util_caseeq(o->name, name, n)) {
-            return o;
+    for (j = 0; j < ng; j++) {
+        const hdr_t *o = &x->out[j];
+
+        /* first bytes that differ in more than the case bit rule a name
+         * of the same length out at once (both end in a NUL) */
+        if (o->nlen == n && !((o->name[0] ^ name[0]) & ~0x20)
+            && batch_util_caseeq(o->name, name, n)) {
+            return &x->out[j];
         }
     }
     return NULL;
 }
 
-static void hdr_add(hdr_groups_t *x, const char *name, apr_size_t n, int k)
+/* A new group, the ng-th, for entry k; past HDR_LINEAR_MAX groups they
+ * go into the hash. */
+static void hdr_add(hdr_groups_t *x, int ng, const char *name, apr_size_t n,
+                    int k)
 {
-    hdr_t *h = &x->out[x->n++];
+    hdr_t *h = &x->out[ng];
     int j;
 
     h->name = name;
@@ -568,9 +618,9 @@ static void hdr_add(hdr_groups_t *x, const char *name, apr_size_t n, int k)
         apr_hash_set(x->byname, batch_util_fold(name, n, x->p), (apr_ssize_t)n,
                      h);
     }
-    else if (x->n > HDR_LINEAR_MAX) {
+    else if (ng + 1 > HDR_LINEAR_MAX) {
         x->byname = apr_hash_make(x->p);
-        for (j = 0; j < x->n; j++) {
+        for (j = 0; j <= ng; j++) {
             hdr_t *o = &x->out[j];
             apr_hash_set(x->byname, batch_util_fold(o->name, o->nlen, x->p),
                          (apr_ssize_t)o->nlen, o);
@@ -584,16 +634,16 @@ static void hdr_add(hdr_groups_t *x, const char *name, apr_size_t n, int k)
 static int group_pass(hdr_groups_t *x, const apr_table_entry_t *e, int nelts,
                       const char *conn)
 {
-    int i, connection = 0;
+    int *next = x->next;
+    int i, ng = 0, connection = 0;
 
-    x->n = 0;
     x->byname = NULL;
     for (i = 0; i < nelts; i++) {
         const char *key = e[i].key;
         apr_size_t n;
         hdr_t *h;
 
-        x->next[i] = -1;
+        next[i] = -1;
         if (!key) {
             continue;
         }
@@ -606,14 +656,15 @@ static int group_pass(hdr_groups_t *x, const apr_table_entry_t *e, int nelts,
         if (conn && batch_util_token_listed(conn, key, n)) {
             continue;
         }
-        if ((h = hdr_find(x, key, n)) != NULL) {
-            x->next[h->last] = i;
+        if ((h = hdr_find(x, ng, key, n)) != NULL) {
+            next[h->last] = i;
             h->last = i;
         }
         else {
-            hdr_add(x, key, n, i);
+            hdr_add(x, ng++, key, n, i);
         }
     }
+    x->n = ng;
     return connection;
 }
 
@@ -697,46 +748,44 @@ apr_array_header_t *batch_encode_headers(const apr_table_t *t, apr_pool_t *p)
 }
 
 /* One header of group h: "name":"value, value", after a comma unless it
- * is the first. The usual header, one value, takes one reservation, and
- * its name and value are copied as they are when they need no escape. */
+ * is the first. */
 static void put_header(sb_t *b, int comma, const hdr_t *h,
                        const apr_table_entry_t *e, const int *next)
 {
     const char *v = e[h->first].val ? e[h->first].val : "";
     apr_size_t vlen = strlen(v);
-    int k = h->first, room;
-
     /* ,"name":"value" is at most 7 bytes more than name and value */
-    sb_reserve(b, h->nlen + vlen + 7);
-    b->buf[b->len] = ',';
-    b->len += (apr_size_t)comma;
-    if (!sb_str_room(b, h->name, h->nlen)) {
-        sb_reserve(b, vlen + 3);
-    }
-    SB_RAW_LIT(b, ":\"");
-    for (;;) {
-        /* room for the value and the closing quote was reserved */
-        room = copy_plain(b->buf + b->len, v, vlen);
-        if (room) {
-            b->len += vlen;
+    char *d = sb_room(b, h->nlen + vlen + 7), *end;
+    int k;
+
+    *d = ',';
+    d += comma;
+    /* the usual header: one value, a name that needs no escape, in the
+     * room reserved, and the value too when it needs none */
+    if (next[h->first] < 0 && (end = put_plain_str(d, h->name, h->nlen))) {
+        PUT_LIT(end, ":\"");
+        if (copy_plain(end, v, vlen)) {
+            end[vlen] = '"';
+            sb_done(b, end + vlen + 1);
+            return;
         }
-        else {
-            sb_esc(b, v, vlen);
-        }
-        if ((k = next[k]) < 0) {
-            break;
-        }
-        v = e[k].val ? e[k].val : "";
-        vlen = strlen(v);
-        sb_reserve(b, vlen + 3);
-        SB_RAW_LIT(b, ", ");
-    }
-    if (room) {
-        b->buf[b->len++] = '"';
-    }
-    else {
+        sb_done(b, end);
+        sb_esc(b, v, vlen);
         sb_putc(b, '"');
+        return;
     }
+    /* any other: each piece on its own */
+    sb_done(b, d);
+    sb_str(b, h->name, h->nlen);
+    SB_LIT(b, ":\"");
+    for (k = h->first; k >= 0; k = next[k]) {
+        v = e[k].val ? e[k].val : "";
+        sb_val(b, v, strlen(v));
+        if (next[k] >= 0) {
+            SB_LIT(b, ", ");
+        }
+    }
+    sb_putc(b, '"');
 }
 
 /* The members of the "headers" object, after its '{': the media type
@@ -748,9 +797,16 @@ static void put_headers(sb_t *b, const apr_table_t *t, const char *ctype,
     int comma = 0;
 
     if (ctype) {
-        sb_reserve(b, clen + 17);
-        SB_RAW_LIT(b, "\"Content-Type\":");
-        sb_str_room(b, ctype, clen);
+        char *d = sb_room(b, clen + 17), *end;
+
+        PUT_LIT(d, "\"Content-Type\":");
+        if ((end = put_plain_str(d, ctype, clen)) != NULL) {
+            sb_done(b, end);
+        }
+        else {
+            sb_done(b, d);
+            sb_str(b, ctype, clen);
+        }
         comma = 1;
     }
     if (t) {
@@ -816,10 +872,10 @@ static void put_body(sb_t *b, const char *body, apr_size_t len,
     sb_base64(b, body, len);
 }
 
-batch_body_t batch_encode_body(const char **pctype,
-                               const apr_table_t **pheaders, const char **pcode,
-                               const char **pmessage, const batch_result_t *res,
-                               apr_pool_t *p)
+/* batch_encode_body(), inlined into batch_encode_item. */
+static ENC_ALWAYS_INLINE batch_body_t encode_body(
+    const char **pctype, const apr_table_t **pheaders, const char **pcode,
+    const char **pmessage, const batch_result_t *res, apr_pool_t *p)
 {
     batch_body_t mode;
     const apr_table_t *headers = res->headers;
@@ -874,15 +930,26 @@ batch_body_t batch_encode_body(const char **pctype,
 static void put_head(sb_t *b, const char *id, int status)
 {
     apr_size_t n = id ? strlen(id) : 0;
+    char *d = sb_room(b, n + HEAD_MAX), *end;
 
-    sb_reserve(b, n + HEAD_MAX);
-    SB_RAW_LIT(b, "{\"id\":");
-    if (!sb_str_room(b, id ? id : "", n)) {
-        sb_reserve(b, HEAD_MAX);
+    PUT_LIT(d, "{\"id\":");
+    if ((end = put_plain_str(d, id ? id : "", n)) == NULL) {
+        sb_done(b, d);
+        sb_str(b, id, n);
+        end = sb_room(b, HEAD_MAX);
     }
-    SB_RAW_LIT(b, ",\"status\":");
-    sb_raw_status(b, status);
-    SB_RAW_LIT(b, ",\"headers\":{");
+    PUT_LIT(end, ",\"status\":");
+    end = put_status(end, status);
+    PUT_LIT(end, ",\"headers\":{");
+    sb_done(b, end);
+}
+
+batch_body_t batch_encode_body(const char **pctype,
+                               const apr_table_t **pheaders, const char **pcode,
+                               const char **pmessage, const batch_result_t *res,
+                               apr_pool_t *p)
+{
+    return encode_body(pctype, pheaders, pcode, pmessage, res, p);
 }
 
 apr_status_t batch_encode_item(const char **pjson, apr_size_t *plen,
@@ -891,8 +958,7 @@ apr_status_t batch_encode_item(const char **pjson, apr_size_t *plen,
 {
     const char *ctype, *code, *message;
     const apr_table_t *headers;
-    batch_body_t mode =
-        batch_encode_body(&ctype, &headers, &code, &message, res, p);
+    batch_body_t mode = encode_body(&ctype, &headers, &code, &message, res, p);
     apr_size_t clen = ctype ? strlen(ctype) : 0;
     sb_t b;
 
