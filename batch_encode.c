@@ -523,7 +523,7 @@ typedef struct hdr_t {
  * Trailer, Upgrade; Connection, Keep-Alive; Proxy-Connection;
  * Transfer-Encoding); the unit tests hold this to the reference encoder
  * for every one of them. */
-static int is_dropped(const char *name, apr_size_t n)
+static ENC_ALWAYS_INLINE int is_dropped(const char *name, apr_size_t n)
 {
     switch (n) {
     case 2:
@@ -581,6 +581,16 @@ typedef struct hdr_groups_t {
 } hdr_groups_t;
 
 /* The group of name (n bytes) among the ng groups so far, or NULL. */
+/* 1 when names a (alen bytes) and b (blen) are the same but for case. */
+static inline int same_name(const char *a, apr_size_t alen, const char *b,
+                            apr_size_t blen)
+{
+    /* first bytes that differ in more than the case bit rule a name of
+     * the same length out at once (both end in a NUL) */
+    return alen == blen && !((a[0] ^ b[0]) & ~0x20)
+           && batch_util_caseeq(a, b, alen);
+}
+
 static hdr_t *hdr_find(const hdr_groups_t *x, int ng, const char *name,
                        apr_size_t n)
 {
@@ -591,12 +601,7 @@ static hdr_t *hdr_find(const hdr_groups_t *x, int ng, const char *name,
                             (apr_ssize_t)n);
     }
     for (j = 0; j < ng; j++) {
-        const hdr_t *o = &x->out[j];
-
-        /* first bytes that differ in more than the case bit rule a name
-         * of the same length out at once (both end in a NUL) */
-        if (o->nlen == n && !((o->name[0] ^ name[0]) & ~0x20)
-            && batch_util_caseeq(o->name, name, n)) {
+        if (same_name(x->out[j].name, x->out[j].nlen, name, n)) {
             return &x->out[j];
         }
     }
@@ -749,8 +754,9 @@ apr_array_header_t *batch_encode_headers(const apr_table_t *t, apr_pool_t *p)
 
 /* One header of group h: "name":"value, value", after a comma unless it
  * is the first. */
-static void put_header(sb_t *b, int comma, const hdr_t *h,
-                       const apr_table_entry_t *e, const int *next)
+static ENC_ALWAYS_INLINE void put_header(sb_t *b, int comma, const hdr_t *h,
+                                         const apr_table_entry_t *e,
+                                         const int *next)
 {
     const char *v = e[h->first].val ? e[h->first].val : "";
     apr_size_t vlen = strlen(v);
@@ -788,9 +794,77 @@ static void put_header(sb_t *b, int comma, const hdr_t *h,
     sb_putc(b, '"');
 }
 
+/* Two names (any case) with different bits here, from their lengths and
+ * first letters, are different names. */
+static inline apr_uint64_t name_bit(const char *key, apr_size_t n)
+{
+    return APR_UINT64_C(1) << ((n * 7 + ((unsigned char)key[0] | 0x20)) & 63);
+}
+
+/* What put_headers_small() needs to know of e[0..n): the lengths of the
+ * names (0 for a NULL one) into klen, and in *prepeats whether two
+ * entries may have the same name. 0 when a Connection header with a
+ * value names more headers to drop. */
+static int measure_names(const apr_table_entry_t *e, int n, apr_size_t *klen,
+                         int *prepeats)
+{
+    apr_uint64_t seen = 0, bit;
+    int i, plain = 1;
+
+    *prepeats = 0;
+    for (i = 0; i < n; i++) {
+        if (!e[i].key) {
+            klen[i] = 0;
+            continue;
+        }
+        klen[i] = strlen(e[i].key);
+        if (klen[i] == 10 && e[i].val
+            && batch_util_caseeq(e[i].key, "Connection", 10)) {
+            plain = 0;
+        }
+        bit = name_bit(e[i].key, klen[i]);
+        *prepeats |= (seen & bit) != 0;
+        seen |= bit;
+    }
+    return plain;
+}
+
+/* The headers of the usual table: at most HDR_LINEAR_MAX entries, the
+ * lengths of their names in klen, no Connection list. No grouping pass:
+ * at its first entry a name is written with the values of the later
+ * entries of that name (any case; none unless repeats), which are then
+ * passed over. The same groups in the same order as group_headers():
+ * whether an entry is dropped depends on its name alone. */
+static void put_headers_small(sb_t *b, int comma, const apr_table_entry_t *e,
+                              int n, const apr_size_t *klen, int repeats)
+{
+    int next[HDR_LINEAR_MAX], i, j;
+    unsigned int later = 0; /* bit j: written with an earlier entry */
+    hdr_t h;
+
+    for (i = 0; i < n; i++) {
+        if (!e[i].key || (later >> i & 1) || is_dropped(e[i].key, klen[i])) {
+            continue;
+        }
+        h.name = e[i].key;
+        h.nlen = klen[i];
+        h.first = h.last = i;
+        for (j = i + 1; repeats && j < n; j++) {
+            if (e[j].key && same_name(e[j].key, klen[j], h.name, h.nlen)) {
+                next[h.last] = j;
+                h.last = j;
+                later |= 1u << j;
+            }
+        }
+        next[h.last] = -1;
+        put_header(b, comma, &h, e, next);
+        comma = 1;
+    }
+}
+
 /* The members of the "headers" object, after its '{': the media type
- * first, under its exact name (ctype, clen bytes, may be NULL), then what
- * group_headers keeps; and the closing '}'. */
+ * first, under its exact name (ctype, clen bytes, may be NULL), then the
+ * headers of t a client may see; and the closing '}'. */
 static void put_headers(sb_t *b, const apr_table_t *t, const char *ctype,
                         apr_size_t clen, apr_pool_t *p)
 {
@@ -811,14 +885,21 @@ static void put_headers(sb_t *b, const apr_table_t *t, const char *ctype,
     }
     if (t) {
         const apr_array_header_t *arr = apr_table_elts(t);
+        const apr_table_entry_t *e = (const apr_table_entry_t *)arr->elts;
+        apr_size_t klen[HDR_LINEAR_MAX];
         hdr_groups_t g;
-        int i;
+        int i, repeats;
 
-        group_headers(&g, arr, p);
-        for (i = 0; i < g.n; i++) {
-            put_header(b, comma, &g.out[i],
-                       (const apr_table_entry_t *)arr->elts, g.next);
-            comma = 1;
+        if (arr->nelts <= HDR_LINEAR_MAX
+            && measure_names(e, arr->nelts, klen, &repeats)) {
+            put_headers_small(b, comma, e, arr->nelts, klen, repeats);
+        }
+        else {
+            group_headers(&g, arr, p);
+            for (i = 0; i < g.n; i++) {
+                put_header(b, comma, &g.out[i], e, g.next);
+                comma = 1;
+            }
         }
     }
     sb_putc(b, '}');
