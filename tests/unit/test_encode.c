@@ -493,7 +493,7 @@ static const char *rnd_name(apr_uint32_t *st)
 }
 
 /* A value: random bytes, or a list that names other headers (for
- * Connection). NULL now and then. */
+ * Connection), or an entity tag, well formed or not. NULL now and then. */
 static const char *rnd_value(apr_uint32_t *st)
 {
     static const char *const lists[] = {"close, X-Listed",
@@ -502,7 +502,22 @@ static const char *rnd_value(apr_uint32_t *st)
                                         "keep-alive, Vary",
                                         "\"14a-5f1c2b3a4d5e6\"",
                                         "bytes",
-                                        "Fri, 04 Dec 2026 15:10:20 GMT"};
+                                        "Fri, 04 Dec 2026 15:10:20 GMT",
+                                        "W/\"14a-5f1c2b3a4d5e6\"",
+                                        "\"\"",
+                                        "W/\"\"",
+                                        "\"",
+                                        "W/\"",
+                                        "W/",
+                                        "w/\"x\"",
+                                        "W\"x\"",
+                                        "\"a\"b\"",
+                                        "\"a\\b\"",
+                                        "\"caf\xc3\xa9\"",
+                                        "\"x\xff\"",
+                                        "\"\x01\"",
+                                        "W/x\"",
+                                        "\"x"};
     apr_uint32_t r = rnd(st) % 16;
 
     if (r == 0) {
@@ -510,6 +525,11 @@ static const char *rnd_value(apr_uint32_t *st)
     }
     if (r < 5) {
         return lists[rnd(st) % (sizeof(lists) / sizeof(lists[0]))];
+    }
+    if (r < 7) {
+        /* "..." or W/"..." around random bytes of any length */
+        return apr_pstrcat(pool, r == 5 ? "W/\"" : "\"",
+                           rnd_bytes(st, rnd_len(st)), "\"", NULL);
     }
     return rnd_bytes(st, rnd_len(st));
 }
@@ -594,6 +614,9 @@ START_TEST(same_bytes_as_reference)
         rnd_body(r, &st);
         id = (f >> 22) % 8 ? rnd_bytes(&st, rnd(&st) % 6)
                            : rnd_bytes(&st, rnd_len(&st));
+        if ((f >> 25) % 64 == 0) {
+            id = NULL; /* written as "" */
+        }
         why = encode_ref_diff(id, r, pool);
         ck_assert_msg(why == NULL, "round %d: %s differs", round, why);
         if (round % 512 == 511) {
