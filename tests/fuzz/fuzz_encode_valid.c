@@ -35,6 +35,7 @@
 #include "batch_encode.h"
 #include "batch_json.h"
 #include "batch_util.h"
+#include "encode_ref.h"
 
 /* The deepest body the encoder inlines, plus the response's own levels
  * and some room. */
@@ -133,6 +134,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     FUZZ_CHECK(obj != NULL && json_object_is_type(obj, json_type_object));
     json_object_put(obj);
 
+    /* byte for byte what the encoder of 06daf93 wrote (encode_ref.c) */
+    why = encode_ref_diff(id, &res, p);
+    if (why) {
+        fprintf(stderr, "differs from the reference encoder: %s\n", why);
+        FUZZ_CHECK(!why);
+    }
     free((char *)res.body);
     apr_pool_clear(p);
     return 0;

@@ -12,12 +12,14 @@
 
 #include <json-c/json.h>
 
+#include <apr_lib.h>
 #include <apr_strings.h>
 
 #include "unit.h"
 #include "batch_encode.h"
 #include "batch_util.h"
 #include "json_oracle.h"
+#include "encode_ref.h"
 
 static apr_pool_t *pool;
 
@@ -383,6 +385,247 @@ START_TEST(batch_error_body)
 }
 END_TEST
 
+/* ------------------------------------------------------------------ */
+/* the very bytes of the reference encoder (tests/oracle/encode_ref.c) */
+/* ------------------------------------------------------------------ */
+
+/* xorshift32: the same tables on every run */
+static apr_uint32_t rnd(apr_uint32_t *st)
+{
+    apr_uint32_t x = *st;
+
+    x ^= x << 13;
+    x ^= x >> 17;
+    x ^= x << 5;
+    return *st = x;
+}
+
+/* A byte string of length n, mostly plain, with now and then a byte
+ * that needs an escape or is no UTF-8, anywhere (first and last too). */
+static char *rnd_bytes(apr_uint32_t *st, apr_size_t n)
+{
+    static const char *const odd[] = {"\"",
+                                      "\\",
+                                      "\x01",
+                                      "\x1f",
+                                      "\n",
+                                      "\t",
+                                      "\x7f",
+                                      "/",
+                                      "\xc3\xa9",
+                                      "\xe2\x82\xac",
+                                      "\xf0\x9f\x98\x80",
+                                      "\xff",
+                                      "\xc0\x80",
+                                      "\xed\xa0\x80",
+                                      "\xe9",
+                                      ",",
+                                      " ",
+                                      "\xc3"};
+    char *s = apr_palloc(pool, n + 4), *o = s;
+    int rare = (int)(rnd(st) % 4); /* 0: no odd byte at all */
+
+    while ((apr_size_t)(o - s) < n) {
+        apr_uint32_t r = rnd(st);
+
+        if (rare && r % (apr_uint32_t)(rare * 12) == 0) {
+            const char *q = odd[(r >> 8) % (sizeof(odd) / sizeof(odd[0]))];
+
+            memcpy(o, q, strlen(q));
+            o += strlen(q);
+        }
+        else {
+            *o++ = (char)(' ' + 1 + (r >> 8) % 94); /* '!'..'~' */
+        }
+    }
+    *o = '\0';
+    return s;
+}
+
+/* Lengths around every step of the encoder's copies: 0, 1-3, 4-7, 8-15,
+ * 16, 17-32, longer, and past sb_esc's inline limit. */
+static apr_size_t rnd_len(apr_uint32_t *st)
+{
+    apr_uint32_t r = rnd(st) % 16;
+
+    return r < 12 ? rnd(st) % 34 : r < 15 ? rnd(st) % 80 : 240 + rnd(st) % 40;
+}
+
+/* A header name: a known one in any case, or random bytes. */
+static const char *rnd_name(apr_uint32_t *st)
+{
+    static const char *const known[] = {"ETag",
+                                        "Connection",
+                                        "Keep-Alive",
+                                        "TE",
+                                        "Trailer",
+                                        "Upgrade",
+                                        "Proxy-Connection",
+                                        "Transfer-Encoding",
+                                        "Content-Length",
+                                        "Content-Type",
+                                        "X-Listed",
+                                        "X-A",
+                                        "Vary",
+                                        "Set-Cookie",
+                                        "Cache-Control",
+                                        "Last-Modified",
+                                        "Accept-Ranges",
+                                        "",
+                                        "Connectionx",
+                                        "Content-Lengt",
+                                        "X-Sixteen-Bytes!",
+                                        "Keep-Alivf"};
+    apr_uint32_t r = rnd(st);
+    char *s;
+    apr_size_t i;
+
+    if (r % 8 == 0) {
+        return rnd_bytes(st, rnd_len(st) % 24);
+    }
+    s = apr_pstrdup(pool, known[(r >> 4) % (sizeof(known) / sizeof(known[0]))]);
+    for (i = 0; s[i]; i++) {
+        if (rnd(st) % 3 == 0) {
+            s[i] = (char)(s[i] ^ 0x20 * (apr_isalpha(s[i]) != 0));
+        }
+    }
+    return s;
+}
+
+/* A value: random bytes, or a list that names other headers (for
+ * Connection), or an entity tag, well formed or not. NULL now and then. */
+static const char *rnd_value(apr_uint32_t *st)
+{
+    static const char *const lists[] = {"close, X-Listed",
+                                        "x-a",
+                                        " , X-LISTED ,, te",
+                                        "keep-alive, Vary",
+                                        "\"14a-5f1c2b3a4d5e6\"",
+                                        "bytes",
+                                        "Fri, 04 Dec 2026 15:10:20 GMT",
+                                        "W/\"14a-5f1c2b3a4d5e6\"",
+                                        "\"\"",
+                                        "W/\"\"",
+                                        "\"",
+                                        "W/\"",
+                                        "W/",
+                                        "w/\"x\"",
+                                        "W\"x\"",
+                                        "\"a\"b\"",
+                                        "\"a\\b\"",
+                                        "\"caf\xc3\xa9\"",
+                                        "\"x\xff\"",
+                                        "\"\x01\"",
+                                        "W/x\"",
+                                        "\"x"};
+    apr_uint32_t r = rnd(st) % 16;
+
+    if (r == 0) {
+        return NULL;
+    }
+    if (r < 5) {
+        return lists[rnd(st) % (sizeof(lists) / sizeof(lists[0]))];
+    }
+    if (r < 7) {
+        /* "..." or W/"..." around random bytes of any length */
+        return apr_pstrcat(pool, r == 5 ? "W/\"" : "\"",
+                           rnd_bytes(st, rnd_len(st)), "\"", NULL);
+    }
+    return rnd_bytes(st, rnd_len(st));
+}
+
+/* A table of n entries with repeated names in any case; with nullkeys
+ * now and then a NULL key (the encoder skips one; apr_table_get() would
+ * not, so only where the encoder has no Content-Type to look up). */
+static apr_table_t *rnd_table(apr_uint32_t *st, int n, int nullkeys)
+{
+    apr_table_t *t = apr_table_make(pool, 2);
+    int i;
+
+    for (i = 0; i < n; i++) {
+        apr_table_addn(t, rnd_name(st), rnd_value(st));
+        if (nullkeys && rnd(st) % 64 == 0) {
+            apr_table_entry_t *e = (apr_table_entry_t *)apr_table_elts(t)->elts;
+
+            e[i].key = NULL;
+        }
+    }
+    return t;
+}
+
+static void rnd_body(batch_result_t *r, apr_uint32_t *st)
+{
+    static const char *const json[] = {
+        "{\"a\":[1,2,{\"b\":null}],\"c\":\"d\\u00e9\"}\n",
+        "  [1]  ",
+        "[1,]",
+        "\"x\"",
+        "{\"a\":1}}",
+        " \r\n\t",
+        "nul",
+        "[\"\xff\"]"};
+    apr_uint32_t k = rnd(st) % 4;
+
+    if (k == 0) {
+        return;
+    }
+    r->body = k == 1 ? json[rnd(st) % (sizeof(json) / sizeof(json[0]))]
+                     : rnd_bytes(st, rnd_len(st) * (k == 3 ? 8 : 1));
+    r->body_len = strlen(r->body);
+}
+
+START_TEST(same_bytes_as_reference)
+{
+    static const int statuses[] = {200, 201, 204, 206,  304,
+                                   400, 404, 500, 0,    -1,
+                                   99,  100, 999, 1000, 2147483647};
+    static const char *const ctypes[] = {NULL,
+                                         "application/json",
+                                         "APPLICATION/JSON",
+                                         "application/jsonx",
+                                         "application/json; charset=utf-8",
+                                         "application/json ",
+                                         "text/plain",
+                                         "image/png",
+                                         "",
+                                         "application/problem+json",
+                                         "text/\xff\""};
+    apr_uint32_t st = 2463534242u;
+    int round;
+
+    for (round = 0; round < 20000; round++) {
+        batch_result_t *r = result(200, NULL, NULL, 0);
+        apr_uint32_t f = rnd(&st);
+        const char *id, *why;
+
+        r->status = statuses[f % (sizeof(statuses) / sizeof(statuses[0]))];
+        r->content_type =
+            ctypes[(f >> 4) % (sizeof(ctypes) / sizeof(ctypes[0]))];
+        r->head = (f >> 8) % 8 == 0;
+        r->error_code = (f >> 11) % 8 == 0 ? "FailedDependency" : NULL;
+        r->error_message = (f >> 14) % 2 ? "item \"x\" \xff" : NULL;
+        r->status_line = (f >> 15) % 2 ? "404 Not Found" : NULL;
+        if ((f >> 16) % 8 != 0) {
+            /* mostly few entries; up to 40 for the hashed path */
+            r->headers =
+                rnd_table(&st, (int)(rnd(&st) % ((f >> 19) % 4 ? 8 : 40)),
+                          r->content_type != NULL);
+        }
+        rnd_body(r, &st);
+        id = (f >> 22) % 8 ? rnd_bytes(&st, rnd(&st) % 6)
+                           : rnd_bytes(&st, rnd_len(&st));
+        if ((f >> 25) % 64 == 0) {
+            id = NULL; /* written as "" */
+        }
+        why = encode_ref_diff(id, r, pool);
+        ck_assert_msg(why == NULL, "round %d: %s differs", round, why);
+        if (round % 512 == 511) {
+            apr_pool_clear(pool);
+        }
+    }
+}
+END_TEST
+
 Suite *batch_encode_suite(void)
 {
     Suite *s = suite_create("encode");
@@ -403,6 +646,7 @@ Suite *batch_encode_suite(void)
     tcase_add_test(tc, output_always_utf8);
     tcase_add_test(tc, whole_response_is_json);
     tcase_add_test(tc, batch_error_body);
+    tcase_add_test(tc, same_bytes_as_reference);
     suite_add_tcase(s, tc);
     return s;
 }
