@@ -593,30 +593,13 @@ static apr_size_t u_escape_len(const unsigned char *s, apr_size_t i,
     return (lo >= 0xDC00 && lo <= 0xDFFF) ? 12 : 0;
 }
 
-/* A string at s[*pi] == '"': RFC 8259 escapes (surrogates paired), no raw
- * control characters, well-formed UTF-8. */
-static int valid_string_slow(const unsigned char *s, apr_size_t len,
-                             apr_size_t *pi);
-
-/* Most strings (keys, short values) are plain up to their closing quote:
- * one scan inlined in the caller, the full check only for the others. */
-static inline int valid_string(const unsigned char *s, apr_size_t len,
-                               apr_size_t *pi)
+/* The rest of a string from s[i], inside it, in the text s[0..len): RFC
+ * 8259 escapes (surrogates paired), no raw control characters,
+ * well-formed UTF-8. Returns the index just past the closing quote, or 0
+ * when the string is not valid (a valid one never ends at 0). */
+static apr_size_t jv_string_rest(const unsigned char *s, apr_size_t len,
+                                 apr_size_t i)
 {
-    apr_size_t i = batch_util_json_plain_run(s, *pi + 1, len);
-
-    if (i < len && s[i] == '"') {
-        *pi = i + 1;
-        return 1;
-    }
-    return valid_string_slow(s, len, pi);
-}
-
-static int valid_string_slow(const unsigned char *s, apr_size_t len,
-                             apr_size_t *pi)
-{
-    apr_size_t i = *pi + 1;
-
     while (i < len) {
         unsigned char c;
 
@@ -626,8 +609,7 @@ static int valid_string_slow(const unsigned char *s, apr_size_t len,
         }
         c = s[i];
         if (c == '"') {
-            *pi = i + 1;
-            return 1;
+            return i + 1;
         }
         if (c < 0x20) {
             return 0;
@@ -664,6 +646,98 @@ static int valid_string_slow(const unsigned char *s, apr_size_t len,
         i++;
     }
     return 0;
+}
+
+/* The validator's hot path is inlined by hand (GCC would keep jv_string()
+ * out of line, with its four callers), and the rarer paths stay out of
+ * it; JV_LIKELY lays out the lane of jv_nested() as straight code. */
+#if defined(__GNUC__)
+#define JV_INLINE inline __attribute__((always_inline))
+#define JV_OUTLINE __attribute__((noinline))
+#define JV_LIKELY(x) __builtin_expect(!!(x), 1)
+#else
+#define JV_INLINE inline
+#define JV_OUTLINE
+#define JV_LIKELY(x) (x)
+#endif
+
+/* A string from s[i] on, s[i] inside it, in the text s[0..end): the index
+ * just past its closing quote, or 0 when it is not valid. */
+static JV_OUTLINE apr_size_t jv_string_more(const unsigned char *s,
+                                            apr_size_t end, apr_size_t i)
+{
+#if defined(__SSE2__)
+    /* one step before the loop of plain_run: strings of 16 to 31 bytes
+     * pay for no loop */
+    if (end - i >= 16) {
+        unsigned int mask = batch_util_json_special16(s + i);
+
+        if (mask != 0) {
+            i += (apr_size_t)__builtin_ctzll(mask);
+            return s[i] == '"' ? i + 1 : jv_string_rest(s, end, i);
+        }
+        i += 16;
+    }
+#endif
+    i = batch_util_json_plain_run(s, i, end);
+    if (i < end && s[i] == '"') {
+        return i + 1;
+    }
+    return jv_string_rest(s, end, i);
+}
+
+/*
+ * The string whose first byte after the opening quote is s[*pi], when
+ * s[*pi..*pi + 16) is in the text s[0..end): 1 and *pi just past its
+ * closing quote, or 0 when it is not valid. This is the validator's hot
+ * path, for the strings most bodies are made of (member names and values
+ * shorter than sixteen bytes, plain up to their closing quote): one
+ * sixteen-byte step, with no loop to set up. When the first byte that is
+ * not plain is no quote, jv_string_rest() takes over there (escapes,
+ * UTF-8, errors); a longer string goes on in jv_string_more().
+ */
+static JV_INLINE int jv_string16(const unsigned char *s, apr_size_t end,
+                                 apr_size_t *pi)
+{
+    apr_size_t i = *pi, k;
+#if defined(__SSE2__)
+    unsigned int mask = batch_util_json_special16(s + i);
+
+    if (JV_LIKELY(mask != 0)) {
+        i += (apr_size_t)__builtin_ctzll(mask);
+        if (JV_LIKELY(s[i] == '"')) {
+            *pi = i + 1;
+            return 1;
+        }
+        k = jv_string_rest(s, end, i);
+    }
+    else {
+        k = jv_string_more(s, end, i + 16);
+    }
+#else
+    k = jv_string_more(s, end, i);
+#endif
+    if (k == 0) {
+        return 0;
+    }
+    *pi = k;
+    return 1;
+}
+
+/* The string whose opening quote is at s[*pi]: jv_string16() when its
+ * first sixteen bytes are in the text (i <= lim, lim being end - 16, or 0
+ * in a text shorter than that, as no string starts before s[1]). */
+static JV_INLINE int jv_string(const unsigned char *s, apr_size_t end,
+                               apr_size_t lim, apr_size_t *pi)
+{
+    apr_size_t i = *pi + 1;
+
+    if (i <= lim) {
+        *pi = i;
+        return jv_string16(s, end, pi);
+    }
+    *pi = jv_string_more(s, end, i);
+    return *pi != 0;
 }
 
 /* isdigit() is 0-9 in every locale (C11 7.4.1.5); a compare is cheaper */
@@ -720,123 +794,175 @@ const char *batch_util_json_number(const unsigned char *s, apr_size_t len,
     return NULL;
 }
 
-#define JV_VALUE 0        /* a value must follow */
-#define JV_VALUE_OR_END 1 /* after '[' */
-#define JV_KEY 2          /* after ',' in an object */
-#define JV_KEY_OR_END 3   /* after '{' */
-#define JV_COLON 4        /* after a member name */
-#define JV_AFTER 5        /* after a value */
-
-/* A string, number, true, false or null at s[*pi] (no whitespace before
- * it): 1 and *pi moved past it, else 0. */
-static int valid_scalar(const unsigned char *s, apr_size_t len, apr_size_t *pi)
+/* A number, true, false or null at s[i]: the index just past it, or 0
+ * when there is none. */
+static apr_size_t jv_scalar(const unsigned char *s, apr_size_t len,
+                            apr_size_t i)
 {
-    apr_size_t i = *pi;
     unsigned char c = s[i];
 
-    if (c == '"') {
-        return valid_string(s, len, pi);
-    }
-    if (c == '-' || apr_isdigit(c)) {
-        return batch_util_json_number(s, len, pi) == NULL;
+    if (c == '-' || IS_DIGIT(c)) {
+        return batch_util_json_number(s, len, &i) == NULL ? i : 0;
     }
     if (len - i >= 4
         && (!memcmp(s + i, "true", 4) || !memcmp(s + i, "null", 4))) {
-        *pi = i + 4;
-        return 1;
+        return i + 4;
     }
     if (len - i >= 5 && !memcmp(s + i, "false", 5)) {
-        *pi = i + 5;
-        return 1;
+        return i + 5;
     }
     return 0;
 }
 
+/* JSON whitespace (RFC 8259 2): space, tab, line feed, carriage return */
+#define JV_WS(c) ((c) == ' ' || (c) == '\t' || (c) == '\n' || (c) == '\r')
+
+/* The first byte at or after s[i] that is no JSON whitespace (a compare
+ * or two when there is none). No bound: the caller knows that one comes
+ * before the end (see jv_nested()). */
+static inline apr_size_t jv_ws(const unsigned char *s, apr_size_t i)
+{
+    while (JV_WS(s[i])) {
+        i++;
+    }
+    return i;
+}
+
+/*
+ * The container at s[i] ('{' or '['), which has to end the text: s[end - 1]
+ * is its closing byte, and there is no whitespace there. The grammar's
+ * places are labels, and each tests first the bytes that compact JSON has
+ * there (whitespace goes the longer way):
+ *   open      s[i] opens a container: one more level, its closing byte in
+ *             close, the enclosing one's on the stack
+ *   name      a member name must come
+ *   named     a member name has ended: ':' and a value must come
+ *   value     a value must come (no whitespace first)
+ *   in_object a value has ended in an object
+ *   after     a value has ended: ',' or the container's closing byte
+ *   pop       s[i] closes the innermost container
+ * The lane of compact JSON, where a member is `,"name":"value"` more
+ * often than not: named and in_object test `:"` and `,"` as one pair and
+ * hand the string after it to jv_string16(), when the pair and the
+ * string's first sixteen bytes are in the text (i + 2 <= lim); a member
+ * costs two compares and two sixteen-byte steps.
+ * No byte is read at or past the end, with no bound check but after a
+ * pop: s[end - 1] is a '}' or ']', so every token but a closing byte (a
+ * string's closing quote, the last byte of a number or literal, ',', ':',
+ * an opening byte) ends before it, and the byte after such a token is
+ * still in the text; a whitespace run stops at s[end - 1] at the latest.
+ * Strings and numbers check their own bounds.
+ */
+static JV_INLINE int jv_nested(const unsigned char *s, apr_size_t i,
+                               apr_size_t end, int depth)
+{
+    unsigned char stack[BATCH_JSON_VALID_MAX_DEPTH]; /* the outer closes */
+    unsigned char close = 0; /* '}' or ']': the innermost container's */
+    int top = 0;             /* open containers */
+    const apr_size_t lim = end >= 16 ? end - 16 : 0; /* see jv_string() */
+
+open:
+    if (top >= depth) {
+        return 0;
+    }
+    stack[top++] = close;
+    close = (unsigned char)(s[i] + 2); /* '{' + 2 is '}', '[' + 2 is ']' */
+    i = jv_ws(s, i + 1);
+    if (s[i] == close) {
+        goto pop;
+    }
+    if (close == ']') {
+        goto value;
+    }
+name:
+    if (s[i] != '"' || !jv_string(s, end, lim, &i)) {
+        return 0;
+    }
+named:
+    if (JV_LIKELY(i + 2 <= lim && !memcmp(s + i, ":\"", 2))) {
+        i += 2;
+        if (!jv_string16(s, end, &i)) {
+            return 0;
+        }
+        goto in_object;
+    }
+    i = jv_ws(s, i);
+    if (s[i] != ':') {
+        return 0;
+    }
+    i = jv_ws(s, i + 1);
+value:
+    if (s[i] == '"') {
+        if (!jv_string(s, end, lim, &i)) {
+            return 0;
+        }
+    }
+    else if (s[i] == '{' || s[i] == '[') {
+        goto open;
+    }
+    else if ((i = jv_scalar(s, end, i)) == 0) {
+        return 0;
+    }
+    if (close == ']') {
+        goto after;
+    }
+in_object:
+    if (JV_LIKELY(i + 2 <= lim && !memcmp(s + i, ",\"", 2))) {
+        i += 2;
+        if (!jv_string16(s, end, &i)) {
+            return 0;
+        }
+        goto named;
+    }
+after:
+    i = jv_ws(s, i);
+    if (s[i] == ',') {
+        i = jv_ws(s, i + 1);
+        if (close == ']') {
+            goto value;
+        }
+        goto name;
+    }
+    if (s[i] != close) {
+        return 0;
+    }
+pop:
+    i++;
+    close = stack[--top];
+    if (top == 0 || i == end) {
+        return top == 0 && i == end;
+    }
+    goto after;
+}
+
+/* Whitespace around the text is cut first, so that a container text ends
+ * with its closing byte (jv_nested() relies on that); a scalar text is
+ * one token up to the end. */
 int batch_util_json_valid(const char *text, apr_size_t len, int depth)
 {
     const unsigned char *s = (const unsigned char *)text;
-    unsigned char stack[BATCH_JSON_VALID_MAX_DEPTH];
-    int top = 0, state = JV_VALUE;
-    apr_size_t i = 0;
+    apr_size_t i = 0, end = len;
 
-    if (depth > BATCH_JSON_VALID_MAX_DEPTH) {
-        depth = BATCH_JSON_VALID_MAX_DEPTH;
+    while (i < len && JV_WS(s[i])) {
+        i++;
     }
-    for (;;) {
-        unsigned char c;
-
-        /* one compare for the bytes that are no whitespace */
-        while (
-            i < len && s[i] <= ' '
-            && (s[i] == ' ' || s[i] == '\t' || s[i] == '\n' || s[i] == '\r')) {
-            i++;
-        }
-        if (i >= len) {
-            return state == JV_AFTER && top == 0;
-        }
-        c = s[i];
-        switch (state) {
-        case JV_VALUE_OR_END:
-            if (c == ']') {
-                top--;
-                state = JV_AFTER;
-                i++;
-                break;
-            }
-            /* fall through */
-        case JV_VALUE:
-            if (c == '{' || c == '[') {
-                if (top >= depth) {
-                    return 0;
-                }
-                stack[top++] = c;
-                state = c == '{' ? JV_KEY_OR_END : JV_VALUE_OR_END;
-                i++;
-            }
-            else if (!valid_scalar(s, len, &i)) {
-                return 0;
-            }
-            else {
-                state = JV_AFTER;
-            }
-            break;
-        case JV_KEY_OR_END:
-            if (c == '}') {
-                top--;
-                state = JV_AFTER;
-                i++;
-                break;
-            }
-            /* fall through */
-        case JV_KEY:
-            if (c != '"' || !valid_string(s, len, &i)) {
-                return 0;
-            }
-            state = JV_COLON;
-            break;
-        case JV_COLON:
-            if (c != ':') {
-                return 0;
-            }
-            state = JV_VALUE;
-            i++;
-            break;
-        default: /* JV_AFTER */
-            if (top == 0) {
-                return 0; /* trailing data */
-            }
-            if (c == ',') {
-                state = stack[top - 1] == '{' ? JV_KEY : JV_VALUE;
-            }
-            else if ((c == '}' && stack[top - 1] == '{')
-                     || (c == ']' && stack[top - 1] == '[')) {
-                top--;
-            }
-            else {
-                return 0;
-            }
-            i++;
-            break;
-        }
+    if (i == len) {
+        return 0;
     }
+    while (JV_WS(s[end - 1])) { /* stops at s[i] at the latest */
+        end--;
+    }
+    if (s[i] == '{' || s[i] == '[') {
+        if (s[end - 1] != '}' && s[end - 1] != ']') {
+            return 0;
+        }
+        return jv_nested(s, i, end,
+                         depth > BATCH_JSON_VALID_MAX_DEPTH
+                             ? BATCH_JSON_VALID_MAX_DEPTH
+                             : depth);
+    }
+    if (s[i] == '"') {
+        return jv_string(s, end, end >= 16 ? end - 16 : 0, &i) && i == end;
+    }
+    return jv_scalar(s, end, i) == end;
 }

@@ -54,7 +54,8 @@ core=("$here/batch_util.c" "$here/batch_json.c" "$here/batch_item.c"
       "$here/batch_sched.c" "$here/batch_encode.c" "$here/batch_refs.c"
       "$here/batch_multipart.c" "$here/batch_multipart_write.c"
       "$here/batch_format_multipart.c"
-      "$here/tests/oracle/json_oracle.c" "$here/tests/oracle/encode_ref.c")
+      "$here/tests/oracle/json_oracle.c" "$here/tests/oracle/encode_ref.c"
+      "$here/tests/oracle/json_valid_ref.c")
 
 rc=0
 for t in $targets; do

@@ -10,7 +10,9 @@
  * the module's own strict reader (batch_json_parse: RFC 8259, valid
  * UTF-8, no lone surrogate escape) and json-c in strict mode. fuzz_encode
  * checks what the entry says; this target only that it always parses,
- * with no limit on what the input bytes may be.
+ * with no limit on what the input bytes may be. On the way it holds the
+ * validator that lets a JSON body in as it is against its reference
+ * from before issue 15 (tests/oracle/json_valid_ref.h).
  *
  * Input layout (short inputs are padded with zeros):
  *   bytes 0-3   status, a signed 32-bit little-endian integer
@@ -36,6 +38,7 @@
 #include "batch_json.h"
 #include "batch_util.h"
 #include "encode_ref.h"
+#include "json_valid_ref.h"
 
 /* The deepest body the encoder inlines, plus the response's own levels
  * and some room. */
@@ -111,6 +114,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (size) {
         res.body = fuzz_copy(data, size);
         res.body_len = size;
+        /* the validator that lets a body in verbatim answers as it did
+         * before issue 15 made it faster (json_valid_ref.h) */
+        for (k = 0; k < 3; k++) {
+            static const int depths[] = {1, 3, BATCH_JSON_VALID_MAX_DEPTH};
+
+            FUZZ_CHECK(batch_util_json_valid(res.body, size, depths[k])
+                       == json_valid_ref(res.body, size, depths[k]));
+        }
     }
 
     FUZZ_CHECK(batch_encode_item(&json, &jlen, id, &res, p) == APR_SUCCESS);

@@ -17,7 +17,8 @@
  *   7 the allocation-free validator batch_util_json_valid() (the encoder
  *     embeds what it accepts verbatim) accepts exactly what the module's
  *     strict reader batch_json_parse() accepts (lone surrogate escapes
- *     refused by both), and json-c reads all that it accepts
+ *     refused by both) and what it accepted before issue 15
+ *     (json_valid_ref.h), and json-c reads all that it accepts
  */
 
 #include <string.h>
@@ -30,6 +31,7 @@
 #include "batch_json.h"
 #include "batch_util.h"
 #include "json_oracle.h"
+#include "json_valid_ref.h"
 #include "batch_item.h"
 
 static void do_base64(const char *in, size_t n, apr_pool_t *p)
@@ -210,6 +212,12 @@ static void do_valid(const char *in, size_t n, apr_pool_t *p)
     depth = 1 + ((unsigned char)in[0] % 80);
     in++, n--;
     valid = batch_util_json_valid(in, n, depth);
+    /* the same answer as the validator before issue 15, also with no
+     * level allowed and past the cap */
+    FUZZ_CHECK(valid == json_valid_ref(in, n, depth));
+    FUZZ_CHECK(batch_util_json_valid(in, n, 0) == json_valid_ref(in, n, 0));
+    FUZZ_CHECK(batch_util_json_valid(in, n, BATCH_JSON_VALID_MAX_DEPTH + 1)
+               == json_valid_ref(in, n, BATCH_JSON_VALID_MAX_DEPTH + 1));
     {
         const batch_json_t *root;
         FUZZ_CHECK(valid

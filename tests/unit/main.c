@@ -44,6 +44,7 @@ int main(void)
     srunner_add_suite(sr, batch_refs_suite());
     srunner_add_suite(sr, batch_item_suite());
     srunner_add_suite(sr, batch_multipart_suite());
+    srunner_add_suite(sr, batch_valid_suite());
     if (!getenv("CK_TAP_LOG_FILE_NAME") && !getenv("CK_VERBOSITY")) {
         srunner_set_tap(sr, "-");
     }

@@ -25,5 +25,6 @@ Suite *batch_encode_suite(void);
 Suite *batch_refs_suite(void);
 Suite *batch_item_suite(void);
 Suite *batch_multipart_suite(void);
+Suite *batch_valid_suite(void);
 
 #endif /* BATCH_UNIT_H */
