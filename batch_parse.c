@@ -239,56 +239,91 @@ static char *merge_decode(apr_size_t *pn, const char *in, apr_size_t len,
     return out;
 }
 
-/* Characters no url or base may hold; NULL when s is clean. */
-/* Bytes of a url that need no closer look: printable ASCII but '#',
+/* Bytes of a url that need no closer look (1): printable ASCII but '#',
  * '%' and '\\', and bytes >= 0x80 but 0xC2 (the lead byte of C1
- * controls). */
+ * controls); '/' and '?' need none either, but tell scan_url() where the
+ * path's segments and its query begin (2). */
 static const unsigned char url_plain[256] = {
-    [0x21 ... 0x22] = 1, [0x24] = 1,          [0x26 ... 0x5B] = 1,
-    [0x5D ... 0x7E] = 1, [0x80 ... 0xC1] = 1, [0xC3 ... 0xFF] = 1};
+    [0x21 ... 0x22] = 1, [0x24] = 1,          [0x26 ... 0x2E] = 1,
+    ['/'] = 2,           [0x30 ... 0x3E] = 1, ['?'] = 2,
+    [0x40 ... 0x5B] = 1, [0x5D ... 0x7E] = 1, [0x80 ... 0xC1] = 1,
+    [0xC3 ... 0xFF] = 1,
+};
 
+/* Why no url or base may hold the character at u, which url_plain
+ * says needs a closer look (not NUL); NULL when it may (a well-formed
+ * %-escape, 0xC2 leading no C1 control). */
+static const char *bad_char_at(const unsigned char *u)
+{
+    if (*u == ' ' || (*u >= '\t' && *u <= '\r')) {
+        return "must not contain whitespace";
+    }
+    if (batch_item_ctl_at((const char *)u, u[1] ? 2 : 1)) {
+        return "must not contain control characters";
+    }
+    if (*u == '\\') {
+        return "must not contain '\\'";
+    }
+    if (*u == '#') {
+        return "must not contain a fragment";
+    }
+    if (*u == '%' && !(apr_isxdigit(u[1]) && apr_isxdigit(u[2]))) {
+        return "contains an invalid %-escape";
+    }
+    return NULL;
+}
+
+/* Characters no url or base may hold; NULL when s is clean. */
 static const char *bad_chars(const char *s)
 {
     const unsigned char *u = (const unsigned char *)s;
+    const char *why;
 
     for (; *u; u++) {
-        if (url_plain[*u]) {
-            continue;
-        }
-        if (*u == ' ' || (*u >= '\t' && *u <= '\r')) {
-            return "must not contain whitespace";
-        }
-        if (batch_item_ctl_at((const char *)u, u[1] ? 2 : 1)) {
-            return "must not contain control characters";
-        }
-        if (*u == '\\') {
-            return "must not contain '\\'";
-        }
-        if (*u == '#') {
-            return "must not contain a fragment";
-        }
-        if (*u == '%' && !(apr_isxdigit(u[1]) && apr_isxdigit(u[2]))) {
-            return "contains an invalid %-escape";
+        if (!url_plain[*u] && (why = bad_char_at(u)) != NULL) {
+            return why;
         }
     }
     return NULL;
 }
 
-/* 1 when the absolute path s[0..n) is already what merge_decode() and
- * remove_dots() would make of it: no '%' escape, no empty segment, no
- * segment starting with '.'. */
-static int path_is_normal(const char *s, apr_size_t n)
+/* One pass over a url: bad_chars()'s verdict, the end of its path (*pq:
+ * the first '?', else the NUL), and whether that path is already what
+ * merge_decode() and remove_dots() would make of it (*normal: no '%'
+ * escape, no empty segment, no segment starting with '.'). */
+static const char *scan_url(const char *url, const char **pq, int *normal)
 {
-    apr_size_t i;
+    const unsigned char *u = (const unsigned char *)url, *q = NULL;
+    const char *why;
 
-    for (i = 0; i < n; i++) {
-        if (s[i] == '%'
-            || (s[i] == '/' && i + 1 < n
-                && (s[i + 1] == '/' || s[i + 1] == '.'))) {
-            return 0;
+    *normal = 1;
+    for (;; u++) {
+        unsigned char t = url_plain[*u];
+
+        if (t == 1) {
+            continue;
+        }
+        if (t == 2) {
+            if (*u == '?') {
+                q = q ? q : u;
+            }
+            else if (!q && (u[1] == '/' || u[1] == '.')) {
+                *normal = 0;
+            }
+            continue;
+        }
+        if (*u == '\0') {
+            break;
+        }
+        if ((why = bad_char_at(u)) != NULL) {
+            return why;
+        }
+        if (*u == '%' && !q) {
+            *normal = 0;
         }
     }
-    return 1;
+    *pq = (const char *)(q ? q : u);
+    return NULL;
 }
 
 /* RFC 3986 5.2.4 on an absolute path (starting with '/', slashes already
@@ -344,6 +379,7 @@ apr_status_t batch_parse_resolve_url(const char **puri, const char **why,
     const char *s, *query, *composed, *bad;
     apr_size_t plen, blen, n;
     char *path;
+    int normal;
 
     if (!base) {
         base = "";
@@ -367,17 +403,12 @@ apr_status_t batch_parse_resolve_url(const char **puri, const char **why,
         *why = "must not contain an authority (//host)";
         return APR_EINVAL;
     }
-    if ((bad = bad_chars(url)) != NULL) {
+    if ((bad = scan_url(url, &query, &normal)) != NULL) {
         *why = bad;
         return APR_EINVAL;
     }
-
-    query = strchr(url, '?');
-    if (!query) {
-        query = url + strlen(url);
-    }
     plen = (apr_size_t)(query - url);
-    if (url[0] == '/' && path_is_normal(url, plen)
+    if (url[0] == '/' && normal
         && (blen == 0
             || (plen >= blen && !memcmp(url, base, blen)
                 && (plen == blen || url[blen] == '/')))) {
