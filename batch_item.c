@@ -162,9 +162,50 @@ apr_status_t batch_item_set_group(const batch_check_t *c, batch_item_t *it,
     return APR_SUCCESS;
 }
 
-apr_status_t batch_item_set_method(const batch_check_t *c, batch_item_t *it,
-                                   const char *field, const char *s,
-                                   apr_size_t len)
+/* The methods nearly every item uses, written in any case: the upper-case
+ * name, which batch_item_set_method() keeps without a copy, or NULL. A
+ * name made of letters only is a token, so no other check is needed. */
+static const char *common_method(const char *s, apr_size_t len)
+{
+    const char *m;
+    apr_size_t i;
+
+    switch (len) {
+    case 3:
+        m = (s[0] | 0x20) == 'g' ? "GET" : "PUT";
+        break;
+    case 4:
+        m = (s[0] | 0x20) == 'p' ? "POST" : "HEAD";
+        break;
+    case 5:
+        m = "PATCH";
+        break;
+    case 6:
+        m = "DELETE";
+        break;
+    case 7:
+        m = "OPTIONS";
+        break;
+    default:
+        return NULL;
+    }
+    /* m is upper-case letters: clearing 0x20 folds only 'a'-'z' onto
+     * them */
+    for (i = 0; i < len; i++) {
+        if ((s[i] & ~0x20) != m[i]) {
+            return NULL;
+        }
+    }
+    return m;
+}
+
+/* batch_item_set_method() for any other method: checked as a token, kept
+ * upper-cased. Out of line, so that the common methods cost no more
+ * than their compare. */
+static BATCH_COLD apr_status_t set_method_token(const batch_check_t *c,
+                                                batch_item_t *it,
+                                                const char *field,
+                                                const char *s, apr_size_t len)
 {
     char *m = apr_pstrmemdup(c->p, s, len);
     apr_size_t i;
@@ -181,6 +222,19 @@ apr_status_t batch_item_set_method(const batch_check_t *c, batch_item_t *it,
     }
     it->method = m;
     return APR_SUCCESS;
+}
+
+apr_status_t batch_item_set_method(const batch_check_t *c, batch_item_t *it,
+                                   const char *field, const char *s,
+                                   apr_size_t len)
+{
+    const char *common = common_method(s, len);
+
+    if (common) {
+        it->method = common;
+        return APR_SUCCESS;
+    }
+    return set_method_token(c, it, field, s, len);
 }
 
 /* CONTRACT 10, BatchReferences On: the url's references are well-formed;
