@@ -417,14 +417,22 @@ void batch_ids_clear(batch_ids_t *ids)
     apr_hash_clear(ids->first);
 }
 
-void batch_ids_add(batch_ids_t *ids, const char *id, apr_size_t len, int index)
+int batch_ids_claim(batch_ids_t *ids, const char *id, apr_size_t len, int index)
 {
     const char *key = batch_util_fold(id, len, ids->tp);
+    apr_uintptr_t v =
+        (apr_uintptr_t)apr_hash_get(ids->first, key, (apr_ssize_t)len);
 
-    if (apr_hash_get(ids->first, key, (apr_ssize_t)len) == NULL) {
+    if (v == 0) {
         apr_hash_set(ids->first, key, (apr_ssize_t)len,
                      (void *)((apr_uintptr_t)index + 1));
     }
+    return (int)v - 1;
+}
+
+void batch_ids_add(batch_ids_t *ids, const char *id, apr_size_t len, int index)
+{
+    (void)batch_ids_claim(ids, id, len, index);
 }
 
 void batch_ids_set(batch_ids_t *ids, const char *id, apr_size_t len, int index)

@@ -93,6 +93,7 @@ enum { T_DOC = 1, T_REQS, T_ITEM, T_HEADERS, T_DEPS };
 typedef struct item_members {
     const batch_json_t *f[F_COUNT];
     const batch_json_member_t *unknown;
+    int dup_id; /* an earlier item has the same id (index_items()) */
 } item_members;
 
 /* ------------------------------------------------------------------ */
@@ -480,7 +481,9 @@ apr_status_t batch_parse_base(const char **pbase, const char *in, apr_pool_t *p)
 
 /* The JSON shape of each member; the rules are batch_item.c's. */
 
-static apr_status_t parse_id(parse_ctx *c, const batch_json_t *v,
+/* dup: index_items() found the id on an earlier item (the check then
+ * says which). */
+static apr_status_t parse_id(parse_ctx *c, const batch_json_t *v, int dup,
                              batch_item_t *it)
 {
     apr_status_t rv;
@@ -493,7 +496,8 @@ static apr_status_t parse_id(parse_ctx *c, const batch_json_t *v,
         != APR_SUCCESS) {
         return rv;
     }
-    return batch_item_check_unique(&c->chk, c->all, it, "id");
+    return dup ? batch_item_check_unique(&c->chk, c->all, it, "id")
+               : APR_SUCCESS;
 }
 
 static apr_status_t parse_method(parse_ctx *c, const batch_json_t *v,
@@ -755,7 +759,7 @@ static apr_status_t parse_item(parse_ctx *c, const batch_json_t *o,
     if (!f[F_ID]) {
         return fail(c, it->index, NULL, "id", "\"id\" is required");
     }
-    if ((rv = parse_id(c, f[F_ID], it)) != APR_SUCCESS) {
+    if ((rv = parse_id(c, f[F_ID], im->dup_id, it)) != APR_SUCCESS) {
         return rv;
     }
     if (unknown) {
@@ -1200,16 +1204,16 @@ static apr_status_t check_doc(parse_ctx *c, const batch_json_t *doc,
 }
 
 /* Every id first, so that dependsOn can tell a later item from an
- * unknown one. Errors about ids are left to the item's own turn; a
- * member name with \u0000 in an item or its headers refuses the batch
- * before any item is looked at, as it always did. From the last item to
- * the first, so that each id ends up with its first index. */
+ * unknown one, and each item whether an earlier one has its id. Errors
+ * about ids are left to the item's own turn; a member name with \u0000
+ * in an item or its headers refuses the batch before any item is looked
+ * at, as it always did. */
 static apr_status_t index_items(parse_ctx *c, const batch_json_t *reqs,
                                 item_members *ims, batch_t *b)
 {
-    apr_size_t k = reqs->n;
+    apr_size_t k;
 
-    while (k-- > 0) {
+    for (k = 0; k < reqs->n; k++) {
         const batch_json_t *o = &reqs->u.elts[k], *v;
 
         /* zeroed here, item by item, not with one memset: the loop runs
@@ -1226,7 +1230,8 @@ static apr_status_t index_items(parse_ctx *c, const batch_json_t *reqs,
         }
         v = ims[k].f[F_ID];
         if (v && v->type == BATCH_JSON_STRING) {
-            batch_ids_set(c->all, v->u.str, v->n, (int)k);
+            ims[k].dup_id =
+                batch_ids_claim(c->all, v->u.str, v->n, (int)k) >= 0;
         }
         v = ims[k].f[F_GROUP];
         if (v && v->type == BATCH_JSON_STRING) {
