@@ -85,6 +85,13 @@ typedef struct parse_ctx {
 /* The containers shape_hook() tells apart (0: none, the root). */
 enum { T_DOC = 1, T_REQS, T_ITEM, T_HEADERS, T_DEPS };
 
+/* Kept out of the caller, so that its common path stays short. */
+#if defined(__GNUC__)
+#define NOINLINE __attribute__((noinline))
+#else
+#define NOINLINE
+#endif
+
 /* No slot yet (batch_json_at_t.replace). */
 #define NO_SLOT ((apr_size_t)-1)
 
@@ -986,26 +993,26 @@ static int deps_group(parse_ctx *c, dep_info_t *d, const char *id, apr_size_t n)
     return 1;
 }
 
-static apr_status_t item_member(parse_ctx *c, batch_json_at_t *at)
+/* A member the items do not have: refused, naming the item by its id
+ * when that has been read. */
+static BATCH_COLD apr_status_t unknown_member(parse_ctx *c,
+                                              const batch_json_at_t *at)
 {
-    int f = item_field(at->name, at->name_len);
     const char *id;
 
-    if (at->name_nul) {
-        return nul_name(c);
+    if (id_so_far(&id, c, at) != APR_SUCCESS) {
+        return APR_EINVAL;
     }
-    if (f < 0) {
-        if (id_so_far(&id, c, at) != APR_SUCCESS) {
-            return APR_EINVAL;
-        }
-        return fail(
-            c, c->item, id, apr_pstrmemdup(c->chk.p, at->name, at->name_len),
-            "unknown member \"%s\"", quote(at->name, at->name_len, c->chk.p));
-    }
-    at->replace = c->fslot[f];
-    if (c->fslot[f] == NO_SLOT) {
-        c->fslot[f] = at->nkept;
-    }
+    return fail(
+        c, c->item, id, apr_pstrmemdup(c->chk.p, at->name, at->name_len),
+        "unknown member \"%s\"", quote(at->name, at->name_len, c->chk.p));
+}
+
+/* A member f of an item that is no string: headers and dependsOn are
+ * read by their own hooks; anything else is only checked. */
+static NOINLINE apr_status_t item_container(parse_ctx *c, batch_json_at_t *at,
+                                            int f)
+{
     if (f == F_HEADERS && at->c == '{') {
         at->tag = T_HEADERS;
         c->hnames = NULL;
@@ -1018,11 +1025,29 @@ static apr_status_t item_member(parse_ctx *c, batch_json_at_t *at)
         at->tag = T_DEPS;
         deps_begin(c);
     }
-    else if (at->c == '[' || at->c == '{' || (f != F_BODY && at->c != '"')) {
+    else if (at->c == '[' || at->c == '{' || f != F_BODY) {
         /* a body, or a member of the wrong type: only its type counts */
         at->keep = BATCH_JSON_SPAN;
     }
     return APR_SUCCESS;
+}
+
+static apr_status_t item_member(parse_ctx *c, batch_json_at_t *at)
+{
+    int f = item_field(at->name, at->name_len);
+
+    if (at->name_nul) {
+        return nul_name(c);
+    }
+    if (f < 0) {
+        return unknown_member(c, at);
+    }
+    at->replace = c->fslot[f];
+    if (c->fslot[f] == NO_SLOT) {
+        c->fslot[f] = at->nkept;
+    }
+    /* most members are strings, kept as they are */
+    return at->c == '"' ? APR_SUCCESS : item_container(c, at, f);
 }
 
 /* The slot of an earlier header of this name, or NO_SLOT. */
@@ -1128,32 +1153,33 @@ static void deps_element(parse_ctx *c, batch_json_at_t *at)
     at->keep = at->c == '"' ? BATCH_JSON_KEEP : BATCH_JSON_SPAN;
 }
 
-static apr_status_t shape_hook(void *ctx, batch_json_at_t *at)
+/* shape_hook() in any container but an item. */
+static NOINLINE apr_status_t shape_other(parse_ctx *c, batch_json_at_t *at)
 {
-    parse_ctx *c = ctx;
-    apr_status_t rv = APR_SUCCESS;
-
     switch (at->ptag) {
     case 0:
         at->tag = T_DOC;
         at->keep = at->c == '{' ? BATCH_JSON_KEEP : BATCH_JSON_SPAN;
-        break;
+        return APR_SUCCESS;
     case T_DOC:
-        rv = doc_member(c, at);
-        break;
+        return doc_member(c, at);
     case T_REQS:
-        rv = request_item(c, at);
-        break;
-    case T_ITEM:
-        rv = item_member(c, at);
-        break;
+        return request_item(c, at);
     case T_HEADERS:
-        rv = header_member(c, at);
-        break;
+        return header_member(c, at);
     default: /* T_DEPS */
         deps_element(c, at);
-        break;
+        return APR_SUCCESS;
     }
+}
+
+static apr_status_t shape_hook(void *ctx, batch_json_at_t *at)
+{
+    parse_ctx *c = ctx;
+    apr_status_t rv;
+
+    /* most values are an item's members: they go first */
+    rv = at->ptag == T_ITEM ? item_member(c, at) : shape_other(c, at);
     return rv == APR_SUCCESS ? rv : refused(c, rv);
 }
 
