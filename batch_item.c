@@ -104,8 +104,9 @@ static int is_token(const char *copy, apr_size_t len)
 /* The rules of an id (also those of a group name): 1 to
  * BATCH_MAX_ID_CHARS characters of valid UTF-8, no control character.
  * The message names the item by index, and by id when it has one. */
-static apr_status_t check_id(const batch_check_t *c, const batch_item_t *it,
-                             const char *field, const char *s, apr_size_t len)
+static apr_status_t check_id_any(const batch_check_t *c, const batch_item_t *it,
+                                 const char *field, const char *s,
+                                 apr_size_t len)
 {
     apr_size_t chars = 0, i;
     int ctl = 0;
@@ -132,6 +133,25 @@ static apr_status_t check_id(const batch_check_t *c, const batch_item_t *it,
         return batch_item_fail(c, it->index, it->id, field,
                                "\"%s\" must not contain control characters",
                                field);
+    }
+    return APR_SUCCESS;
+}
+
+/* check_id_any(), at a glance for the usual id: 1 to BATCH_MAX_ID_CHARS
+ * bytes of printable ASCII (each a character, none a control) pass. */
+static inline apr_status_t check_id(const batch_check_t *c,
+                                    const batch_item_t *it, const char *field,
+                                    const char *s, apr_size_t len)
+{
+    apr_size_t i;
+
+    if (len == 0 || len > BATCH_MAX_ID_CHARS) {
+        return check_id_any(c, it, field, s, len);
+    }
+    for (i = 0; i < len; i++) {
+        if ((unsigned char)s[i] < 0x20 || (unsigned char)s[i] > 0x7E) {
+            return check_id_any(c, it, field, s, len);
+        }
     }
     return APR_SUCCESS;
 }
