@@ -380,50 +380,46 @@ static char *remove_dots(apr_size_t *pn, const char *in, apr_size_t n,
     return out;
 }
 
-apr_status_t batch_parse_resolve_url(const char **puri, const char **why,
-                                     const char *url, const char *base,
-                                     apr_pool_t *p)
+/* 1 when url starts with a scheme: letters, digits, '+', '-', '.' up to
+ * a ':' that comes before any '/' or '?' (RFC 3986 3.1). */
+static int has_scheme(const char *url)
 {
-    const char *s, *query, *composed, *bad;
-    apr_size_t plen, blen, n;
-    char *path;
-    int normal;
+    const char *s;
 
-    if (!base) {
-        base = "";
+    if (!apr_isalpha(url[0])) {
+        return 0;
     }
-    blen = strlen(base);
-
-    /* A scheme is letters, digits, '+', '-', '.' up to a ':' that comes
-     * before any '/' or '?' (RFC 3986 3.1). */
-    if (apr_isalpha(url[0])) {
-        for (s = url + 1; *s && *s != '/' && *s != '?'; s++) {
-            if (*s == ':') {
-                *why = "must not contain a scheme";
-                return APR_EINVAL;
-            }
-            if (!apr_isalnum(*s) && *s != '+' && *s != '-' && *s != '.') {
-                break;
-            }
+    for (s = url + 1; *s && *s != '/' && *s != '?'; s++) {
+        if (*s == ':') {
+            return 1;
+        }
+        if (!apr_isalnum(*s) && *s != '+' && *s != '-' && *s != '.') {
+            break;
         }
     }
-    if (url[0] == '/' && url[1] == '/') {
-        *why = "must not contain an authority (//host)";
-        return APR_EINVAL;
-    }
-    if ((bad = scan_url(url, &query, &normal)) != NULL) {
-        *why = bad;
-        return APR_EINVAL;
-    }
-    plen = (apr_size_t)(query - url);
-    if (url[0] == '/' && normal
-        && (blen == 0
-            || (plen >= blen && !memcmp(url, base, blen)
-                && (plen == blen || url[blen] == '/')))) {
-        /* the usual item: nothing to merge, decode or remove */
-        *puri = url;
-        return APR_SUCCESS;
-    }
+    return 0;
+}
+
+/* 1 when the path s[0..n) is base or under it (base of blen bytes). */
+static APR_INLINE int under_base(const char *s, apr_size_t n, const char *base,
+                                 apr_size_t blen)
+{
+    return blen == 0
+           || (n >= blen && !memcmp(s, base, blen)
+               && (n == blen || s[blen] == '/'));
+}
+
+/* batch_parse_resolve_url() for a url whose path (url[0..query)) needs
+ * base put before it, slashes merged, %2E decoded or dot segments
+ * removed. */
+static NOINLINE apr_status_t resolve_path(const char **puri, const char **why,
+                                          const char *url, const char *query,
+                                          const char *base, apr_size_t blen,
+                                          apr_pool_t *p)
+{
+    apr_size_t plen = (apr_size_t)(query - url), n;
+    const char *composed;
+    char *path;
 
     if (plen == 0) {
         composed = blen ? base : "/";
@@ -432,9 +428,7 @@ apr_status_t batch_parse_resolve_url(const char **puri, const char **why,
         composed =
             apr_pstrcat(p, base, "/", apr_pstrmemdup(p, url, plen), NULL);
     }
-    else if (blen == 0
-             || (plen >= blen && !memcmp(url, base, blen)
-                 && (plen == blen || url[blen] == '/'))) {
+    else if (under_base(url, plen, base, blen)) {
         /* already under base, as Graph SDKs send "/v1.0/me" or "/me" */
         composed = apr_pstrmemdup(p, url, plen);
     }
@@ -448,14 +442,46 @@ apr_status_t batch_parse_resolve_url(const char **puri, const char **why,
         *why = "climbs above the root with \"..\"";
         return APR_EINVAL;
     }
-    if (blen > 0
-        && !(n >= blen && !memcmp(path, base, blen)
-             && (n == blen || path[blen] == '/'))) {
+    if (!under_base(path, n, base, blen)) {
         *why = apr_psprintf(p, "lies outside the batch base \"%s\"", base);
         return APR_EINVAL;
     }
     *puri = apr_pstrcat(p, path, query, NULL);
     return APR_SUCCESS;
+}
+
+apr_status_t batch_parse_resolve_url(const char **puri, const char **why,
+                                     const char *url, const char *base,
+                                     apr_pool_t *p)
+{
+    const char *query, *bad;
+    int normal;
+
+    if (!base) {
+        base = "";
+    }
+    /* (a path has no scheme: no need to look) */
+    if (url[0] != '/' && has_scheme(url)) {
+        *why = "must not contain a scheme";
+        return APR_EINVAL;
+    }
+    if (url[0] == '/' && url[1] == '/') {
+        *why = "must not contain an authority (//host)";
+        return APR_EINVAL;
+    }
+    if ((bad = scan_url(url, &query, &normal)) != NULL) {
+        *why = bad;
+        return APR_EINVAL;
+    }
+    if (url[0] == '/' && normal
+        && (!base[0]
+            || under_base(url, (apr_size_t)(query - url), base,
+                          strlen(base)))) {
+        /* the usual item: nothing to merge, decode or remove */
+        *puri = url;
+        return APR_SUCCESS;
+    }
+    return resolve_path(puri, why, url, query, base, strlen(base), p);
 }
 
 apr_status_t batch_parse_base(const char **pbase, const char *in, apr_pool_t *p)
