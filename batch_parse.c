@@ -928,10 +928,12 @@ static apr_status_t doc_member(parse_ctx *c, batch_json_at_t *at)
                 quote(at->name, at->name_len, c->chk.p));
 }
 
-static apr_status_t request_item(parse_ctx *c, batch_json_at_t *at)
+/* An element of "requests" that is past BatchMaxRequests or no object:
+ * refused, unless it is not JSON at all (the reader's to say). */
+static BATCH_COLD apr_status_t request_not_item(parse_ctx *c,
+                                                const batch_json_at_t *at)
 {
     const char *type;
-    int f;
 
     if (c->chk.lim->max_requests > 0
         && at->k >= (apr_size_t)c->chk.lim->max_requests) {
@@ -939,12 +941,30 @@ static apr_status_t request_item(parse_ctx *c, batch_json_at_t *at)
                     "\"requests\" holds more than the %d items allowed",
                     c->chk.lim->max_requests);
     }
-    if (at->c != '{') {
-        /* not JSON at all is the reader's to say */
-        type = type_at(c, at);
-        return type ? fail(c, (int)at->k, NULL, NULL,
-                           "must be an object, not %s", type)
-                    : APR_SUCCESS;
+    type = type_at(c, at);
+    return type ? fail(c, (int)at->k, NULL, NULL, "must be an object, not %s",
+                       type)
+                : APR_SUCCESS;
+}
+
+/* A "requests" array begins (again): the tables are reused. */
+static NOINLINE void requests_begin(parse_ctx *c)
+{
+    c->nbefore = 0;
+    if (c->before) {
+        batch_ids_clear(c->before);
+        apr_array_clear(c->dinfo);
+    }
+}
+
+static apr_status_t request_item(parse_ctx *c, batch_json_at_t *at)
+{
+    int f;
+
+    if ((c->chk.lim->max_requests > 0
+         && at->k >= (apr_size_t)c->chk.lim->max_requests)
+        || at->c != '{') {
+        return request_not_item(c, at);
     }
     at->tag = T_ITEM;
     c->item = (int)at->k;
@@ -953,12 +973,7 @@ static apr_status_t request_item(parse_ctx *c, batch_json_at_t *at)
      * (deps_begin()) */
     c->reqs_kept = at->kept;
     if (at->k == 0) {
-        /* a "requests" array begins (again): the tables are reused */
-        c->nbefore = 0;
-        if (c->before) {
-            batch_ids_clear(c->before);
-            apr_array_clear(c->dinfo);
-        }
+        requests_begin(c);
     }
     for (f = 0; f < F_COUNT; f++) {
         c->fslot[f] = NO_SLOT;
@@ -1179,7 +1194,7 @@ static void deps_element(parse_ctx *c, batch_json_at_t *at)
     at->keep = at->c == '"' ? BATCH_JSON_KEEP : BATCH_JSON_SPAN;
 }
 
-/* shape_hook() in any container but an item. */
+/* shape_hook() in the document, headers and dependsOn. */
 static NOINLINE apr_status_t shape_other(parse_ctx *c, batch_json_at_t *at)
 {
     switch (at->ptag) {
@@ -1189,8 +1204,6 @@ static NOINLINE apr_status_t shape_other(parse_ctx *c, batch_json_at_t *at)
         return APR_SUCCESS;
     case T_DOC:
         return doc_member(c, at);
-    case T_REQS:
-        return request_item(c, at);
     case T_HEADERS:
         return header_member(c, at);
     default: /* T_DEPS */
@@ -1204,8 +1217,16 @@ static apr_status_t shape_hook(void *ctx, batch_json_at_t *at)
     parse_ctx *c = ctx;
     apr_status_t rv;
 
-    /* most values are an item's members: they go first */
-    rv = at->ptag == T_ITEM ? item_member(c, at) : shape_other(c, at);
+    /* most values are an item's members, or the items: they go first */
+    if (at->ptag == T_ITEM) {
+        rv = item_member(c, at);
+    }
+    else if (at->ptag == T_REQS) {
+        rv = request_item(c, at);
+    }
+    else {
+        rv = shape_other(c, at);
+    }
     return rv == APR_SUCCESS ? rv : refused(c, rv);
 }
 
