@@ -654,7 +654,8 @@ static void close_container(reader_t *r, apr_size_t end)
 /* ------------------------------------------------------------------ */
 
 /* The container at s[*pi] == c opens; *pi moves past its first member
- * name, or past its end when it is empty (then *closed). */
+ * name, or to its end when it is empty (then *closed: finish_value()
+ * closes it). */
 static apr_status_t open_value(reader_t *r, apr_size_t *pi, int depth,
                                batch_json_keep_t keep, int tag, int *closed)
 {
@@ -671,11 +672,10 @@ static apr_status_t open_value(reader_t *r, apr_size_t *pi, int depth,
         return rv;
     }
     i = skip_ws(s, i + 1, r->len);
+    /* an empty container ends at i, where finish_value() closes it */
     *closed = i < r->len && s[i] == (c == '[' ? ']' : '}');
-    if (*closed) {
-        close_container(r, ++i);
-    }
-    else if (t == BATCH_JSON_OBJECT && (rv = read_name(r, &i)) != APR_SUCCESS) {
+    if (!*closed && t == BATCH_JSON_OBJECT
+        && (rv = read_name(r, &i)) != APR_SUCCESS) {
         return rv;
     }
     *pi = i;
