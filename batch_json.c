@@ -20,11 +20,20 @@
 #include "batch_util.h"
 #include "batch_json.h"
 
-/* An open container: where it started and where its members begin on the
- * reader's stack. */
+/* The fast paths of the hot loop: always inlined, as the compiler's
+ * estimate of their size (the scan of batch_util_json_plain_run())
+ * sometimes keeps them out of line. */
+#if defined(__GNUC__)
+#define FAST_PATH inline __attribute__((always_inline))
+#else
+#define FAST_PATH inline
+#endif
+
 /* No slot: the value is dropped (or its container is only checked). */
 #define NO_SLOT ((apr_size_t)-1)
 
+/* An open container: where it started and where its members begin on the
+ * reader's stack. */
 typedef struct frame_t {
     batch_json_type_t type; /* BATCH_JSON_ARRAY or BATCH_JSON_OBJECT */
     unsigned flags;
@@ -256,9 +265,9 @@ static apr_status_t read_string_slow(reader_t *r, apr_size_t *pi,
 
 /* Most strings are plain up to their closing quote: one scan inlined in
  * the caller, the full reader only for the others. */
-static inline apr_status_t read_string(reader_t *r, apr_size_t *pi,
-                                       const char **pstr, apr_size_t *pn,
-                                       unsigned *flags)
+static FAST_PATH apr_status_t read_string(reader_t *r, apr_size_t *pi,
+                                          const char **pstr, apr_size_t *pn,
+                                          unsigned *flags)
 {
     apr_size_t b = *pi + 1, i = batch_util_json_plain_run(r->s, b, r->len);
 
@@ -501,7 +510,7 @@ static apr_status_t read_name_slow(reader_t *r, apr_size_t *pi)
 /* A member name at s[*pi] (whitespace skipped) and its ':'; kept for the
  * slot of its value (in an object only checked, nobody reads it). Most
  * names are plain and followed by ':' at once: one scan, inline. */
-static inline apr_status_t read_name(reader_t *r, apr_size_t *pi)
+static FAST_PATH apr_status_t read_name(reader_t *r, apr_size_t *pi)
 {
     const unsigned char *s = r->s;
     apr_size_t i = *pi, j;
@@ -692,13 +701,19 @@ static apr_status_t read_scalar(reader_t *r, batch_json_t *v, apr_size_t *pi,
     apr_status_t rv;
 
     v->start = *pi;
-    v->flags = 0;
+    v->flags = keep == BATCH_JSON_KEEP ? 0 : BATCH_JSON_F_SPAN;
+    if (c == '"' && keep == BATCH_JSON_KEEP) {
+        /* the usual value: read_string() sets u.str and n */
+        v->type = BATCH_JSON_STRING;
+        rv = read_string(r, pi, &v->u.str, &v->n, &v->flags);
+        v->end = *pi;
+        return rv;
+    }
     v->n = 0;
     v->u.str = NULL;
     if (c == '"') {
         v->type = BATCH_JSON_STRING;
-        rv = read_string(r, pi, keep == BATCH_JSON_KEEP ? &v->u.str : NULL,
-                         &v->n, &v->flags);
+        rv = read_string(r, pi, NULL, &v->n, &v->flags);
     }
     else if (c == '-' || IS_DIGIT(c)) {
         v->type = BATCH_JSON_NUMBER;
@@ -711,9 +726,6 @@ static apr_status_t read_scalar(reader_t *r, batch_json_t *v, apr_size_t *pi,
     }
     else {
         return bad_char(r, *pi, "expected a value");
-    }
-    if (keep != BATCH_JSON_KEEP) {
-        v->flags |= BATCH_JSON_F_SPAN;
     }
     v->end = *pi;
     return rv;
