@@ -484,7 +484,7 @@ static apr_status_t open_container(reader_t *r, batch_json_type_t type,
 static apr_status_t read_name_slow(reader_t *r, apr_size_t *pi)
 {
     frame_t *f = r->top;
-    apr_size_t i = *pi;
+    apr_size_t i = skip_ws(r->s, *pi, r->len);
     unsigned flags = 0;
     apr_status_t rv;
 
@@ -507,9 +507,10 @@ static apr_status_t read_name_slow(reader_t *r, apr_size_t *pi)
     return APR_SUCCESS;
 }
 
-/* A member name at s[*pi] (whitespace skipped) and its ':'; kept for the
+/* A member name at s[*pi] (after whitespace) and its ':'; kept for the
  * slot of its value (in an object only checked, nobody reads it). Most
- * names are plain and followed by ':' at once: one scan, inline. */
+ * names are plain, right there and followed by ':' at once: one scan,
+ * inline. */
 static FAST_PATH apr_status_t read_name(reader_t *r, apr_size_t *pi)
 {
     const unsigned char *s = r->s;
@@ -746,8 +747,8 @@ static apr_status_t finish_value(reader_t *r, apr_size_t *pi, int *done)
             return bad_end(r);
         }
         if (s[i] == ',') {
-            i = skip_ws(s, i + 1, len);
-            *pi = i;
+            /* whitespace after it: read_name() or read_doc() skips it */
+            *pi = i + 1;
             *done = 0;
             return f->type == BATCH_JSON_OBJECT ? read_name(r, pi)
                                                 : APR_SUCCESS;
