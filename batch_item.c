@@ -104,8 +104,9 @@ static int is_token(const char *copy, apr_size_t len)
 /* The rules of an id (also those of a group name): 1 to
  * BATCH_MAX_ID_CHARS characters of valid UTF-8, no control character.
  * The message names the item by index, and by id when it has one. */
-static apr_status_t check_id(const batch_check_t *c, const batch_item_t *it,
-                             const char *field, const char *s, apr_size_t len)
+static apr_status_t check_id_any(const batch_check_t *c, const batch_item_t *it,
+                                 const char *field, const char *s,
+                                 apr_size_t len)
 {
     apr_size_t chars = 0, i;
     int ctl = 0;
@@ -136,6 +137,25 @@ static apr_status_t check_id(const batch_check_t *c, const batch_item_t *it,
     return APR_SUCCESS;
 }
 
+/* check_id_any(), at a glance for the usual id: 1 to BATCH_MAX_ID_CHARS
+ * bytes of printable ASCII (each a character, none a control) pass. */
+static inline apr_status_t check_id(const batch_check_t *c,
+                                    const batch_item_t *it, const char *field,
+                                    const char *s, apr_size_t len)
+{
+    apr_size_t i;
+
+    if (len == 0 || len > BATCH_MAX_ID_CHARS) {
+        return check_id_any(c, it, field, s, len);
+    }
+    for (i = 0; i < len; i++) {
+        if ((unsigned char)s[i] < 0x20 || (unsigned char)s[i] > 0x7E) {
+            return check_id_any(c, it, field, s, len);
+        }
+    }
+    return APR_SUCCESS;
+}
+
 apr_status_t batch_item_set_id(const batch_check_t *c, batch_item_t *it,
                                const char *field, const char *s, apr_size_t len)
 {
@@ -162,9 +182,50 @@ apr_status_t batch_item_set_group(const batch_check_t *c, batch_item_t *it,
     return APR_SUCCESS;
 }
 
-apr_status_t batch_item_set_method(const batch_check_t *c, batch_item_t *it,
-                                   const char *field, const char *s,
-                                   apr_size_t len)
+/* The methods nearly every item uses, written in any case: the upper-case
+ * name, which batch_item_set_method() keeps without a copy, or NULL. A
+ * name made of letters only is a token, so no other check is needed. */
+static const char *common_method(const char *s, apr_size_t len)
+{
+    const char *m;
+    apr_size_t i;
+
+    switch (len) {
+    case 3:
+        m = (s[0] | 0x20) == 'g' ? "GET" : "PUT";
+        break;
+    case 4:
+        m = (s[0] | 0x20) == 'p' ? "POST" : "HEAD";
+        break;
+    case 5:
+        m = "PATCH";
+        break;
+    case 6:
+        m = "DELETE";
+        break;
+    case 7:
+        m = "OPTIONS";
+        break;
+    default:
+        return NULL;
+    }
+    /* m is upper-case letters: clearing 0x20 folds only 'a'-'z' onto
+     * them */
+    for (i = 0; i < len; i++) {
+        if ((s[i] & ~0x20) != m[i]) {
+            return NULL;
+        }
+    }
+    return m;
+}
+
+/* batch_item_set_method() for any other method: checked as a token, kept
+ * upper-cased. Out of line, so that the common methods cost no more
+ * than their compare. */
+static BATCH_COLD apr_status_t set_method_token(const batch_check_t *c,
+                                                batch_item_t *it,
+                                                const char *field,
+                                                const char *s, apr_size_t len)
 {
     char *m = apr_pstrmemdup(c->p, s, len);
     apr_size_t i;
@@ -181,6 +242,19 @@ apr_status_t batch_item_set_method(const batch_check_t *c, batch_item_t *it,
     }
     it->method = m;
     return APR_SUCCESS;
+}
+
+apr_status_t batch_item_set_method(const batch_check_t *c, batch_item_t *it,
+                                   const char *field, const char *s,
+                                   apr_size_t len)
+{
+    const char *common = common_method(s, len);
+
+    if (common) {
+        it->method = common;
+        return APR_SUCCESS;
+    }
+    return set_method_token(c, it, field, s, len);
 }
 
 /* CONTRACT 10, BatchReferences On: the url's references are well-formed;
@@ -363,14 +437,22 @@ void batch_ids_clear(batch_ids_t *ids)
     apr_hash_clear(ids->first);
 }
 
-void batch_ids_add(batch_ids_t *ids, const char *id, apr_size_t len, int index)
+int batch_ids_claim(batch_ids_t *ids, const char *id, apr_size_t len, int index)
 {
     const char *key = batch_util_fold(id, len, ids->tp);
+    apr_uintptr_t v =
+        (apr_uintptr_t)apr_hash_get(ids->first, key, (apr_ssize_t)len);
 
-    if (apr_hash_get(ids->first, key, (apr_ssize_t)len) == NULL) {
+    if (v == 0) {
         apr_hash_set(ids->first, key, (apr_ssize_t)len,
                      (void *)((apr_uintptr_t)index + 1));
     }
+    return (int)v - 1;
+}
+
+void batch_ids_add(batch_ids_t *ids, const char *id, apr_size_t len, int index)
+{
+    (void)batch_ids_claim(ids, id, len, index);
 }
 
 void batch_ids_set(batch_ids_t *ids, const char *id, apr_size_t len, int index)

@@ -20,11 +20,20 @@
 #include "batch_util.h"
 #include "batch_json.h"
 
-/* An open container: where it started and where its members begin on the
- * reader's stack. */
+/* The fast paths of the hot loop: always inlined, as the compiler's
+ * estimate of their size (the scan of batch_util_json_plain_run())
+ * sometimes keeps them out of line. */
+#if defined(__GNUC__)
+#define FAST_PATH inline __attribute__((always_inline))
+#else
+#define FAST_PATH inline
+#endif
+
 /* No slot: the value is dropped (or its container is only checked). */
 #define NO_SLOT ((apr_size_t)-1)
 
+/* An open container: where it started and where its members begin on the
+ * reader's stack. */
 typedef struct frame_t {
     batch_json_type_t type; /* BATCH_JSON_ARRAY or BATCH_JSON_OBJECT */
     unsigned flags;
@@ -46,6 +55,9 @@ typedef struct reader_t {
     apr_size_t sp, cap;
     frame_t *frames;
     int nframes, fcap;
+    frame_t *top;         /* the innermost open container, NULL at the root */
+    batch_json_t *root;   /* the document's value */
+    batch_json_t scratch; /* a value no slot keeps */
     /* the name read last in an object, for its value's slot */
     const char *name;
     apr_size_t name_len;
@@ -253,9 +265,9 @@ static apr_status_t read_string_slow(reader_t *r, apr_size_t *pi,
 
 /* Most strings are plain up to their closing quote: one scan inlined in
  * the caller, the full reader only for the others. */
-static inline apr_status_t read_string(reader_t *r, apr_size_t *pi,
-                                       const char **pstr, apr_size_t *pn,
-                                       unsigned *flags)
+static FAST_PATH apr_status_t read_string(reader_t *r, apr_size_t *pi,
+                                          const char **pstr, apr_size_t *pn,
+                                          unsigned *flags)
 {
     apr_size_t b = *pi + 1, i = batch_util_json_plain_run(r->s, b, r->len);
 
@@ -405,9 +417,11 @@ static apr_status_t read_word(reader_t *r, apr_size_t *pi,
 
 #define IS_WS(c) ((c) == ' ' || (c) == '\n' || (c) == '\r' || (c) == '\t')
 
-static apr_size_t skip_ws(const unsigned char *s, apr_size_t i, apr_size_t len)
+/* Every whitespace byte is <= ' ': compact JSON costs one test. */
+static inline apr_size_t skip_ws(const unsigned char *s, apr_size_t i,
+                                 apr_size_t len)
 {
-    while (i < len && IS_WS(s[i])) {
+    while (i < len && s[i] <= ' ' && IS_WS(s[i])) {
         i++;
     }
     return i;
@@ -427,6 +441,16 @@ static batch_json_member_t *push_slot(reader_t *r)
     return &r->stack[r->sp++];
 }
 
+/* Where the value being read in f (NULL: the document's) goes: its slot,
+ * or the scratch value when nothing keeps it. */
+static inline batch_json_t *dest(reader_t *r, const frame_t *f)
+{
+    if (!f) {
+        return r->root;
+    }
+    return f->slot == NO_SLOT ? &r->scratch : &r->stack[f->slot].value;
+}
+
 static apr_status_t open_container(reader_t *r, batch_json_type_t type,
                                    apr_size_t at, int depth, int tag, int skip)
 {
@@ -444,6 +468,7 @@ static apr_status_t open_container(reader_t *r, batch_json_type_t type,
         r->fcap *= 2;
     }
     f = &r->frames[r->nframes++];
+    r->top = f;
     f->type = type;
     f->flags = 0;
     f->tag = tag;
@@ -455,12 +480,11 @@ static apr_status_t open_container(reader_t *r, batch_json_type_t type,
     return APR_SUCCESS;
 }
 
-/* A member name at s[*pi] (whitespace skipped) and its ':'; kept for the
- * slot of its value unless the object is only checked. */
-static apr_status_t read_name(reader_t *r, apr_size_t *pi)
+/* read_name() for any name: escapes, whitespace, errors. */
+static apr_status_t read_name_slow(reader_t *r, apr_size_t *pi)
 {
-    frame_t *f = &r->frames[r->nframes - 1];
-    apr_size_t i = *pi;
+    frame_t *f = r->top;
+    apr_size_t i = skip_ws(r->s, *pi, r->len);
     unsigned flags = 0;
     apr_status_t rv;
 
@@ -483,56 +507,109 @@ static apr_status_t read_name(reader_t *r, apr_size_t *pi)
     return APR_SUCCESS;
 }
 
-/* The value at s[i] begins: what the hook makes of it (*keep, and *tag
- * for a container it opens), and its slot in the innermost container. */
-static apr_status_t begin_value(reader_t *r, apr_size_t i,
-                                batch_json_keep_t *keep, int *tag)
+/* A member name at s[*pi] (after whitespace) and its ':'; kept for the
+ * slot of its value (in an object only checked, nobody reads it). Most
+ * names are plain, right there and followed by ':' at once: one scan,
+ * inline. */
+static FAST_PATH apr_status_t read_name(reader_t *r, apr_size_t *pi)
 {
-    frame_t *f = r->nframes ? &r->frames[r->nframes - 1] : NULL;
+    const unsigned char *s = r->s;
+    apr_size_t i = *pi, j;
+
+    if (i < r->len && s[i] == '"') {
+        j = batch_util_json_plain_run(s, i + 1, r->len);
+        if (j + 1 < r->len && s[j] == '"' && s[j + 1] == ':') {
+            r->name = (const char *)s + i + 1;
+            r->name_len = j - i - 1;
+            r->name_nul = 0;
+            *pi = j + 2;
+            return APR_SUCCESS;
+        }
+    }
+    return read_name_slow(r, pi);
+}
+
+/* The hook's answer about the value at s[i]; the caller filled in where
+ * it is (ptag to name_nul). */
+static apr_status_t ask_hook(reader_t *r, apr_size_t i, batch_json_at_t *at)
+{
+    apr_status_t rv;
+
+    at->c = r->s[i];
+    at->at = i;
+    at->keep = BATCH_JSON_KEEP;
+    at->tag = 0;
+    at->replace = NO_SLOT;
+    if ((rv = r->hook(r->hook_ctx, at)) != APR_SUCCESS) {
+        r->why = NULL;
+        r->at = i;
+    }
+    return rv;
+}
+
+/* begin_value() for the document's value, which has no container. */
+static apr_status_t begin_root(reader_t *r, apr_size_t i,
+                               batch_json_keep_t *keep, int *tag)
+{
+    batch_json_at_t at;
+    apr_status_t rv;
+
+    if (!r->hook) {
+        return APR_SUCCESS;
+    }
+    memset(&at, 0, sizeof(at));
+    if ((rv = ask_hook(r, i, &at)) != APR_SUCCESS) {
+        return rv;
+    }
+    *keep = at.keep;
+    *tag = at.tag;
+    return APR_SUCCESS;
+}
+
+/* The value at s[i] begins: what the hook makes of it (*keep, and *tag
+ * for a container it opens), its slot in the innermost container, and
+ * where a scalar is read to (*pv: that slot's value, the document's
+ * value, or the scratch value when nothing keeps it). */
+static apr_status_t begin_value(reader_t *r, apr_size_t i,
+                                batch_json_keep_t *keep, int *tag,
+                                batch_json_t **pv)
+{
+    frame_t *f = r->top;
     batch_json_at_t at;
     batch_json_member_t *m;
     apr_status_t rv;
 
     *keep = BATCH_JSON_KEEP;
     *tag = 0;
-    if (f && f->skip) {
+    *pv = &r->scratch;
+    if (!f) {
+        *pv = r->root;
+        return begin_root(r, i, keep, tag);
+    }
+    if (f->skip) {
         *keep = BATCH_JSON_SPAN;
         return APR_SUCCESS;
     }
     if (r->hook) {
-        at.ptag = f ? f->tag : 0;
-        at.k = f ? f->k : 0;
-        at.kept = f ? r->stack + f->base : NULL;
-        at.nkept = f ? r->sp - f->base : 0;
-        at.name = NULL;
-        at.name_len = 0;
-        at.name_nul = 0;
-        if (f && f->type == BATCH_JSON_OBJECT) {
-            at.name = r->name;
-            at.name_len = r->name_len;
-            at.name_nul = r->name_nul;
-        }
-        at.c = r->s[i];
-        at.at = i;
-        at.keep = BATCH_JSON_KEEP;
-        at.tag = 0;
-        at.replace = NO_SLOT;
-        if ((rv = r->hook(r->hook_ctx, &at)) != APR_SUCCESS) {
-            r->why = NULL;
-            r->at = i;
+        at.ptag = f->tag;
+        at.k = f->k;
+        at.kept = r->stack + f->base;
+        at.nkept = r->sp - f->base;
+        at.name = f->type == BATCH_JSON_OBJECT ? r->name : NULL;
+        at.name_len = f->type == BATCH_JSON_OBJECT ? r->name_len : 0;
+        at.name_nul = f->type == BATCH_JSON_OBJECT ? r->name_nul : 0;
+        if ((rv = ask_hook(r, i, &at)) != APR_SUCCESS) {
             return rv;
         }
         *keep = at.keep;
         *tag = at.tag;
-        if (f && at.replace < at.nkept) {
+        if (at.replace < at.nkept) {
             /* the slot of an earlier member: json-c's first place */
             f->k++;
             f->slot = f->base + at.replace;
+            *pv = &r->stack[f->slot].value;
             return APR_SUCCESS;
         }
-    }
-    if (!f) {
-        return APR_SUCCESS;
     }
     f->k++;
     if (*keep == BATCH_JSON_DROP || *keep == BATCH_JSON_WALK) {
@@ -545,30 +622,35 @@ static apr_status_t begin_value(reader_t *r, apr_size_t i,
         m->name = r->name;
         m->name_len = r->name_len;
     }
+    *pv = &m->value;
     return APR_SUCCESS;
 }
 
-/* Close the innermost container at s[end - 1] into v. */
-static void close_container(reader_t *r, batch_json_t *v, apr_size_t end)
+/* Close the innermost container at s[end - 1] into its parent's slot
+ * (dest()). */
+static void close_container(reader_t *r, apr_size_t end)
 {
-    frame_t *f = &r->frames[--r->nframes];
+    frame_t *f = r->top;
     apr_size_t n = r->sp - f->base, k;
+    batch_json_t *v;
 
+    r->top = --r->nframes ? f - 1 : NULL;
+    v = dest(r, r->top);
     v->type = f->type;
     v->flags = f->skip ? BATCH_JSON_F_SPAN : f->flags;
     v->start = f->start;
     v->end = end;
     v->n = f->skip ? 0 : n;
     v->u.elts = NULL;
-    if (f->skip) {
+    if (f->skip || n == 0) {
         return;
     }
-    if (n > 0 && f->type == BATCH_JSON_OBJECT) {
+    if (f->type == BATCH_JSON_OBJECT) {
         v->u.members = apr_palloc(r->p, n * sizeof(batch_json_member_t));
         memcpy(v->u.members, r->stack + f->base,
                n * sizeof(batch_json_member_t));
     }
-    else if (n > 0) {
+    else {
         v->u.elts = apr_palloc(r->p, n * sizeof(batch_json_t));
         for (k = 0; k < n; k++) {
             v->u.elts[k] = r->stack[f->base + k].value;
@@ -582,10 +664,10 @@ static void close_container(reader_t *r, batch_json_t *v, apr_size_t end)
 /* ------------------------------------------------------------------ */
 
 /* The container at s[*pi] == c opens; *pi moves past its first member
- * name, or past its end when it is empty (then *closed and v is it). */
-static apr_status_t open_value(reader_t *r, batch_json_t *v, apr_size_t *pi,
-                               int depth, batch_json_keep_t keep, int tag,
-                               int *closed)
+ * name, or to its end when it is empty (then *closed: finish_value()
+ * closes it). */
+static apr_status_t open_value(reader_t *r, apr_size_t *pi, int depth,
+                               batch_json_keep_t keep, int tag, int *closed)
 {
     const unsigned char *s = r->s;
     unsigned char c = s[*pi];
@@ -600,11 +682,10 @@ static apr_status_t open_value(reader_t *r, batch_json_t *v, apr_size_t *pi,
         return rv;
     }
     i = skip_ws(s, i + 1, r->len);
+    /* an empty container ends at i, where finish_value() closes it */
     *closed = i < r->len && s[i] == (c == '[' ? ']' : '}');
-    if (*closed) {
-        close_container(r, v, ++i);
-    }
-    else if (t == BATCH_JSON_OBJECT && (rv = read_name(r, &i)) != APR_SUCCESS) {
+    if (!*closed && t == BATCH_JSON_OBJECT
+        && (rv = read_name(r, &i)) != APR_SUCCESS) {
         return rv;
     }
     *pi = i;
@@ -620,10 +701,20 @@ static apr_status_t read_scalar(reader_t *r, batch_json_t *v, apr_size_t *pi,
     unsigned char c = s[*pi];
     apr_status_t rv;
 
+    v->start = *pi;
+    v->flags = keep == BATCH_JSON_KEEP ? 0 : BATCH_JSON_F_SPAN;
+    if (c == '"' && keep == BATCH_JSON_KEEP) {
+        /* the usual value: read_string() sets u.str and n */
+        v->type = BATCH_JSON_STRING;
+        rv = read_string(r, pi, &v->u.str, &v->n, &v->flags);
+        v->end = *pi;
+        return rv;
+    }
+    v->n = 0;
+    v->u.str = NULL;
     if (c == '"') {
         v->type = BATCH_JSON_STRING;
-        rv = read_string(r, pi, keep == BATCH_JSON_KEEP ? &v->u.str : NULL,
-                         &v->n, &v->flags);
+        rv = read_string(r, pi, NULL, &v->n, &v->flags);
     }
     else if (c == '-' || IS_DIGIT(c)) {
         v->type = BATCH_JSON_NUMBER;
@@ -637,63 +728,52 @@ static apr_status_t read_scalar(reader_t *r, batch_json_t *v, apr_size_t *pi,
     else {
         return bad_char(r, *pi, "expected a value");
     }
-    if (keep != BATCH_JSON_KEEP) {
-        v->flags |= BATCH_JSON_F_SPAN;
-    }
     v->end = *pi;
     return rv;
 }
 
-/* v is complete: store it into its container's slot, then read on to
- * the next value (*pi at it, *done 0) or close the containers that end
- * here; *done when the document's value is complete. */
-static apr_status_t finish_value(reader_t *r, batch_json_t *v, apr_size_t *pi,
-                                 int *done)
+/* The value just read is complete in its slot: read on to the next value
+ * (*pi at it, *done 0) or close the containers that end here; *done when
+ * the document's value is complete. */
+static apr_status_t finish_value(reader_t *r, apr_size_t *pi, int *done)
 {
     const unsigned char *s = r->s;
     apr_size_t len = r->len, i = *pi;
+    frame_t *f;
 
-    for (;;) {
-        frame_t *f;
-        unsigned char close;
-
-        if (r->nframes == 0) {
-            i = skip_ws(s, i, len);
-            if (i < len) {
-                return bad_char(r, i, "trailing data");
-            }
-            *done = 1;
-            return APR_SUCCESS;
-        }
-        f = &r->frames[r->nframes - 1];
-        if (!f->skip && f->slot != NO_SLOT) {
-            r->stack[f->slot].value = *v;
-        }
-        close = f->type == BATCH_JSON_ARRAY ? ']' : '}';
+    while ((f = r->top) != NULL) {
         i = skip_ws(s, i, len);
         if (i >= len) {
             return bad_end(r);
         }
         if (s[i] == ',') {
-            i = skip_ws(s, i + 1, len);
-            *pi = i;
+            /* whitespace after it: read_name() or read_doc() skips it */
+            *pi = i + 1;
             *done = 0;
             return f->type == BATCH_JSON_OBJECT ? read_name(r, pi)
                                                 : APR_SUCCESS;
         }
-        if (s[i] != close) {
+        if (s[i] != (f->type == BATCH_JSON_ARRAY ? ']' : '}')) {
             return bad_char(r, i,
-                            close == ']' ? "expected ',' or ']'"
-                                         : "expected ',' or '}'");
+                            f->type == BATCH_JSON_ARRAY
+                                ? "expected ',' or ']'"
+                                : "expected ',' or '}'");
         }
-        close_container(r, v, ++i);
+        close_container(r, ++i);
     }
+    i = skip_ws(s, i, len);
+    if (i < len) {
+        return bad_char(r, i, "trailing data");
+    }
+    *done = 1;
+    return APR_SUCCESS;
 }
 
 /* Read values until the document's one value is complete: each turn of
- * the loop reads one value at i, then closes every container that ends
- * after it and stores the result into its parent's open slot. */
-static apr_status_t read_doc(reader_t *r, batch_json_t *v, int depth)
+ * the loop reads one value at i straight into its slot, then
+ * closes every container that ends after it, each into its parent's
+ * slot. */
+static apr_status_t read_doc(reader_t *r, int depth)
 {
     const unsigned char *s = r->s;
     apr_size_t len = r->len, i = 0;
@@ -702,21 +782,18 @@ static apr_status_t read_doc(reader_t *r, batch_json_t *v, int depth)
 
     while (!done) {
         batch_json_keep_t keep;
+        batch_json_t *v;
         int tag, closed = 1;
 
         i = skip_ws(s, i, len);
         if (i >= len) {
             return bad_end(r);
         }
-        if ((rv = begin_value(r, i, &keep, &tag)) != APR_SUCCESS) {
+        if ((rv = begin_value(r, i, &keep, &tag, &v)) != APR_SUCCESS) {
             return rv;
         }
-        v->start = i;
-        v->flags = 0;
-        v->n = 0;
-        v->u.str = NULL;
         if (s[i] == '[' || s[i] == '{') {
-            rv = open_value(r, v, &i, depth, keep, tag, &closed);
+            rv = open_value(r, &i, depth, keep, tag, &closed);
         }
         else {
             rv = read_scalar(r, v, &i, keep);
@@ -724,7 +801,7 @@ static apr_status_t read_doc(reader_t *r, batch_json_t *v, int depth)
         if (rv != APR_SUCCESS) {
             return rv;
         }
-        if (closed && (rv = finish_value(r, v, &i, &done)) != APR_SUCCESS) {
+        if (closed && (rv = finish_value(r, &i, &done)) != APR_SUCCESS) {
             return rv;
         }
     }
@@ -738,7 +815,6 @@ apr_status_t batch_json_parse_hooked(const batch_json_t **pvalue,
                                      apr_pool_t *p)
 {
     reader_t r;
-    batch_json_t *v = apr_palloc(p, sizeof(*v));
     apr_status_t rv;
 
     *pvalue = NULL;
@@ -751,6 +827,8 @@ apr_status_t batch_json_parse_hooked(const batch_json_t **pvalue,
     r.fcap = 8;
     r.nframes = 0;
     r.frames = apr_palloc(p, (apr_size_t)r.fcap * sizeof(*r.frames));
+    r.top = NULL;
+    r.root = apr_palloc(p, sizeof(*r.root));
     r.name = NULL;
     r.name_len = 0;
     r.name_nul = 0;
@@ -759,7 +837,7 @@ apr_status_t batch_json_parse_hooked(const batch_json_t **pvalue,
     r.why = NULL;
     r.at = 0;
 
-    rv = read_doc(&r, v, depth < 1 ? 1 : depth);
+    rv = read_doc(&r, depth < 1 ? 1 : depth);
     if (rv != APR_SUCCESS) {
         if (why) {
             *why = r.why;
@@ -769,7 +847,7 @@ apr_status_t batch_json_parse_hooked(const batch_json_t **pvalue,
         }
         return rv;
     }
-    *pvalue = v;
+    *pvalue = r.root;
     return APR_SUCCESS;
 }
 

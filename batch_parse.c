@@ -85,6 +85,13 @@ typedef struct parse_ctx {
 /* The containers shape_hook() tells apart (0: none, the root). */
 enum { T_DOC = 1, T_REQS, T_ITEM, T_HEADERS, T_DEPS };
 
+/* Kept out of the caller, so that its common path stays short. */
+#if defined(__GNUC__)
+#define NOINLINE __attribute__((noinline))
+#else
+#define NOINLINE
+#endif
+
 /* No slot yet (batch_json_at_t.replace). */
 #define NO_SLOT ((apr_size_t)-1)
 
@@ -93,6 +100,7 @@ enum { T_DOC = 1, T_REQS, T_ITEM, T_HEADERS, T_DEPS };
 typedef struct item_members {
     const batch_json_t *f[F_COUNT];
     const batch_json_member_t *unknown;
+    int dup_id; /* an earlier item has the same id (index_items()) */
 } item_members;
 
 /* ------------------------------------------------------------------ */
@@ -239,56 +247,91 @@ static char *merge_decode(apr_size_t *pn, const char *in, apr_size_t len,
     return out;
 }
 
-/* Characters no url or base may hold; NULL when s is clean. */
-/* Bytes of a url that need no closer look: printable ASCII but '#',
+/* Bytes of a url that need no closer look (1): printable ASCII but '#',
  * '%' and '\\', and bytes >= 0x80 but 0xC2 (the lead byte of C1
- * controls). */
+ * controls); '/' and '?' need none either, but tell scan_url() where the
+ * path's segments and its query begin (2). */
 static const unsigned char url_plain[256] = {
-    [0x21 ... 0x22] = 1, [0x24] = 1,          [0x26 ... 0x5B] = 1,
-    [0x5D ... 0x7E] = 1, [0x80 ... 0xC1] = 1, [0xC3 ... 0xFF] = 1};
+    [0x21 ... 0x22] = 1, [0x24] = 1,          [0x26 ... 0x2E] = 1,
+    ['/'] = 2,           [0x30 ... 0x3E] = 1, ['?'] = 2,
+    [0x40 ... 0x5B] = 1, [0x5D ... 0x7E] = 1, [0x80 ... 0xC1] = 1,
+    [0xC3 ... 0xFF] = 1,
+};
 
+/* Why no url or base may hold the character at u, which url_plain
+ * says needs a closer look (not NUL); NULL when it may (a well-formed
+ * %-escape, 0xC2 leading no C1 control). */
+static const char *bad_char_at(const unsigned char *u)
+{
+    if (*u == ' ' || (*u >= '\t' && *u <= '\r')) {
+        return "must not contain whitespace";
+    }
+    if (batch_item_ctl_at((const char *)u, u[1] ? 2 : 1)) {
+        return "must not contain control characters";
+    }
+    if (*u == '\\') {
+        return "must not contain '\\'";
+    }
+    if (*u == '#') {
+        return "must not contain a fragment";
+    }
+    if (*u == '%' && !(apr_isxdigit(u[1]) && apr_isxdigit(u[2]))) {
+        return "contains an invalid %-escape";
+    }
+    return NULL;
+}
+
+/* Characters no url or base may hold; NULL when s is clean. */
 static const char *bad_chars(const char *s)
 {
     const unsigned char *u = (const unsigned char *)s;
+    const char *why;
 
     for (; *u; u++) {
-        if (url_plain[*u]) {
-            continue;
-        }
-        if (*u == ' ' || (*u >= '\t' && *u <= '\r')) {
-            return "must not contain whitespace";
-        }
-        if (batch_item_ctl_at((const char *)u, u[1] ? 2 : 1)) {
-            return "must not contain control characters";
-        }
-        if (*u == '\\') {
-            return "must not contain '\\'";
-        }
-        if (*u == '#') {
-            return "must not contain a fragment";
-        }
-        if (*u == '%' && !(apr_isxdigit(u[1]) && apr_isxdigit(u[2]))) {
-            return "contains an invalid %-escape";
+        if (!url_plain[*u] && (why = bad_char_at(u)) != NULL) {
+            return why;
         }
     }
     return NULL;
 }
 
-/* 1 when the absolute path s[0..n) is already what merge_decode() and
- * remove_dots() would make of it: no '%' escape, no empty segment, no
- * segment starting with '.'. */
-static int path_is_normal(const char *s, apr_size_t n)
+/* One pass over a url: bad_chars()'s verdict, the end of its path (*pq:
+ * the first '?', else the NUL), and whether that path is already what
+ * merge_decode() and remove_dots() would make of it (*normal: no '%'
+ * escape, no empty segment, no segment starting with '.'). */
+static const char *scan_url(const char *url, const char **pq, int *normal)
 {
-    apr_size_t i;
+    const unsigned char *u = (const unsigned char *)url, *q = NULL;
+    const char *why;
 
-    for (i = 0; i < n; i++) {
-        if (s[i] == '%'
-            || (s[i] == '/' && i + 1 < n
-                && (s[i + 1] == '/' || s[i + 1] == '.'))) {
-            return 0;
+    *normal = 1;
+    for (;; u++) {
+        unsigned char t = url_plain[*u];
+
+        if (t == 1) {
+            continue;
+        }
+        if (t == 2) {
+            if (*u == '?') {
+                q = q ? q : u;
+            }
+            else if (!q && (u[1] == '/' || u[1] == '.')) {
+                *normal = 0;
+            }
+            continue;
+        }
+        if (*u == '\0') {
+            break;
+        }
+        if ((why = bad_char_at(u)) != NULL) {
+            return why;
+        }
+        if (*u == '%' && !q) {
+            *normal = 0;
         }
     }
-    return 1;
+    *pq = (const char *)(q ? q : u);
+    return NULL;
 }
 
 /* RFC 3986 5.2.4 on an absolute path (starting with '/', slashes already
@@ -337,54 +380,46 @@ static char *remove_dots(apr_size_t *pn, const char *in, apr_size_t n,
     return out;
 }
 
-apr_status_t batch_parse_resolve_url(const char **puri, const char **why,
-                                     const char *url, const char *base,
-                                     apr_pool_t *p)
+/* 1 when url starts with a scheme: letters, digits, '+', '-', '.' up to
+ * a ':' that comes before any '/' or '?' (RFC 3986 3.1). */
+static int has_scheme(const char *url)
 {
-    const char *s, *query, *composed, *bad;
-    apr_size_t plen, blen, n;
-    char *path;
+    const char *s;
 
-    if (!base) {
-        base = "";
+    if (!apr_isalpha(url[0])) {
+        return 0;
     }
-    blen = strlen(base);
-
-    /* A scheme is letters, digits, '+', '-', '.' up to a ':' that comes
-     * before any '/' or '?' (RFC 3986 3.1). */
-    if (apr_isalpha(url[0])) {
-        for (s = url + 1; *s && *s != '/' && *s != '?'; s++) {
-            if (*s == ':') {
-                *why = "must not contain a scheme";
-                return APR_EINVAL;
-            }
-            if (!apr_isalnum(*s) && *s != '+' && *s != '-' && *s != '.') {
-                break;
-            }
+    for (s = url + 1; *s && *s != '/' && *s != '?'; s++) {
+        if (*s == ':') {
+            return 1;
+        }
+        if (!apr_isalnum(*s) && *s != '+' && *s != '-' && *s != '.') {
+            break;
         }
     }
-    if (url[0] == '/' && url[1] == '/') {
-        *why = "must not contain an authority (//host)";
-        return APR_EINVAL;
-    }
-    if ((bad = bad_chars(url)) != NULL) {
-        *why = bad;
-        return APR_EINVAL;
-    }
+    return 0;
+}
 
-    query = strchr(url, '?');
-    if (!query) {
-        query = url + strlen(url);
-    }
-    plen = (apr_size_t)(query - url);
-    if (url[0] == '/' && path_is_normal(url, plen)
-        && (blen == 0
-            || (plen >= blen && !memcmp(url, base, blen)
-                && (plen == blen || url[blen] == '/')))) {
-        /* the usual item: nothing to merge, decode or remove */
-        *puri = url;
-        return APR_SUCCESS;
-    }
+/* 1 when the path s[0..n) is base or under it (base of blen bytes). */
+static APR_INLINE int under_base(const char *s, apr_size_t n, const char *base,
+                                 apr_size_t blen)
+{
+    return blen == 0
+           || (n >= blen && !memcmp(s, base, blen)
+               && (n == blen || s[blen] == '/'));
+}
+
+/* batch_parse_resolve_url() for a url whose path (url[0..query)) needs
+ * base put before it, slashes merged, %2E decoded or dot segments
+ * removed. */
+static NOINLINE apr_status_t resolve_path(const char **puri, const char **why,
+                                          const char *url, const char *query,
+                                          const char *base, apr_size_t blen,
+                                          apr_pool_t *p)
+{
+    apr_size_t plen = (apr_size_t)(query - url), n;
+    const char *composed;
+    char *path;
 
     if (plen == 0) {
         composed = blen ? base : "/";
@@ -393,9 +428,7 @@ apr_status_t batch_parse_resolve_url(const char **puri, const char **why,
         composed =
             apr_pstrcat(p, base, "/", apr_pstrmemdup(p, url, plen), NULL);
     }
-    else if (blen == 0
-             || (plen >= blen && !memcmp(url, base, blen)
-                 && (plen == blen || url[blen] == '/'))) {
+    else if (under_base(url, plen, base, blen)) {
         /* already under base, as Graph SDKs send "/v1.0/me" or "/me" */
         composed = apr_pstrmemdup(p, url, plen);
     }
@@ -409,14 +442,46 @@ apr_status_t batch_parse_resolve_url(const char **puri, const char **why,
         *why = "climbs above the root with \"..\"";
         return APR_EINVAL;
     }
-    if (blen > 0
-        && !(n >= blen && !memcmp(path, base, blen)
-             && (n == blen || path[blen] == '/'))) {
+    if (!under_base(path, n, base, blen)) {
         *why = apr_psprintf(p, "lies outside the batch base \"%s\"", base);
         return APR_EINVAL;
     }
     *puri = apr_pstrcat(p, path, query, NULL);
     return APR_SUCCESS;
+}
+
+apr_status_t batch_parse_resolve_url(const char **puri, const char **why,
+                                     const char *url, const char *base,
+                                     apr_pool_t *p)
+{
+    const char *query, *bad;
+    int normal;
+
+    if (!base) {
+        base = "";
+    }
+    /* (a path has no scheme: no need to look) */
+    if (url[0] != '/' && has_scheme(url)) {
+        *why = "must not contain a scheme";
+        return APR_EINVAL;
+    }
+    if (url[0] == '/' && url[1] == '/') {
+        *why = "must not contain an authority (//host)";
+        return APR_EINVAL;
+    }
+    if ((bad = scan_url(url, &query, &normal)) != NULL) {
+        *why = bad;
+        return APR_EINVAL;
+    }
+    if (url[0] == '/' && normal
+        && (!base[0]
+            || under_base(url, (apr_size_t)(query - url), base,
+                          strlen(base)))) {
+        /* the usual item: nothing to merge, decode or remove */
+        *puri = url;
+        return APR_SUCCESS;
+    }
+    return resolve_path(puri, why, url, query, base, strlen(base), p);
 }
 
 apr_status_t batch_parse_base(const char **pbase, const char *in, apr_pool_t *p)
@@ -449,7 +514,9 @@ apr_status_t batch_parse_base(const char **pbase, const char *in, apr_pool_t *p)
 
 /* The JSON shape of each member; the rules are batch_item.c's. */
 
-static apr_status_t parse_id(parse_ctx *c, const batch_json_t *v,
+/* dup: index_items() found the id on an earlier item (the check then
+ * says which). */
+static apr_status_t parse_id(parse_ctx *c, const batch_json_t *v, int dup,
                              batch_item_t *it)
 {
     apr_status_t rv;
@@ -462,7 +529,8 @@ static apr_status_t parse_id(parse_ctx *c, const batch_json_t *v,
         != APR_SUCCESS) {
         return rv;
     }
-    return batch_item_check_unique(&c->chk, c->all, it, "id");
+    return dup ? batch_item_check_unique(&c->chk, c->all, it, "id")
+               : APR_SUCCESS;
 }
 
 static apr_status_t parse_method(parse_ctx *c, const batch_json_t *v,
@@ -724,7 +792,7 @@ static apr_status_t parse_item(parse_ctx *c, const batch_json_t *o,
     if (!f[F_ID]) {
         return fail(c, it->index, NULL, "id", "\"id\" is required");
     }
-    if ((rv = parse_id(c, f[F_ID], it)) != APR_SUCCESS) {
+    if ((rv = parse_id(c, f[F_ID], im->dup_id, it)) != APR_SUCCESS) {
         return rv;
     }
     if (unknown) {
@@ -860,10 +928,12 @@ static apr_status_t doc_member(parse_ctx *c, batch_json_at_t *at)
                 quote(at->name, at->name_len, c->chk.p));
 }
 
-static apr_status_t request_item(parse_ctx *c, batch_json_at_t *at)
+/* An element of "requests" that is past BatchMaxRequests or no object:
+ * refused, unless it is not JSON at all (the reader's to say). */
+static BATCH_COLD apr_status_t request_not_item(parse_ctx *c,
+                                                const batch_json_at_t *at)
 {
     const char *type;
-    int f;
 
     if (c->chk.lim->max_requests > 0
         && at->k >= (apr_size_t)c->chk.lim->max_requests) {
@@ -871,12 +941,30 @@ static apr_status_t request_item(parse_ctx *c, batch_json_at_t *at)
                     "\"requests\" holds more than the %d items allowed",
                     c->chk.lim->max_requests);
     }
-    if (at->c != '{') {
-        /* not JSON at all is the reader's to say */
-        type = type_at(c, at);
-        return type ? fail(c, (int)at->k, NULL, NULL,
-                           "must be an object, not %s", type)
-                    : APR_SUCCESS;
+    type = type_at(c, at);
+    return type ? fail(c, (int)at->k, NULL, NULL, "must be an object, not %s",
+                       type)
+                : APR_SUCCESS;
+}
+
+/* A "requests" array begins (again): the tables are reused. */
+static NOINLINE void requests_begin(parse_ctx *c)
+{
+    c->nbefore = 0;
+    if (c->before) {
+        batch_ids_clear(c->before);
+        apr_array_clear(c->dinfo);
+    }
+}
+
+static apr_status_t request_item(parse_ctx *c, batch_json_at_t *at)
+{
+    int f;
+
+    if ((c->chk.lim->max_requests > 0
+         && at->k >= (apr_size_t)c->chk.lim->max_requests)
+        || at->c != '{') {
+        return request_not_item(c, at);
     }
     at->tag = T_ITEM;
     c->item = (int)at->k;
@@ -885,12 +973,7 @@ static apr_status_t request_item(parse_ctx *c, batch_json_at_t *at)
      * (deps_begin()) */
     c->reqs_kept = at->kept;
     if (at->k == 0) {
-        /* a "requests" array begins (again): the tables are reused */
-        c->nbefore = 0;
-        if (c->before) {
-            batch_ids_clear(c->before);
-            apr_array_clear(c->dinfo);
-        }
+        requests_begin(c);
     }
     for (f = 0; f < F_COUNT; f++) {
         c->fslot[f] = NO_SLOT;
@@ -951,26 +1034,26 @@ static int deps_group(parse_ctx *c, dep_info_t *d, const char *id, apr_size_t n)
     return 1;
 }
 
-static apr_status_t item_member(parse_ctx *c, batch_json_at_t *at)
+/* A member the items do not have: refused, naming the item by its id
+ * when that has been read. */
+static BATCH_COLD apr_status_t unknown_member(parse_ctx *c,
+                                              const batch_json_at_t *at)
 {
-    int f = item_field(at->name, at->name_len);
     const char *id;
 
-    if (at->name_nul) {
-        return nul_name(c);
+    if (id_so_far(&id, c, at) != APR_SUCCESS) {
+        return APR_EINVAL;
     }
-    if (f < 0) {
-        if (id_so_far(&id, c, at) != APR_SUCCESS) {
-            return APR_EINVAL;
-        }
-        return fail(
-            c, c->item, id, apr_pstrmemdup(c->chk.p, at->name, at->name_len),
-            "unknown member \"%s\"", quote(at->name, at->name_len, c->chk.p));
-    }
-    at->replace = c->fslot[f];
-    if (c->fslot[f] == NO_SLOT) {
-        c->fslot[f] = at->nkept;
-    }
+    return fail(
+        c, c->item, id, apr_pstrmemdup(c->chk.p, at->name, at->name_len),
+        "unknown member \"%s\"", quote(at->name, at->name_len, c->chk.p));
+}
+
+/* A member f of an item that is no string: headers and dependsOn are
+ * read by their own hooks; anything else is only checked. */
+static NOINLINE apr_status_t item_container(parse_ctx *c, batch_json_at_t *at,
+                                            int f)
+{
     if (f == F_HEADERS && at->c == '{') {
         at->tag = T_HEADERS;
         c->hnames = NULL;
@@ -983,11 +1066,29 @@ static apr_status_t item_member(parse_ctx *c, batch_json_at_t *at)
         at->tag = T_DEPS;
         deps_begin(c);
     }
-    else if (at->c == '[' || at->c == '{' || (f != F_BODY && at->c != '"')) {
+    else if (at->c == '[' || at->c == '{' || f != F_BODY) {
         /* a body, or a member of the wrong type: only its type counts */
         at->keep = BATCH_JSON_SPAN;
     }
     return APR_SUCCESS;
+}
+
+static apr_status_t item_member(parse_ctx *c, batch_json_at_t *at)
+{
+    int f = item_field(at->name, at->name_len);
+
+    if (at->name_nul) {
+        return nul_name(c);
+    }
+    if (f < 0) {
+        return unknown_member(c, at);
+    }
+    at->replace = c->fslot[f];
+    if (c->fslot[f] == NO_SLOT) {
+        c->fslot[f] = at->nkept;
+    }
+    /* most members are strings, kept as they are */
+    return at->c == '"' ? APR_SUCCESS : item_container(c, at, f);
 }
 
 /* The slot of an earlier header of this name, or NO_SLOT. */
@@ -1093,31 +1194,38 @@ static void deps_element(parse_ctx *c, batch_json_at_t *at)
     at->keep = at->c == '"' ? BATCH_JSON_KEEP : BATCH_JSON_SPAN;
 }
 
-static apr_status_t shape_hook(void *ctx, batch_json_at_t *at)
+/* shape_hook() in the document, headers and dependsOn. */
+static NOINLINE apr_status_t shape_other(parse_ctx *c, batch_json_at_t *at)
 {
-    parse_ctx *c = ctx;
-    apr_status_t rv = APR_SUCCESS;
-
     switch (at->ptag) {
     case 0:
         at->tag = T_DOC;
         at->keep = at->c == '{' ? BATCH_JSON_KEEP : BATCH_JSON_SPAN;
-        break;
+        return APR_SUCCESS;
     case T_DOC:
-        rv = doc_member(c, at);
-        break;
-    case T_REQS:
-        rv = request_item(c, at);
-        break;
-    case T_ITEM:
-        rv = item_member(c, at);
-        break;
+        return doc_member(c, at);
     case T_HEADERS:
-        rv = header_member(c, at);
-        break;
+        return header_member(c, at);
     default: /* T_DEPS */
         deps_element(c, at);
-        break;
+        return APR_SUCCESS;
+    }
+}
+
+static apr_status_t shape_hook(void *ctx, batch_json_at_t *at)
+{
+    parse_ctx *c = ctx;
+    apr_status_t rv;
+
+    /* most values are an item's members, or the items: they go first */
+    if (at->ptag == T_ITEM) {
+        rv = item_member(c, at);
+    }
+    else if (at->ptag == T_REQS) {
+        rv = request_item(c, at);
+    }
+    else {
+        rv = shape_other(c, at);
     }
     return rv == APR_SUCCESS ? rv : refused(c, rv);
 }
@@ -1169,16 +1277,16 @@ static apr_status_t check_doc(parse_ctx *c, const batch_json_t *doc,
 }
 
 /* Every id first, so that dependsOn can tell a later item from an
- * unknown one. Errors about ids are left to the item's own turn; a
- * member name with \u0000 in an item or its headers refuses the batch
- * before any item is looked at, as it always did. From the last item to
- * the first, so that each id ends up with its first index. */
+ * unknown one, and each item whether an earlier one has its id. Errors
+ * about ids are left to the item's own turn; a member name with \u0000
+ * in an item or its headers refuses the batch before any item is looked
+ * at, as it always did. */
 static apr_status_t index_items(parse_ctx *c, const batch_json_t *reqs,
                                 item_members *ims, batch_t *b)
 {
-    apr_size_t k = reqs->n;
+    apr_size_t k;
 
-    while (k-- > 0) {
+    for (k = 0; k < reqs->n; k++) {
         const batch_json_t *o = &reqs->u.elts[k], *v;
 
         /* zeroed here, item by item, not with one memset: the loop runs
@@ -1195,7 +1303,8 @@ static apr_status_t index_items(parse_ctx *c, const batch_json_t *reqs,
         }
         v = ims[k].f[F_ID];
         if (v && v->type == BATCH_JSON_STRING) {
-            batch_ids_set(c->all, v->u.str, v->n, (int)k);
+            ims[k].dup_id =
+                batch_ids_claim(c->all, v->u.str, v->n, (int)k) >= 0;
         }
         v = ims[k].f[F_GROUP];
         if (v && v->type == BATCH_JSON_STRING) {

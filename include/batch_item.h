@@ -170,6 +170,13 @@ void batch_ids_add(batch_ids_t *ids, const char *id, apr_size_t len, int index);
  *  of every id, as batch_ids_add() would give. */
 void batch_ids_set(batch_ids_t *ids, const char *id, apr_size_t len, int index);
 
+/** batch_ids_add() that tells what it found: the index the id already
+ *  had (an earlier item's), or -1 when it was new and is now index's.
+ *  A format that goes over its items in order learns each duplicate
+ *  there, with one fold of the id. */
+int batch_ids_claim(batch_ids_t *ids, const char *id, apr_size_t len,
+                    int index);
+
 /** The index of the first item with this id (any case), or -1. */
 int batch_ids_find(const batch_ids_t *ids, const char *id, apr_size_t len);
 

@@ -131,6 +131,15 @@ START_TEST(item_ids)
             "control characters");
     refused(batch_item_set_id(&chk, it, "id", "a\xc2\x85", 3), "id",
             "control characters");
+    /* printable ASCII passes at a glance; DEL and the rest do not */
+    ck_assert_int_eq(batch_item_set_id(&chk, it, "id", " a~", 3), APR_SUCCESS);
+    ck_assert_str_eq(it->id, " a~");
+    refused(batch_item_set_id(&chk, it, "id", "a\x7f", 2), "id",
+            "control characters");
+    memset(longid, '~', 256);
+    longid[255] = '\x01';
+    refused(batch_item_set_id(&chk, it, "id", longid, 256), "id",
+            "control characters");
 }
 END_TEST
 
@@ -147,6 +156,37 @@ START_TEST(methods)
     refused(batch_item_set_method(&chk, it, "method", "GE\0T", 4), "method",
             "not an HTTP method token");
     refused(batch_item_set_method(&chk, it, "method", "", 0), "method",
+            "not an HTTP method token");
+
+    /* the common methods in any case, and near misses */
+    {
+        static const struct {
+            const char *in, *want;
+        } cases[] = {
+            {"gEt", "GET"},         {"put", "PUT"},       {"Post", "POST"},
+            {"head", "HEAD"},       {"PATCH", "PATCH"},   {"delete", "DELETE"},
+            {"options", "OPTIONS"}, {"gets", "GETS"},     {"pux", "PUX"},
+            {"dELETEs", "DELETES"}, {"option", "OPTION"}, {"copy", "COPY"},
+        };
+        apr_size_t k;
+
+        for (k = 0; k < sizeof(cases) / sizeof(cases[0]); k++) {
+            ck_assert_int_eq(batch_item_set_method(&chk, it, "method",
+                                                   cases[k].in,
+                                                   strlen(cases[k].in)),
+                             APR_SUCCESS);
+            ck_assert_str_eq(it->method, cases[k].want);
+        }
+    }
+    /* a byte that folds onto no letter: 0xC7 & ~0x20 is not 'G' */
+    refused(batch_item_set_method(&chk, it, "method",
+                                  "\xc7"
+                                  "ET",
+                                  3),
+            "method", "not an HTTP method token");
+    refused(batch_item_set_method(&chk, it, "method", "GE\x14", 3), "method",
+            "not an HTTP method token");
+    refused(batch_item_set_method(&chk, it, "method", "PU@", 3), "method",
             "not an HTTP method token");
 }
 END_TEST

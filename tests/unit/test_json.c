@@ -192,6 +192,21 @@ START_TEST(containers)
     ck_assert_int_eq(v->u.elts[4].type, BATCH_JSON_FALSE);
     ck_assert_uint_eq(v->u.elts[5].n, 0);
 
+    /* whitespace anywhere between the tokens, empty containers inside */
+    v = OK("{ \"a\" : 1 ,\t\"b\" :[ ] ,\"c\":{ } , \"d\\u0041\":[[],{}] }");
+    ck_assert_uint_eq(v->n, 4);
+    NAME_IS(&v->u.members[0], "a");
+    NAME_IS(&v->u.members[1], "b");
+    ck_assert_int_eq(v->u.members[1].value.type, BATCH_JSON_ARRAY);
+    ck_assert_uint_eq(v->u.members[1].value.n, 0);
+    NAME_IS(&v->u.members[2], "c");
+    ck_assert_int_eq(v->u.members[2].value.type, BATCH_JSON_OBJECT);
+    ck_assert_uint_eq(v->u.members[2].value.n, 0);
+    NAME_IS(&v->u.members[3], "dA");
+    ck_assert_uint_eq(v->u.members[3].value.n, 2);
+    ck_assert_uint_eq(v->u.members[3].value.start, 42);
+    ck_assert_uint_eq(v->u.members[3].value.end, 49);
+
     v = OK("{\"b\":1,\"a\":{\"c\":[{}]},\"\":\"e\"}");
     ck_assert_uint_eq(v->n, 3);
     NAME_IS(&v->u.members[0], "b"); /* order kept */
@@ -246,6 +261,14 @@ START_TEST(grammar_errors)
     BAD_AT("[1}", "expected ',' or ']'", 2);
     BAD_AT("{\"a\":1]", "expected ',' or '}'", 6);
     BAD_AT("{\"a\":1,}", "expected a member name", 7);
+    BAD_AT("{\"a\":1, }", "expected a member name", 8);
+    BAD_AT("{\"a\":1,\n", "unexpected end of data", 8);
+    BAD_AT("{\"a\":1,\"b\"}", "expected ':'", 10);
+    BAD_AT("{\"a\":1, \"b\" }", "expected ':'", 12);
+    BAD_AT("{\"a\":1,\"b", "unexpected end of data", 9);
+    BAD_AT("{\"a\":1,\"b\":", "unexpected end of data", 11);
+    BAD_AT("[1, ]", "expected a value", 4);
+    BAD_AT("[[ ],{ },]", "expected a value", 9);
     BAD_AT("{,}", "expected a member name", 1);
     BAD_AT("{a:1}", "expected a member name", 1);
     BAD_AT("{'a':1}", "expected a member name", 1);
