@@ -22,16 +22,6 @@
 #include "batch_util.h"
 #include "batch_encode.h"
 
-/* For the few helpers of the hot path that must be inlined to pay off
- * (a call would cost more than they do). */
-#if defined(__GNUC__)
-#define ENC_ALWAYS_INLINE inline __attribute__((always_inline))
-#define ENC_NOINLINE __attribute__((noinline))
-#else
-#define ENC_ALWAYS_INLINE inline
-#define ENC_NOINLINE
-#endif
-
 /* Deepest JSON response body still inlined as a value; a deeper one is
  * passed on as a string (many clients' readers recurse). */
 #define ENCODE_JSON_DEPTH 512
@@ -176,17 +166,6 @@ static inline void copy_run(char *d, const char *s, apr_size_t n)
  * last window are read in overlapping pieces that stay inside s[0..n):
  * no byte loop, no read past the end. */
 #if defined(__SSE2__)
-/* batch_util_json_special16() of 16 bytes already in a register. */
-static inline unsigned int special_v(__m128i v)
-{
-    __m128i special =
-        _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8('"')),
-                                  _mm_cmpeq_epi8(v, _mm_set1_epi8('\\'))),
-                     _mm_cmplt_epi8(v, _mm_set1_epi8(0x20)));
-
-    return (unsigned int)_mm_movemask_epi8(special);
-}
-
 #define LOAD16(p) _mm_loadu_si128((const __m128i *)(const void *)(p))
 #define LOAD8(p) _mm_loadl_epi64((const __m128i *)(const void *)(p))
 
@@ -216,22 +195,22 @@ static inline int tiny_special(const char *s, apr_size_t n)
              & batch_util_json_plain[(unsigned char)s[n - 1]]);
 }
 
-static ENC_ALWAYS_INLINE unsigned int window_mask(const char *s, apr_size_t i,
-                                                  apr_size_t n)
+static BATCH_INLINE unsigned int window_mask(const char *s, apr_size_t i,
+                                             apr_size_t n)
 {
     unsigned int m;
     apr_size_t k;
 
     if (n - i >= 16) {
-        return special_v(LOAD16(s + i));
+        return batch_util_json_special_v(LOAD16(s + i));
     }
     if (n >= 16) {
         /* the last 16 bytes, less those of the window before */
-        return special_v(LOAD16(s + n - 16)) >> (16 - (n - i));
+        return batch_util_json_special_v(LOAD16(s + n - 16)) >> (16 - (n - i));
     }
     if (n >= 4) {
         /* bits 0-7 (0-3) the first bytes, 8-15 (4-7) the last ones */
-        m = special_v(short_v(s, n));
+        m = batch_util_json_special_v(short_v(s, n));
         k = n >= 8 ? 8 : 4;
         return (m & ((1u << k) - 1)) | (m >> k & ((1u << k) - 1)) << (n - k);
     }
@@ -245,8 +224,8 @@ static ENC_ALWAYS_INLINE unsigned int window_mask(const char *s, apr_size_t i,
     return m;
 }
 #else
-static ENC_ALWAYS_INLINE unsigned int window_mask(const char *s, apr_size_t i,
-                                                  apr_size_t n)
+static BATCH_INLINE unsigned int window_mask(const char *s, apr_size_t i,
+                                             apr_size_t n)
 {
     unsigned int m = 0;
     apr_size_t k;
@@ -279,7 +258,7 @@ static inline apr_size_t low_bit(unsigned int m)
  * name or value, copied as it is. Read as window_mask() reads (16 bytes
  * at a time, overlapping at the end; 8 or 4 below 16), checked and
  * stored in the same pass. d has room for n. */
-static ENC_ALWAYS_INLINE int copy_plain(char *d, const char *s, apr_size_t n)
+static BATCH_INLINE int copy_plain(char *d, const char *s, apr_size_t n)
 {
 #if defined(__SSE2__)
     apr_size_t i;
@@ -288,18 +267,19 @@ static ENC_ALWAYS_INLINE int copy_plain(char *d, const char *s, apr_size_t n)
         for (i = 0; n - i > 16; i += 16) {
             __m128i v = LOAD16(s + i);
 
-            if (special_v(v)) {
+            if (batch_util_json_special_v(v)) {
                 return 0;
             }
             _mm_storeu_si128((__m128i *)(void *)(d + i), v);
         }
-        if (special_v(LOAD16(s + n - 16))) {
+        if (batch_util_json_special_v(LOAD16(s + n - 16))) {
             return 0;
         }
         _mm_storeu_si128((__m128i *)(void *)(d + n - 16), LOAD16(s + n - 16));
         return 1;
     }
-    if (n >= 4 ? special_v(short_v(s, n)) != 0 : n && tiny_special(s, n)) {
+    if (n >= 4 ? batch_util_json_special_v(short_v(s, n)) != 0
+               : n && tiny_special(s, n)) {
         return 0;
     }
     copy_run(d, s, n);
@@ -362,7 +342,7 @@ static apr_size_t esc_quotes(sb_t *b, const char *s, apr_size_t n, int quotes)
  * escaper's rounds would. From the first other escape on, the one
  * escaper; when escapes fill the room, the buffer grows and the escaper
  * goes on where it stopped. */
-static ENC_NOINLINE void sb_esc(sb_t *b, const char *s, apr_size_t n)
+static BATCH_NOINLINE void sb_esc(sb_t *b, const char *s, apr_size_t n)
 {
     int quotes = n <= SB_ESC_INLINE_MAX;
     apr_size_t done, used;
@@ -381,8 +361,7 @@ static ENC_NOINLINE void sb_esc(sb_t *b, const char *s, apr_size_t n)
 /* "s" (s[0..n) quoted) at cursor d, in room reserved for n + 2, when no
  * byte of s needs an escape (the common case): returns the end. Else
  * NULL: the caller writes it with sb_str, which escapes. */
-static ENC_ALWAYS_INLINE char *put_plain_str(char *d, const char *s,
-                                             apr_size_t n)
+static BATCH_INLINE char *put_plain_str(char *d, const char *s, apr_size_t n)
 {
     d[0] = '"';
     if (!copy_plain(d + 1, s, n)) {
@@ -517,21 +496,12 @@ typedef struct hdr_t {
 
 /* Hop-by-hop headers (batch_util_hop_by_hop) and the framing the batch
  * response replaces; none describes the item to the client. Content-Type
- * is written first, under its exact name. By length first: most names
- * (ETag, Last-Modified, ...) cost no compare and no call. The hop-by-hop
- * lengths are those of the names batch_util_hop_by_hop knows (TE;
- * Trailer, Upgrade; Connection, Keep-Alive; Proxy-Connection;
- * Transfer-Encoding); the unit tests hold this to the reference encoder
- * for every one of them. */
-static ENC_ALWAYS_INLINE int is_dropped(const char *name, apr_size_t n)
+ * is written first, under its exact name. By length first (the
+ * hop-by-hop test is inline and does the same): most names (ETag,
+ * Last-Modified, ...) cost no compare and no call. */
+static BATCH_INLINE int is_dropped(const char *name, apr_size_t n)
 {
     switch (n) {
-    case 2:
-    case 7:
-    case 10:
-    case 16:
-    case 17:
-        return batch_util_hop_by_hop(name, n);
     case 12:
         /* httpd's spelling first: a compare of two words */
         return !memcmp(name, "Content-Type", 12)
@@ -540,7 +510,7 @@ static ENC_ALWAYS_INLINE int is_dropped(const char *name, apr_size_t n)
         return !memcmp(name, "Content-Length", 14)
                || batch_util_caseeq(name, "Content-Length", n);
     default:
-        return 0;
+        return batch_util_hop_by_hop(name, n);
     }
 }
 
@@ -580,7 +550,6 @@ typedef struct hdr_groups_t {
     int next_small[HDR_LINEAR_MAX];
 } hdr_groups_t;
 
-/* The group of name (n bytes) among the ng groups so far, or NULL. */
 /* 1 when names a (alen bytes) and b (blen) are the same but for case. */
 static inline int same_name(const char *a, apr_size_t alen, const char *b,
                             apr_size_t blen)
@@ -591,6 +560,7 @@ static inline int same_name(const char *a, apr_size_t alen, const char *b,
            && batch_util_caseeq(a, b, alen);
 }
 
+/* The group of name (n bytes) among the ng groups so far, or NULL. */
 static hdr_t *hdr_find(const hdr_groups_t *x, int ng, const char *name,
                        apr_size_t n)
 {
@@ -757,7 +727,7 @@ apr_array_header_t *batch_encode_headers(const apr_table_t *t, apr_pool_t *p)
  * is, in room for n + 2, when nothing between them needs an escape.
  * Returns the end, or NULL for any other value. The very bytes sb_esc
  * writes, without the escaper: every static file has an ETag. */
-static ENC_ALWAYS_INLINE char *put_etag(char *d, const char *v, apr_size_t n)
+static BATCH_INLINE char *put_etag(char *d, const char *v, apr_size_t n)
 {
     apr_size_t w = n >= 2 && v[0] == 'W' && v[1] == '/' ? 2 : 0;
 
@@ -777,14 +747,13 @@ static ENC_ALWAYS_INLINE char *put_etag(char *d, const char *v, apr_size_t n)
 
 /* One header of group h: "name":"value, value", after a comma unless it
  * is the first. */
-static ENC_ALWAYS_INLINE void put_header(sb_t *b, int comma, const hdr_t *h,
-                                         const apr_table_entry_t *e,
-                                         const int *next)
+static BATCH_INLINE void put_header(sb_t *b, int comma, const hdr_t *h,
+                                    const apr_table_entry_t *e, const int *next)
 {
     const char *v = e[h->first].val ? e[h->first].val : "";
     apr_size_t vlen = strlen(v);
-    /* ,"name":"value" is at most 7 bytes more than name and value, and
-     * an entity tag's two escapes 2 more */
+    /* ,"name":"value" is 6 bytes more than name and value, an entity
+     * tag's two escapes 2 more, and one to spare */
     char *d = sb_room(b, h->nlen + vlen + 9), *end;
     int k;
 
@@ -983,7 +952,7 @@ static void put_body(sb_t *b, const char *body, apr_size_t len,
 }
 
 /* batch_encode_body(), inlined into batch_encode_item. */
-static ENC_ALWAYS_INLINE batch_body_t encode_body(
+static BATCH_INLINE batch_body_t encode_body(
     const char **pctype, const apr_table_t **pheaders, const char **pcode,
     const char **pmessage, const batch_result_t *res, apr_pool_t *p)
 {

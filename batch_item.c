@@ -600,8 +600,7 @@ apr_status_t batch_check_unique_ids(const batch_check_t *c, const batch_t *b,
     for (k = 0; k < b->nitems; k++) {
         const batch_item_t *it = &b->items[k];
 
-        batch_ids_add(ids, it->id, strlen(it->id), k);
-        if (batch_ids_find(ids, it->id, strlen(it->id)) != k) {
+        if (batch_ids_claim(ids, it->id, strlen(it->id), k) >= 0) {
             return batch_item_check_unique(c, ids, it, field);
         }
     }

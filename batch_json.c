@@ -20,15 +20,6 @@
 #include "batch_util.h"
 #include "batch_json.h"
 
-/* The fast paths of the hot loop: always inlined, as the compiler's
- * estimate of their size (the scan of batch_util_json_plain_run())
- * sometimes keeps them out of line. */
-#if defined(__GNUC__)
-#define FAST_PATH inline __attribute__((always_inline))
-#else
-#define FAST_PATH inline
-#endif
-
 /* No slot: the value is dropped (or its container is only checked). */
 #define NO_SLOT ((apr_size_t)-1)
 
@@ -265,9 +256,9 @@ static apr_status_t read_string_slow(reader_t *r, apr_size_t *pi,
 
 /* Most strings are plain up to their closing quote: one scan inlined in
  * the caller, the full reader only for the others. */
-static FAST_PATH apr_status_t read_string(reader_t *r, apr_size_t *pi,
-                                          const char **pstr, apr_size_t *pn,
-                                          unsigned *flags)
+static BATCH_INLINE apr_status_t read_string(reader_t *r, apr_size_t *pi,
+                                             const char **pstr, apr_size_t *pn,
+                                             unsigned *flags)
 {
     apr_size_t b = *pi + 1, i = batch_util_json_plain_run(r->s, b, r->len);
 
@@ -511,7 +502,7 @@ static apr_status_t read_name_slow(reader_t *r, apr_size_t *pi)
  * slot of its value (in an object only checked, nobody reads it). Most
  * names are plain, right there and followed by ':' at once: one scan,
  * inline. */
-static FAST_PATH apr_status_t read_name(reader_t *r, apr_size_t *pi)
+static BATCH_INLINE apr_status_t read_name(reader_t *r, apr_size_t *pi)
 {
     const unsigned char *s = r->s;
     apr_size_t i = *pi, j;

@@ -85,13 +85,6 @@ typedef struct parse_ctx {
 /* The containers shape_hook() tells apart (0: none, the root). */
 enum { T_DOC = 1, T_REQS, T_ITEM, T_HEADERS, T_DEPS };
 
-/* Kept out of the caller, so that its common path stays short. */
-#if defined(__GNUC__)
-#define NOINLINE __attribute__((noinline))
-#else
-#define NOINLINE
-#endif
-
 /* No slot yet (batch_json_at_t.replace). */
 #define NO_SLOT ((apr_size_t)-1)
 
@@ -412,10 +405,9 @@ static APR_INLINE int under_base(const char *s, apr_size_t n, const char *base,
 /* batch_parse_resolve_url() for a url whose path (url[0..query)) needs
  * base put before it, slashes merged, %2E decoded or dot segments
  * removed. */
-static NOINLINE apr_status_t resolve_path(const char **puri, const char **why,
-                                          const char *url, const char *query,
-                                          const char *base, apr_size_t blen,
-                                          apr_pool_t *p)
+static BATCH_NOINLINE apr_status_t resolve_path(
+    const char **puri, const char **why, const char *url, const char *query,
+    const char *base, apr_size_t blen, apr_pool_t *p)
 {
     apr_size_t plen = (apr_size_t)(query - url), n;
     const char *composed;
@@ -948,7 +940,7 @@ static BATCH_COLD apr_status_t request_not_item(parse_ctx *c,
 }
 
 /* A "requests" array begins (again): the tables are reused. */
-static NOINLINE void requests_begin(parse_ctx *c)
+static BATCH_NOINLINE void requests_begin(parse_ctx *c)
 {
     c->nbefore = 0;
     if (c->before) {
@@ -1051,8 +1043,8 @@ static BATCH_COLD apr_status_t unknown_member(parse_ctx *c,
 
 /* A member f of an item that is no string: headers and dependsOn are
  * read by their own hooks; anything else is only checked. */
-static NOINLINE apr_status_t item_container(parse_ctx *c, batch_json_at_t *at,
-                                            int f)
+static BATCH_NOINLINE apr_status_t item_container(parse_ctx *c,
+                                                  batch_json_at_t *at, int f)
 {
     if (f == F_HEADERS && at->c == '{') {
         at->tag = T_HEADERS;
@@ -1195,7 +1187,8 @@ static void deps_element(parse_ctx *c, batch_json_at_t *at)
 }
 
 /* shape_hook() in the document, headers and dependsOn. */
-static NOINLINE apr_status_t shape_other(parse_ctx *c, batch_json_at_t *at)
+static BATCH_NOINLINE apr_status_t shape_other(parse_ctx *c,
+                                               batch_json_at_t *at)
 {
     switch (at->ptag) {
     case 0:

@@ -277,34 +277,6 @@ const char *batch_util_fold(const char *s, apr_size_t len, apr_pool_t *p)
 /* hop-by-hop headers                                                 */
 /* ------------------------------------------------------------------ */
 
-static int name_is(const char *name, apr_size_t len, const char *what,
-                   apr_size_t wlen)
-{
-    return len == wlen && batch_util_caseeq(name, what, len);
-}
-
-#define NAME_IS(name, len, what) name_is(name, len, what, sizeof(what) - 1)
-
-int batch_util_hop_by_hop(const char *name, apr_size_t len)
-{
-    /* by length first: most names cost no string compare */
-    switch (len) {
-    case 2:
-        return NAME_IS(name, len, "TE");
-    case 7:
-        return NAME_IS(name, len, "Trailer") || NAME_IS(name, len, "Upgrade");
-    case 10:
-        return NAME_IS(name, len, "Connection")
-               || NAME_IS(name, len, "Keep-Alive");
-    case 16:
-        return NAME_IS(name, len, "Proxy-Connection");
-    case 17:
-        return NAME_IS(name, len, "Transfer-Encoding");
-    default:
-        return 0;
-    }
-}
-
 int batch_util_token_listed(const char *list, const char *name, apr_size_t len)
 {
     const char *v = list;
@@ -650,21 +622,12 @@ static apr_size_t jv_string_rest(const unsigned char *s, apr_size_t len,
 
 /* The validator's hot path is inlined by hand (GCC would keep jv_string()
  * out of line, with its four callers), and the rarer paths stay out of
- * it; JV_LIKELY lays out the lane of jv_nested() as straight code. */
-#if defined(__GNUC__)
-#define JV_INLINE inline __attribute__((always_inline))
-#define JV_OUTLINE __attribute__((noinline))
-#define JV_LIKELY(x) __builtin_expect(!!(x), 1)
-#else
-#define JV_INLINE inline
-#define JV_OUTLINE
-#define JV_LIKELY(x) (x)
-#endif
+ * it; BATCH_LIKELY lays out the lane of jv_nested() as straight code. */
 
 /* A string from s[i] on, s[i] inside it, in the text s[0..end): the index
  * just past its closing quote, or 0 when it is not valid. */
-static JV_OUTLINE apr_size_t jv_string_more(const unsigned char *s,
-                                            apr_size_t end, apr_size_t i)
+static BATCH_NOINLINE apr_size_t jv_string_more(const unsigned char *s,
+                                                apr_size_t end, apr_size_t i)
 {
 #if defined(__SSE2__)
     /* one step before the loop of plain_run: strings of 16 to 31 bytes
@@ -696,16 +659,16 @@ static JV_OUTLINE apr_size_t jv_string_more(const unsigned char *s,
  * not plain is no quote, jv_string_rest() takes over there (escapes,
  * UTF-8, errors); a longer string goes on in jv_string_more().
  */
-static JV_INLINE int jv_string16(const unsigned char *s, apr_size_t end,
-                                 apr_size_t *pi)
+static BATCH_INLINE int jv_string16(const unsigned char *s, apr_size_t end,
+                                    apr_size_t *pi)
 {
     apr_size_t i = *pi, k;
 #if defined(__SSE2__)
     unsigned int mask = batch_util_json_special16(s + i);
 
-    if (JV_LIKELY(mask != 0)) {
+    if (BATCH_LIKELY(mask != 0)) {
         i += (apr_size_t)__builtin_ctzll(mask);
-        if (JV_LIKELY(s[i] == '"')) {
+        if (BATCH_LIKELY(s[i] == '"')) {
             *pi = i + 1;
             return 1;
         }
@@ -727,8 +690,8 @@ static JV_INLINE int jv_string16(const unsigned char *s, apr_size_t end,
 /* The string whose opening quote is at s[*pi]: jv_string16() when its
  * first sixteen bytes are in the text (i <= lim, lim being end - 16, or 0
  * in a text shorter than that, as no string starts before s[1]). */
-static JV_INLINE int jv_string(const unsigned char *s, apr_size_t end,
-                               apr_size_t lim, apr_size_t *pi)
+static BATCH_INLINE int jv_string(const unsigned char *s, apr_size_t end,
+                                  apr_size_t lim, apr_size_t *pi)
 {
     apr_size_t i = *pi + 1;
 
@@ -851,10 +814,12 @@ static inline apr_size_t jv_ws(const unsigned char *s, apr_size_t i)
  * string's closing quote, the last byte of a number or literal, ',', ':',
  * an opening byte) ends before it, and the byte after such a token is
  * still in the text; a whitespace run stops at s[end - 1] at the latest.
- * Strings and numbers check their own bounds.
+ * Numbers, literals and jv_string_more() check their own bounds;
+ * jv_string16() reads sixteen bytes unchecked, so it is only called with
+ * its start at or below lim (end - 16), which each caller tests first.
  */
-static JV_INLINE int jv_nested(const unsigned char *s, apr_size_t i,
-                               apr_size_t end, int depth)
+static BATCH_INLINE int jv_nested(const unsigned char *s, apr_size_t i,
+                                  apr_size_t end, int depth)
 {
     unsigned char stack[BATCH_JSON_VALID_MAX_DEPTH]; /* the outer closes */
     unsigned char close = 0; /* '}' or ']': the innermost container's */
@@ -879,7 +844,7 @@ name:
         return 0;
     }
 named:
-    if (JV_LIKELY(i + 2 <= lim && !memcmp(s + i, ":\"", 2))) {
+    if (BATCH_LIKELY(i + 2 <= lim && !memcmp(s + i, ":\"", 2))) {
         i += 2;
         if (!jv_string16(s, end, &i)) {
             return 0;
@@ -907,7 +872,7 @@ value:
         goto after;
     }
 in_object:
-    if (JV_LIKELY(i + 2 <= lim && !memcmp(s + i, ",\"", 2))) {
+    if (BATCH_LIKELY(i + 2 <= lim && !memcmp(s + i, ",\"", 2))) {
         i += 2;
         if (!jv_string16(s, end, &i)) {
             return 0;

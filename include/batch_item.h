@@ -18,16 +18,7 @@
 #define BATCH_ITEM_H
 
 #include "batch_types.h"
-
-#if defined(__GNUC__)
-#define BATCH_PRINTF(f, a) __attribute__((format(printf, f, a)))
-/* a rarely taken path, kept out of line so that the common one stays as
- * short as it was */
-#define BATCH_COLD __attribute__((cold, noinline))
-#else
-#define BATCH_PRINTF(f, a)
-#define BATCH_COLD
-#endif
+#include "batch_hints.h"
 
 /** Where the checks of one parse put what they keep and what they
  *  refuse. */

@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include <apr_strings.h>
+#include "batch_hints.h"
 #include "batch_types.h"
 
 /**
@@ -57,15 +58,6 @@ apr_size_t batch_util_utf8_chars(const char *s, apr_size_t len);
 int batch_util_is_token(const char *s);
 
 /**
- * 1 when name (len bytes, any case) is a hop-by-hop header of RFC 9110
- * 7.6.1: Connection, Keep-Alive, Proxy-Connection, TE, Trailer,
- * Transfer-Encoding, Upgrade. The one list the parser (what an item may
- * not set), the dispatcher (what an item does not inherit) and the
- * encoder (what an item's response does not pass on) start from.
- */
-int batch_util_hop_by_hop(const char *name, apr_size_t len);
-
-/**
  * ASCII case folding, independent of the process locale (ids and header
  * names are compared case-insensitively). The result is a hash key of
  * len bytes: s itself when it has no upper-case letter, else a copy
@@ -97,6 +89,35 @@ static inline int batch_util_caseeq(const char *a, const char *b, apr_size_t n)
         }
     }
     return 1;
+}
+
+/**
+ * 1 when name (len bytes, any case) is a hop-by-hop header of RFC 9110
+ * 7.6.1: Connection, Keep-Alive, Proxy-Connection, TE, Trailer,
+ * Transfer-Encoding, Upgrade. The one list the parser (what an item may
+ * not set), the dispatcher (what an item does not inherit) and the
+ * encoder (what an item's response does not pass on) start from. Inline
+ * and by length first: most names cost no string compare and no call.
+ */
+static inline int batch_util_hop_by_hop(const char *name, apr_size_t len)
+{
+#define BATCH_HOP_IS(what)                                                     \
+    (len == sizeof(what) - 1 && batch_util_caseeq(name, what, len))
+    switch (len) {
+    case 2:
+        return BATCH_HOP_IS("TE");
+    case 7:
+        return BATCH_HOP_IS("Trailer") || BATCH_HOP_IS("Upgrade");
+    case 10:
+        return BATCH_HOP_IS("Connection") || BATCH_HOP_IS("Keep-Alive");
+    case 16:
+        return BATCH_HOP_IS("Proxy-Connection");
+    case 17:
+        return BATCH_HOP_IS("Transfer-Encoding");
+    default:
+        return 0;
+    }
+#undef BATCH_HOP_IS
 }
 
 /**
@@ -158,13 +179,13 @@ const char *batch_util_json_number(const unsigned char *s, apr_size_t len,
 extern const unsigned char batch_util_json_plain[256];
 
 #if defined(__SSE2__)
-/* Bit k set when p[k] (k < 16) is not plain (batch_util_json_plain). */
-static inline unsigned int batch_util_json_special16(const unsigned char *p)
+/* Bit k set when byte k of v is not plain (batch_util_json_plain), for
+ * sixteen bytes already in a register. */
+static inline unsigned int batch_util_json_special_v(__m128i v)
 {
     const __m128i quote = _mm_set1_epi8('"');
     const __m128i bslash = _mm_set1_epi8('\\');
     const __m128i space = _mm_set1_epi8(0x20);
-    __m128i v = _mm_loadu_si128((const __m128i *)(const void *)p);
     /* v - 0x20 with signed saturation is negative (top bit set, which is
      * all movemask reads) exactly for 0x00-0x1F and 0x80-0xFF, the bytes
      * below 0x20 as signed: one instruction, where a signed compare is
@@ -174,6 +195,13 @@ static inline unsigned int batch_util_json_special16(const unsigned char *p)
         _mm_subs_epi8(v, space));
 
     return (unsigned int)_mm_movemask_epi8(special);
+}
+
+/* Bit k set when p[k] (k < 16) is not plain (batch_util_json_plain). */
+static inline unsigned int batch_util_json_special16(const unsigned char *p)
+{
+    return batch_util_json_special_v(
+        _mm_loadu_si128((const __m128i *)(const void *)p));
 }
 #endif
 
