@@ -52,7 +52,11 @@ typedef struct mp_ctx {
     int max_items;
     apr_array_header_t *items;  /* batch_multipart_item_t */
     apr_array_header_t *groups; /* batch_multipart_group_t */
-    apr_hash_t *boundaries;     /* change set boundaries seen */
+    /* the request headers of all items, item after item (one array, not
+     * one per item: each item's slice is pointed to when the read is
+     * done and the array can no longer move) */
+    apr_array_header_t *headers; /* batch_multipart_header_t */
+    apr_hash_t *boundaries;      /* change set boundaries seen */
     /* where the read is, for messages: top-level part (0 before the
      * first), part inside a change set (0 outside), its Content-ID */
     int part;
@@ -528,8 +532,7 @@ static apr_status_t set_length(mp_ctx *c, apr_off_t *plength, span_t v)
 
 /* One header line b[i..e) of the embedded request. */
 static apr_status_t read_header(mp_ctx *c, batch_multipart_item_t *it,
-                                apr_array_header_t *hdrs, apr_off_t *plength,
-                                apr_size_t i, apr_size_t e)
+                                apr_off_t *plength, apr_size_t i, apr_size_t e)
 {
     const char *b = c->b, *colon;
     apr_size_t k;
@@ -572,7 +575,7 @@ static apr_status_t read_header(mp_ctx *c, batch_multipart_item_t *it,
         it->host_len = value.len;
         return APR_SUCCESS;
     }
-    h = apr_array_push(hdrs);
+    h = apr_array_push(c->headers);
     h->name = name.s;
     h->nlen = name.len;
     h->value = value.s;
@@ -615,7 +618,7 @@ static apr_status_t read_http(mp_ctx *c, batch_multipart_item_t *it,
                               apr_size_t i, apr_size_t end)
 {
     const char *b = c->b;
-    apr_array_header_t *hdrs = apr_array_make(c->p, 4, sizeof(*it->headers));
+    int first = c->headers->nelts;
     apr_off_t length = -1;
     apr_size_t e, next;
     apr_status_t rv;
@@ -640,12 +643,12 @@ static apr_status_t read_http(mp_ctx *c, batch_multipart_item_t *it,
             i = next;
             break;
         }
-        if ((rv = read_header(c, it, hdrs, &length, i, e)) != APR_SUCCESS) {
+        if ((rv = read_header(c, it, &length, i, e)) != APR_SUCCESS) {
             return rv;
         }
     }
-    it->headers = (const batch_multipart_header_t *)hdrs->elts;
-    it->nheaders = hdrs->nelts;
+    it->headers = NULL; /* set by set_headers() */
+    it->nheaders = c->headers->nelts - first;
     return read_body(c, it, length, i, end);
 }
 
@@ -903,6 +906,21 @@ static apr_status_t read_parts(mp_ctx *c, apr_size_t start, apr_size_t end,
     return APR_SUCCESS;
 }
 
+/* Point each item at its slice of c->headers (they follow each other in
+ * item order). */
+static void set_headers(mp_ctx *c)
+{
+    batch_multipart_item_t *its = (batch_multipart_item_t *)c->items->elts;
+    const batch_multipart_header_t *h =
+        (const batch_multipart_header_t *)c->headers->elts;
+    int k;
+
+    for (k = 0; k < c->items->nelts; k++) {
+        its[k].headers = h;
+        h += its[k].nheaders;
+    }
+}
+
 apr_status_t batch_multipart_read(batch_multipart_t **pmp, const char *buf,
                                   apr_size_t len, const char *content_type,
                                   int max_items, batch_error_t *err,
@@ -922,6 +940,7 @@ apr_status_t batch_multipart_read(batch_multipart_t **pmp, const char *buf,
     c.max_items = max_items;
     c.items = apr_array_make(p, 8, sizeof(batch_multipart_item_t));
     c.groups = apr_array_make(p, 1, sizeof(batch_multipart_group_t));
+    c.headers = apr_array_make(p, 32, sizeof(batch_multipart_header_t));
     c.boundaries = apr_hash_make(p);
     if (!content_type || !batch_multipart_match(content_type)) {
         return fail(&c, "the batch request's Content-Type is not "
@@ -934,6 +953,7 @@ apr_status_t batch_multipart_read(batch_multipart_t **pmp, const char *buf,
     if ((rv = read_parts(&c, 0, buf ? len : 0, bd, -1)) != APR_SUCCESS) {
         return rv;
     }
+    set_headers(&c);
     mp = apr_pcalloc(p, sizeof(*mp));
     mp->nitems = c.items->nelts;
     mp->items = (batch_multipart_item_t *)c.items->elts;
