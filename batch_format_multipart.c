@@ -120,8 +120,7 @@ static apr_status_t mp_unique_ids(const batch_check_t *c, const batch_t *b,
         if (wire->content_id == NULL) {
             continue;
         }
-        batch_ids_add(ids, it->id, len, k);
-        if (batch_ids_find(ids, it->id, len) != k) {
+        if (batch_ids_claim(ids, it->id, len, k) >= 0) { /* an earlier one */
             return batch_item_check_unique(c, ids, it, "Content-ID");
         }
     }
@@ -200,10 +199,12 @@ static apr_status_t mp_parse(batch_t **pbatch, const char *buf, apr_size_t len,
     }
     b = apr_pcalloc(p, sizeof(*b));
     b->nitems = mp->nitems;
-    b->items = apr_pcalloc(p, mp->nitems * sizeof(*b->items));
+    b->items = apr_palloc(p, mp->nitems * sizeof(*b->items));
     for (k = 0; k < mp->nitems && rv == APR_SUCCESS; k++) {
         const batch_multipart_item_t *raw = &mp->items[k];
-        b->items[k].index = k;
+        /* zeroed here, item by item, not with one memset: the loop runs
+         * anyway (the items are not used when one fails) */
+        b->items[k] = (batch_item_t){.index = k};
         rv = mp_item(&c, &srv, raw, raw->group >= 0 ? groups[raw->group] : NULL,
                      &b->items[k]);
     }

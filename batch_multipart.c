@@ -26,7 +26,12 @@
 #include <apr_lib.h>
 #include <apr_strings.h>
 
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
 #include "batch_multipart.h"
+#include "batch_util.h"
 
 #if defined(__GNUC__)
 #define MP_PRINTF(f, a) __attribute__((format(printf, f, a)))
@@ -47,7 +52,11 @@ typedef struct mp_ctx {
     int max_items;
     apr_array_header_t *items;  /* batch_multipart_item_t */
     apr_array_header_t *groups; /* batch_multipart_group_t */
-    apr_hash_t *boundaries;     /* change set boundaries seen */
+    /* the request headers of all items, item after item (one array, not
+     * one per item: each item's slice is pointed to when the read is
+     * done and the array can no longer move) */
+    apr_array_header_t *headers; /* batch_multipart_header_t */
+    apr_hash_t *boundaries;      /* change set boundaries seen */
     /* where the read is, for messages: top-level part (0 before the
      * first), part inside a change set (0 outside), its Content-ID */
     int part;
@@ -134,13 +143,52 @@ static apr_status_t fail(mp_ctx *c, const char *fmt, ...)
     return APR_EINVAL;
 }
 
+/* memchr(s, ch, n) inline, for the short lines of a part (a header, a
+ * request line: tens of bytes), where the call into libc costs more
+ * than the search. With SSE2 sixteen bytes a step, the last partial step
+ * as the last sixteen bytes of s (never a byte outside s[0..n)); under
+ * sixteen bytes, or without SSE2, byte by byte. */
+static APR_INLINE const char *find_byte(const char *s, char ch, apr_size_t n)
+{
+    apr_size_t i = 0;
+
+#if defined(__SSE2__)
+    if (n >= 16) {
+        const __m128i want = _mm_set1_epi8(ch);
+        unsigned int m;
+
+        for (; n - i >= 16; i += 16) {
+            m = (unsigned int)_mm_movemask_epi8(_mm_cmpeq_epi8(
+                _mm_loadu_si128((const __m128i *)(const void *)(s + i)), want));
+            if (m) {
+                return s + i + __builtin_ctz(m);
+            }
+        }
+        if (i == n) {
+            return NULL;
+        }
+        m = (unsigned int)_mm_movemask_epi8(_mm_cmpeq_epi8(
+                _mm_loadu_si128((const __m128i *)(const void *)(s + n - 16)),
+                want))
+            >> (i - (n - 16));
+        return m ? s + i + __builtin_ctz(m) : NULL;
+    }
+#endif
+    for (; i < n; i++) {
+        if (s[i] == ch) {
+            return s + i;
+        }
+    }
+    return NULL;
+}
+
 /* The line starting at b[i], before end: *pe is its end without the line
  * break (CRLF or LF); returns where the next line starts (end when the
  * line has no break). */
 static apr_size_t next_line(const char *b, apr_size_t i, apr_size_t end,
                             apr_size_t *pe)
 {
-    const char *nl = memchr(b + i, '\n', end - i);
+    const char *nl = find_byte(b + i, '\n', end - i);
     apr_size_t e;
 
     if (!nl) {
@@ -157,7 +205,7 @@ static int is_wsp(char ch)
     return ch == ' ' || ch == '\t';
 }
 
-static span_t trim(const char *s, apr_size_t len)
+static APR_INLINE span_t trim(const char *s, apr_size_t len)
 {
     span_t t;
 
@@ -173,35 +221,21 @@ static span_t trim(const char *s, apr_size_t len)
     return t;
 }
 
-/* Whether v is what, ASCII letters in any case: the length first, then
- * byte by byte inline (apr_cstr_casecmpn's call and table lookups cost
- * more than the few header names this compares per part). */
-static int span_is(span_t v, const char *what)
+/* Whether v is the literal what, ASCII letters in any case. A macro, so
+ * that the length is known at compile time: a name of another length
+ * (most of those compared) costs one compare, and the usual spelling one
+ * memcmp of known size (batch_util_caseeq). */
+#define SPAN_IS(v, what) span_eq((v), (what), sizeof(what) - 1)
+
+static APR_INLINE int span_eq(span_t v, const char *what, apr_size_t n)
 {
-    apr_size_t n = strlen(what), k;
-
-    if (!v.s || v.len != n) {
-        return 0;
-    }
-    if (!memcmp(v.s, what, n)) { /* the usual spelling */
-        return 1;
-    }
-    for (k = 0; k < n; k++) {
-        unsigned char a = (unsigned char)v.s[k], b = (unsigned char)what[k];
-
-        if (a != b
-            && ((a | 0x20) != (b | 0x20) || (a | 0x20) < 'a'
-                || (a | 0x20) > 'z')) {
-            return 0;
-        }
-    }
-    return 1;
+    return v.s && v.len == n && batch_util_caseeq(v.s, what, n);
 }
 
 /* The media type of a Content-Type value: what precedes ';', trimmed. */
 static span_t media_type(const char *s, apr_size_t len)
 {
-    const char *semi = memchr(s, ';', len);
+    const char *semi = find_byte(s, ';', len);
     return trim(s, semi ? (apr_size_t)(semi - s) : len);
 }
 
@@ -260,7 +294,7 @@ static span_t unquote(span_t v, apr_pool_t *p)
 static apr_status_t ct_param(span_t *v, const char *s, apr_size_t len,
                              const char *name, apr_pool_t *p)
 {
-    const char *semi = memchr(s, ';', len);
+    const char *semi = find_byte(s, ';', len);
     apr_size_t i = semi ? (apr_size_t)(semi - s) : len;
     int found = 0;
 
@@ -352,7 +386,7 @@ static apr_status_t get_boundary(span_t *bd, const char **why, const char *s,
 int batch_multipart_match(const char *content_type)
 {
     return content_type
-           && span_is(media_type(content_type, strlen(content_type)),
+           && SPAN_IS(media_type(content_type, strlen(content_type)),
                       "multipart/mixed");
 }
 
@@ -423,7 +457,7 @@ static int find_delim(const char *b, apr_size_t from, apr_size_t end, span_t bd,
             *pls = ls;
             return kind;
         }
-        if (!(nl = memchr(b + ls, '\n', end - ls))) {
+        if (!(nl = find_byte(b + ls, '\n', end - ls))) {
             break;
         }
         ls = (apr_size_t)(nl - b) + 1;
@@ -452,8 +486,8 @@ static apr_status_t read_request_line(mp_ctx *c, batch_multipart_item_t *it,
 {
     const char *b = c->b, *sp1, *sp2;
 
-    sp1 = memchr(b + i, ' ', e - i);
-    sp2 = sp1 ? memchr(sp1 + 1, ' ', (apr_size_t)(b + e - sp1 - 1)) : NULL;
+    sp1 = find_byte(b + i, ' ', e - i);
+    sp2 = sp1 ? find_byte(sp1 + 1, ' ', (apr_size_t)(b + e - sp1 - 1)) : NULL;
     if (!sp2 || sp1 == b + i || sp2 == sp1 + 1) {
         return fail(c,
                     "the request line \"%s\" is not \"METHOD target "
@@ -498,8 +532,7 @@ static apr_status_t set_length(mp_ctx *c, apr_off_t *plength, span_t v)
 
 /* One header line b[i..e) of the embedded request. */
 static apr_status_t read_header(mp_ctx *c, batch_multipart_item_t *it,
-                                apr_array_header_t *hdrs, apr_off_t *plength,
-                                apr_size_t i, apr_size_t e)
+                                apr_off_t *plength, apr_size_t i, apr_size_t e)
 {
     const char *b = c->b, *colon;
     apr_size_t k;
@@ -512,7 +545,7 @@ static apr_status_t read_header(mp_ctx *c, batch_multipart_item_t *it,
                     "(obsolete line folding is not allowed)",
                     show(b + i, e - i, c->p));
     }
-    if (!(colon = memchr(b + i, ':', e - i))) {
+    if (!(colon = find_byte(b + i, ':', e - i))) {
         return fail(c, "header line \"%s\" has no ':'",
                     show(b + i, e - i, c->p));
     }
@@ -531,10 +564,10 @@ static apr_status_t read_header(mp_ctx *c, batch_multipart_item_t *it,
         }
     }
     value = trim(colon + 1, (apr_size_t)(b + e - colon - 1));
-    if (span_is(name, "Content-Length")) {
+    if (SPAN_IS(name, "Content-Length")) {
         return set_length(c, plength, value);
     }
-    if (span_is(name, "Host")) {
+    if (SPAN_IS(name, "Host")) {
         if (it->host) {
             return fail(c, "two Host headers");
         }
@@ -542,7 +575,7 @@ static apr_status_t read_header(mp_ctx *c, batch_multipart_item_t *it,
         it->host_len = value.len;
         return APR_SUCCESS;
     }
-    h = apr_array_push(hdrs);
+    h = apr_array_push(c->headers);
     h->name = name.s;
     h->nlen = name.len;
     h->value = value.s;
@@ -585,7 +618,7 @@ static apr_status_t read_http(mp_ctx *c, batch_multipart_item_t *it,
                               apr_size_t i, apr_size_t end)
 {
     const char *b = c->b;
-    apr_array_header_t *hdrs = apr_array_make(c->p, 4, sizeof(*it->headers));
+    int first = c->headers->nelts;
     apr_off_t length = -1;
     apr_size_t e, next;
     apr_status_t rv;
@@ -610,12 +643,12 @@ static apr_status_t read_http(mp_ctx *c, batch_multipart_item_t *it,
             i = next;
             break;
         }
-        if ((rv = read_header(c, it, hdrs, &length, i, e)) != APR_SUCCESS) {
+        if ((rv = read_header(c, it, &length, i, e)) != APR_SUCCESS) {
             return rv;
         }
     }
-    it->headers = (const batch_multipart_header_t *)hdrs->elts;
-    it->nheaders = hdrs->nelts;
+    it->headers = NULL; /* set by set_headers() */
+    it->nheaders = c->headers->nelts - first;
     return read_body(c, it, length, i, end);
 }
 
@@ -635,9 +668,9 @@ static apr_status_t end_header(mp_ctx *c, part_head *h, apr_size_t ns,
                                int folded)
 {
     span_t name = trim(c->b + ns, ne - ns), v = trim(c->b + vs, ve - vs);
-    span_t *slot = span_is(name, "Content-Type")                ? &h->ctype
-                   : span_is(name, "Content-Transfer-Encoding") ? &h->cte
-                   : span_is(name, "Content-ID")                ? &h->cid
+    span_t *slot = SPAN_IS(name, "Content-Type")                ? &h->ctype
+                   : SPAN_IS(name, "Content-Transfer-Encoding") ? &h->cte
+                   : SPAN_IS(name, "Content-ID")                ? &h->cid
                                                                 : NULL;
 
     if (!slot) {
@@ -704,7 +737,7 @@ static apr_status_t read_part_head(mp_ctx *c, part_head *h, apr_size_t *pi,
             folded = 1;
             continue;
         }
-        if (!(colon = memchr(b + i, ':', e - i))) {
+        if (!(colon = find_byte(b + i, ':', e - i))) {
             return fail(c, "part header line \"%s\" has no ':'",
                         show(b + i, e - i, c->p));
         }
@@ -784,8 +817,8 @@ static apr_status_t read_part(mp_ctx *c, apr_size_t i, apr_size_t end,
         c->cid = h.cid.s;
         c->cid_len = h.cid.len;
     }
-    if (h.cte.s && !span_is(h.cte, "binary") && !span_is(h.cte, "8bit")
-        && !span_is(h.cte, "7bit")) {
+    if (h.cte.s && !SPAN_IS(h.cte, "binary") && !SPAN_IS(h.cte, "8bit")
+        && !SPAN_IS(h.cte, "7bit")) {
         return fail(c,
                     "Content-Transfer-Encoding \"%s\" is not supported "
                     "(only binary, 8bit and 7bit)",
@@ -796,10 +829,10 @@ static apr_status_t read_part(mp_ctx *c, apr_size_t i, apr_size_t end,
                        "required)");
     }
     mt = media_type(h.ctype.s, h.ctype.len);
-    if (span_is(mt, "multipart/mixed")) {
+    if (SPAN_IS(mt, "multipart/mixed")) {
         return read_change_set(c, &h, i, end);
     }
-    if (!span_is(mt, "application/http")) {
+    if (!SPAN_IS(mt, "application/http")) {
         return fail(c,
                     "has Content-Type \"%s\": only application/http and "
                     "multipart/mixed (a change set) are allowed",
@@ -873,6 +906,21 @@ static apr_status_t read_parts(mp_ctx *c, apr_size_t start, apr_size_t end,
     return APR_SUCCESS;
 }
 
+/* Point each item at its slice of c->headers (they follow each other in
+ * item order). */
+static void set_headers(mp_ctx *c)
+{
+    batch_multipart_item_t *its = (batch_multipart_item_t *)c->items->elts;
+    const batch_multipart_header_t *h =
+        (const batch_multipart_header_t *)c->headers->elts;
+    int k;
+
+    for (k = 0; k < c->items->nelts; k++) {
+        its[k].headers = h;
+        h += its[k].nheaders;
+    }
+}
+
 apr_status_t batch_multipart_read(batch_multipart_t **pmp, const char *buf,
                                   apr_size_t len, const char *content_type,
                                   int max_items, batch_error_t *err,
@@ -892,6 +940,7 @@ apr_status_t batch_multipart_read(batch_multipart_t **pmp, const char *buf,
     c.max_items = max_items;
     c.items = apr_array_make(p, 8, sizeof(batch_multipart_item_t));
     c.groups = apr_array_make(p, 1, sizeof(batch_multipart_group_t));
+    c.headers = apr_array_make(p, 32, sizeof(batch_multipart_header_t));
     c.boundaries = apr_hash_make(p);
     if (!content_type || !batch_multipart_match(content_type)) {
         return fail(&c, "the batch request's Content-Type is not "
@@ -904,6 +953,7 @@ apr_status_t batch_multipart_read(batch_multipart_t **pmp, const char *buf,
     if ((rv = read_parts(&c, 0, buf ? len : 0, bd, -1)) != APR_SUCCESS) {
         return rv;
     }
+    set_headers(&c);
     mp = apr_pcalloc(p, sizeof(*mp));
     mp->nitems = c.items->nelts;
     mp->items = (batch_multipart_item_t *)c.items->elts;
@@ -1114,9 +1164,9 @@ static const char *prefer_value(const char *v, apr_pool_t *p)
                 val.len -= 2;
             }
         }
-        if (span_is(name, "odata.continue-on-error")
-            || span_is(name, "continue-on-error")) {
-            found = span_is(val, "false") ? NULL
+        if (SPAN_IS(name, "odata.continue-on-error")
+            || SPAN_IS(name, "continue-on-error")) {
+            found = SPAN_IS(val, "false") ? NULL
                                           : apr_pstrmemdup(p, name.s, name.len);
         }
         v += n;
