@@ -620,28 +620,13 @@ static apr_size_t jv_string_rest(const unsigned char *s, apr_size_t len,
     return 0;
 }
 
-/* The validator's hot path is inlined by hand (GCC would keep jv_string()
- * out of line, with its four callers), and the rarer paths stay out of
- * it; BATCH_LIKELY lays out the lane of jv_nested() as straight code. */
-
 /* A string from s[i] on, s[i] inside it, in the text s[0..end): the index
- * just past its closing quote, or 0 when it is not valid. */
+ * just past its closing quote, or 0 when it is not valid. Out of line:
+ * the validator's hot path (jv_string16(), inlined by hand into
+ * jv_nested()) comes here only for longer strings. */
 static BATCH_NOINLINE apr_size_t jv_string_more(const unsigned char *s,
                                                 apr_size_t end, apr_size_t i)
 {
-#if defined(__SSE2__)
-    /* one step before the loop of plain_run: strings of 16 to 31 bytes
-     * pay for no loop */
-    if (end - i >= 16) {
-        unsigned int mask = batch_util_json_special16(s + i);
-
-        if (mask != 0) {
-            i += (apr_size_t)__builtin_ctzll(mask);
-            return s[i] == '"' ? i + 1 : jv_string_rest(s, end, i);
-        }
-        i += 16;
-    }
-#endif
     i = batch_util_json_plain_run(s, i, end);
     if (i < end && s[i] == '"') {
         return i + 1;
